@@ -1,0 +1,153 @@
+//! The `nianbao` command: one top-level function per mode.
+//!
+//! Exit codes: 0 ok, 1 found problems (error findings), 2 could not read an input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use nianbao::check::{self, Finding};
+use nianbao::model::YEARS;
+
+/// 政府信息公开工作年度报告：从一个输入文件生成规定格式的 Word 报告和 Excel 统计表。
+#[derive(Parser)]
+#[command(name = "nianbao", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 校验输入文件的勾稽关系（不生成文件）。
+    Check {
+        /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 输出格式。
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
+    Init {
+        /// 要写的文件（已存在则不覆盖）。
+        file: PathBuf,
+        /// 机关全称，如 潢川县卜塔集镇人民政府。
+        #[arg(long)]
+        agency: String,
+        /// 报告年度。
+        #[arg(long, value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
+        year: u16,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// 每条一行的中文说明。
+    Text,
+    /// JSON（每个文件一个对象）。
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Check { files, format } => run_check(&files, format),
+        Command::Init { file, agency, year } => run_init(&file, &agency, year),
+    };
+    ExitCode::from(code)
+}
+
+/// Checks every input and prints its findings; 2 if any could not be read, else 1 if any has errors.
+fn run_check(files: &[PathBuf], format: Format) -> u8 {
+    let mut unreadable = false;
+    let mut errors = false;
+    let mut json = Vec::new();
+    for file in files {
+        match nianbao::load(file) {
+            Err(e) => {
+                unreadable = true;
+                match format {
+                    Format::Text => eprintln!("{e}"),
+                    Format::Json => json.push(serde_json::json!({
+                        "file": file.display().to_string(),
+                        "status": "unreadable",
+                        "error": e.to_string(),
+                    })),
+                }
+            }
+            Ok(report) => {
+                let findings = check::check(&report);
+                errors |= check::has_errors(&findings);
+                match format {
+                    Format::Text => print_findings(file, &report.title(), &findings),
+                    Format::Json => json.push(serde_json::json!({
+                        "file": file.display().to_string(),
+                        "agency": report.report.agency,
+                        "year": report.report.year,
+                        "status": if check::has_errors(&findings) { "failed" } else { "ok" },
+                        "findings": findings,
+                    })),
+                }
+            }
+        }
+    }
+    if let Format::Json = format {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
+    }
+    exit_code(unreadable, errors)
+}
+
+/// Prints one line per finding, or one line saying the report is consistent.
+fn print_findings(file: &Path, title: &str, findings: &[Finding]) {
+    let file = file.display();
+    if findings.is_empty() {
+        println!("{file}: {title}：数据一致，勾稽关系全部通过。");
+        return;
+    }
+    for f in findings {
+        println!("{file}: {f}");
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == check::Severity::Error)
+        .count();
+    println!(
+        "{file}: {title}：{errors} 个错误，{} 个警告。",
+        findings.len() - errors
+    );
+}
+
+/// Writes the starter TOML; 2 if the file exists or cannot be written.
+fn run_init(file: &Path, agency: &str, year: u16) -> u8 {
+    if file.exists() {
+        eprintln!("{}: 文件已存在，未覆盖", file.display());
+        return 2;
+    }
+    let text = nianbao::starter::starter_toml(agency, year);
+    match nianbao::output::write_atomically(file, text.as_bytes()) {
+        Ok(()) => {
+            println!("{}", file.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: 无法写入：{e}", file.display());
+            2
+        }
+    }
+}
+
+/// 2 when an input could not be read, 1 when any has error findings, else 0.
+fn exit_code(unreadable: bool, errors: bool) -> u8 {
+    if unreadable {
+        2
+    } else if errors {
+        1
+    } else {
+        0
+    }
+}

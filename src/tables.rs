@@ -1,0 +1,972 @@
+//! The three mandated tables (二, 三, 四), described once, as data.
+//!
+//! Every label of FORMAT.md §3–§5, character for character, every merged range,
+//! and for each body cell the model field that fills it. The Word writer, the
+//! Excel writer, the form reader and the checker all walk this description;
+//! nothing else spells a table label.
+//!
+//! Rows and columns are 0-based here. In a workbook each table starts below
+//! [`TITLE_ROWS`] title row(s), so table row `r` is sheet row `r + 1 + TITLE_ROWS`.
+//!
+//! ```
+//! use nianbao::tables::{self, Content};
+//! let t3 = tables::applications();
+//! let header = t3.cell_at(0, 3).unwrap();
+//! assert_eq!(header.content, Content::Label("申请人情况"));
+//! assert_eq!((header.row_span, header.col_span), (1, 7));
+//! // 三（七）总计 × 自然人 and where it sits in the workbook
+//! let cell = t3.cell_at(26, 3).unwrap();
+//! assert_eq!(t3.describe(cell), "表三 （七）总计 × 自然人");
+//! assert_eq!(t3.excel_ref(26, 3), "依申请公开!D28");
+//! ```
+
+use std::sync::LazyLock;
+
+use crate::model::{ApplicantRow, OutcomeRow, Report};
+
+/// Title rows above each table on its sheet.
+pub const TITLE_ROWS: usize = 1;
+
+/// The applicant columns of table 三 (D–I), in input order.
+pub const APPLICANT_COLUMNS: [&str; 6] = [
+    "自然人",
+    "商业企业",
+    "科研机构",
+    "社会公益组织",
+    "法律服务机构",
+    "其他",
+];
+/// The 总计 label, used by tables 三 and 四.
+pub const TOTAL: &str = "总计";
+/// The outcome columns of table 四, in input order.
+pub const OUTCOME_COLUMNS: [&str; 4] = ["结果维持", "结果纠正", "其他结果", "尚未审结"];
+
+/// Which mandated table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableId {
+    /// 表二 主动公开政府信息情况.
+    Active,
+    /// 表三 收到和处理政府信息公开申请情况.
+    Applications,
+    /// 表四 政府信息公开行政复议、行政诉讼情况.
+    ReviewLitigation,
+}
+
+/// One mandated table: its grid and its cells.
+#[derive(Debug)]
+pub struct Table {
+    /// Which table.
+    pub id: TableId,
+    /// 表二, 表三, 表四 — used in findings.
+    pub name: &'static str,
+    /// The section heading the table stands under, e.g. `二、主动公开政府信息情况`.
+    pub heading: &'static str,
+    /// The worksheet name in the workbooks, e.g. `主动公开`.
+    pub sheet: &'static str,
+    /// Grid rows.
+    pub rows: usize,
+    /// Grid columns.
+    pub cols: usize,
+    /// Rows that repeat at the top of each page (header rows).
+    pub header_rows: usize,
+    /// Column widths in twips; they add up to the 156 mm 版心 (8844).
+    pub widths_twips: Vec<u32>,
+    /// Column widths in Excel character units.
+    pub widths_excel: Vec<f64>,
+    /// Every cell that starts somewhere in the grid (covered cells of a merge are not listed).
+    pub cells: Vec<Cell>,
+}
+
+/// A cell of a table: where it starts, how far it spans, what it holds.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    /// First row.
+    pub row: usize,
+    /// First column.
+    pub col: usize,
+    /// Rows covered (1 = no vertical merge).
+    pub row_span: usize,
+    /// Columns covered (1 = no horizontal merge).
+    pub col_span: usize,
+    /// A label, an input or a total.
+    pub content: Content,
+    /// Horizontal alignment.
+    pub align: Align,
+    /// A section title row of table 二 (`第二十条第（一）项`), set apart in bold.
+    pub emphasis: bool,
+}
+
+/// Horizontal alignment of a cell's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Centred.
+    Center,
+    /// Left-aligned (the long labels of table 三's column C).
+    Left,
+}
+
+/// What a cell holds.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// Fixed text of the format.
+    Label(&'static str),
+    /// A number the clerk enters.
+    Input(Input),
+    /// A sum of other cells of the same table, computed by the model.
+    Total(Total),
+}
+
+/// An input cell: which model field fills it.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Key path in the input file, e.g. `applications.withheld.state_secret[0]`.
+    pub key: String,
+    /// The cell in words, e.g. `（三）不予公开 1.属于国家秘密 × 自然人`.
+    pub words: String,
+    /// How to read and write the field.
+    pub field: Field,
+}
+
+/// A total cell: the sum of `terms`, and where a total the clerk typed is kept.
+#[derive(Debug, Clone)]
+pub struct Total {
+    /// Key path of the given total, e.g. `applications.new[6]`.
+    pub key: String,
+    /// The cell in words.
+    pub words: String,
+    /// The cells (row, col) whose sum this is.
+    pub terms: Vec<(usize, usize)>,
+    /// Where the clerk's own total is, if they typed one.
+    pub given: Given,
+}
+
+/// How an input cell reads and writes its model field.
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    /// A single count of table 二.
+    Count(fn(&Report) -> &u32, fn(&mut Report) -> &mut u32),
+    /// 行政事业性收费 in 万元.
+    Fees,
+    /// Column `usize` of a row of table 三.
+    Applicant(ApplicantRef, usize),
+    /// Column `usize` of a row of table 四.
+    Outcome(OutcomeRef, usize),
+}
+
+/// Accessors of one row of table 三.
+pub type ApplicantRef = (
+    fn(&Report) -> &ApplicantRow,
+    fn(&mut Report) -> &mut ApplicantRow,
+);
+/// Accessors of one row of table 四.
+pub type OutcomeRef = (
+    fn(&Report) -> &OutcomeRow,
+    fn(&mut Report) -> &mut OutcomeRow,
+);
+
+/// Where a clerk's own total lives in the model.
+#[derive(Debug, Clone, Copy)]
+pub enum Given {
+    /// The 7th number of a row of table 三.
+    ApplicantRowTotal(ApplicantRef),
+    /// Column `usize` (0–6) of `applications.total` (三（七）总计).
+    ResultsTotal(usize),
+    /// The 5th number of a row of table 四.
+    OutcomeRowTotal(OutcomeRef),
+}
+
+/// A value of a body cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// A count (件).
+    Count(u64),
+    /// An amount in 万元.
+    Amount(crate::model::WanYuan),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Value::Count(n) => write!(f, "{n}"),
+            Value::Amount(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// Two contents are equal when they are the same label, or bind the same key.
+impl PartialEq for Content {
+    fn eq(&self, other: &Content) -> bool {
+        match (self, other) {
+            (Content::Label(a), Content::Label(b)) => a == b,
+            (Content::Input(a), Content::Input(b)) => a.key == b.key,
+            (Content::Total(a), Content::Total(b)) => a.key == b.key,
+            _ => false,
+        }
+    }
+}
+
+impl Field {
+    /// The value of this field in `report`.
+    pub fn get(&self, report: &Report) -> Value {
+        match *self {
+            Field::Count(get, _) => Value::Count(u64::from(*get(report))),
+            Field::Fees => Value::Amount(report.active.fees),
+            Field::Applicant((get, _), col) => Value::Count(u64::from(get(report).values[col])),
+            Field::Outcome((get, _), col) => Value::Count(u64::from(get(report).values[col])),
+        }
+    }
+
+    /// The count this field holds in `report`, for writing it (`None` for 收费).
+    pub fn count_mut<'a>(&self, report: &'a mut Report) -> Option<&'a mut u32> {
+        match *self {
+            Field::Count(_, get_mut) => Some(get_mut(report)),
+            Field::Fees => None,
+            Field::Applicant((_, get_mut), col) => Some(&mut get_mut(report).values[col]),
+            Field::Outcome((_, get_mut), col) => Some(&mut get_mut(report).values[col]),
+        }
+    }
+}
+
+impl Given {
+    /// The total the clerk typed, if any.
+    pub fn get(&self, report: &Report) -> Option<u64> {
+        match *self {
+            Given::ApplicantRowTotal((get, _)) => get(report).given_total.map(u64::from),
+            Given::OutcomeRowTotal((get, _)) => get(report).given_total.map(u64::from),
+            Given::ResultsTotal(col) => report.applications.total.as_ref().and_then(|row| {
+                if col < 6 {
+                    Some(u64::from(row.values[col]))
+                } else {
+                    row.given_total.map(u64::from)
+                }
+            }),
+        }
+    }
+}
+
+impl Table {
+    /// The cell that starts at (`row`, `col`), if one does.
+    pub fn cell_at(&self, row: usize, col: usize) -> Option<&Cell> {
+        self.cells.iter().find(|c| c.row == row && c.col == col)
+    }
+
+    /// The value of the body cell at (`row`, `col`) in `report`; totals are computed.
+    pub fn value(&self, report: &Report, row: usize, col: usize) -> Option<Value> {
+        match &self.cell_at(row, col)?.content {
+            Content::Label(_) => None,
+            Content::Input(input) => Some(input.field.get(report)),
+            Content::Total(total) => Some(Value::Count(self.sum(report, &total.terms))),
+        }
+    }
+
+    /// The computed sum of `terms` in `report`.
+    pub fn sum(&self, report: &Report, terms: &[(usize, usize)]) -> u64 {
+        terms
+            .iter()
+            .map(|&(r, c)| match self.value(report, r, c) {
+                Some(Value::Count(n)) => n,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// The cell in words for findings, e.g. `表三 （七）总计 × 自然人`.
+    pub fn describe(&self, cell: &Cell) -> String {
+        match &cell.content {
+            Content::Label(l) => format!("{} {l}", self.name),
+            Content::Input(i) => format!("{} {}", self.name, i.words),
+            Content::Total(t) => format!("{} {}", self.name, t.words),
+        }
+    }
+
+    /// The A1 address of table cell (`row`, `col`) on this table's sheet, e.g. `D28`.
+    pub fn a1(&self, row: usize, col: usize) -> String {
+        format!("{}{}", column_letter(col), row + 1 + TITLE_ROWS)
+    }
+
+    /// `sheet!A1` of table cell (`row`, `col`), e.g. `依申请公开!D28`.
+    pub fn excel_ref(&self, row: usize, col: usize) -> String {
+        format!("{}!{}", self.sheet, self.a1(row, col))
+    }
+
+    /// The input cells, in reading order.
+    pub fn inputs(&self) -> impl Iterator<Item = (&Cell, &Input)> {
+        self.cells.iter().filter_map(|c| match &c.content {
+            Content::Input(i) => Some((c, i)),
+            _ => None,
+        })
+    }
+
+    /// The total cells, in reading order.
+    pub fn totals(&self) -> impl Iterator<Item = (&Cell, &Total)> {
+        self.cells.iter().filter_map(|c| match &c.content {
+            Content::Total(t) => Some((c, t)),
+            _ => None,
+        })
+    }
+
+    /// The labels of the table, in reading order.
+    pub fn labels(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.cells.iter().filter_map(|c| match c.content {
+            Content::Label(l) => Some(l),
+            _ => None,
+        })
+    }
+}
+
+/// The Excel column letter of 0-based column `col` (0 → A, 26 → AA).
+pub fn column_letter(col: usize) -> String {
+    let mut n = col + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        s.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+/// All three tables, in document order.
+pub fn all() -> [&'static Table; 3] {
+    [active(), applications(), review_litigation()]
+}
+
+/// 表二 — 主动公开政府信息情况 (FORMAT.md §3).
+pub fn active() -> &'static Table {
+    static TABLE: LazyLock<Table> = LazyLock::new(build_active);
+    &TABLE
+}
+
+/// 表三 — 收到和处理政府信息公开申请情况 (FORMAT.md §4).
+pub fn applications() -> &'static Table {
+    static TABLE: LazyLock<Table> = LazyLock::new(build_applications);
+    &TABLE
+}
+
+/// 表四 — 政府信息公开行政复议、行政诉讼情况 (FORMAT.md §5).
+pub fn review_litigation() -> &'static Table {
+    static TABLE: LazyLock<Table> = LazyLock::new(build_review_litigation);
+    &TABLE
+}
+
+/// The section headings of the report, exactly as FORMAT.md §2.3.
+pub const SECTION_HEADINGS: [&str; 6] = [
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+];
+
+/// The rows of the `基本信息` sheet: who reports, and the 信息处理费 of 六.
+///
+/// Labels sit in column A and values in column B, from sheet row
+/// `2 + TITLE_ROWS - 1` on (below the title row), in the order of [`BasicInfo::ALL`].
+///
+/// ```
+/// use nianbao::tables::BasicInfo;
+/// assert_eq!(BasicInfo::Agency.excel_ref(), "基本信息!B2");
+/// assert_eq!(BasicInfo::ProcessingFeeNotices.key(), "processing_fees.notices");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BasicInfo {
+    /// 机关全称.
+    Agency,
+    /// 简称.
+    ShortName,
+    /// 报告年度.
+    Year,
+    /// 所属地区.
+    Region,
+    /// 成文日期.
+    IssuedOn,
+    /// 信息处理费 发出收费通知的件数.
+    ProcessingFeeNotices,
+    /// 信息处理费 收费通知的总金额（元）.
+    ProcessingFeeNoticesAmount,
+    /// 信息处理费 实际收取的总金额（元）.
+    ProcessingFeeCollected,
+    /// 输入文件 (written by `generate`, not read back).
+    SourceFile,
+}
+
+impl BasicInfo {
+    /// The sheet name.
+    pub const SHEET: &'static str = "基本信息";
+    /// Every row, in sheet order.
+    pub const ALL: [BasicInfo; 9] = [
+        BasicInfo::Agency,
+        BasicInfo::ShortName,
+        BasicInfo::Year,
+        BasicInfo::Region,
+        BasicInfo::IssuedOn,
+        BasicInfo::ProcessingFeeNotices,
+        BasicInfo::ProcessingFeeNoticesAmount,
+        BasicInfo::ProcessingFeeCollected,
+        BasicInfo::SourceFile,
+    ];
+
+    /// The label in column A.
+    pub fn label(&self) -> &'static str {
+        match self {
+            BasicInfo::Agency => "机关全称",
+            BasicInfo::ShortName => "简称",
+            BasicInfo::Year => "报告年度",
+            BasicInfo::Region => "所属地区",
+            BasicInfo::IssuedOn => "成文日期",
+            BasicInfo::ProcessingFeeNotices => "信息处理费：发出收费通知的件数",
+            BasicInfo::ProcessingFeeNoticesAmount => "信息处理费：收费通知的总金额（元）",
+            BasicInfo::ProcessingFeeCollected => "信息处理费：实际收取的总金额（元）",
+            BasicInfo::SourceFile => "输入文件",
+        }
+    }
+
+    /// The key path in the input file (empty for the input file name).
+    pub fn key(&self) -> &'static str {
+        match self {
+            BasicInfo::Agency => "report.agency",
+            BasicInfo::ShortName => "report.short_name",
+            BasicInfo::Year => "report.year",
+            BasicInfo::Region => "report.region",
+            BasicInfo::IssuedOn => "report.issued_on",
+            BasicInfo::ProcessingFeeNotices => "processing_fees.notices",
+            BasicInfo::ProcessingFeeNoticesAmount => "processing_fees.notices_amount",
+            BasicInfo::ProcessingFeeCollected => "processing_fees.collected",
+            BasicInfo::SourceFile => "",
+        }
+    }
+
+    /// The row in words for findings, e.g. `六、其他需要报告的事项 信息处理费：发出收费通知的件数`.
+    pub fn words(&self) -> String {
+        match self {
+            BasicInfo::ProcessingFeeNotices
+            | BasicInfo::ProcessingFeeNoticesAmount
+            | BasicInfo::ProcessingFeeCollected => {
+                format!("{} {}", SECTION_HEADINGS[5], self.label())
+            }
+            _ => format!("{} {}", Self::SHEET, self.label()),
+        }
+    }
+
+    /// 0-based sheet row of this entry.
+    pub fn sheet_row(&self) -> usize {
+        TITLE_ROWS + Self::ALL.iter().position(|b| b == self).unwrap_or(0)
+    }
+
+    /// `基本信息!B<row>` of the value cell.
+    pub fn excel_ref(&self) -> String {
+        format!("{}!B{}", Self::SHEET, self.sheet_row() + 1)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Builders
+
+fn label(row: usize, col: usize, row_span: usize, col_span: usize, text: &'static str) -> Cell {
+    Cell {
+        row,
+        col,
+        row_span,
+        col_span,
+        content: Content::Label(text),
+        align: Align::Center,
+        emphasis: false,
+    }
+}
+
+fn body(row: usize, col: usize, col_span: usize, content: Content) -> Cell {
+    Cell {
+        row,
+        col,
+        row_span: 1,
+        col_span,
+        content,
+        align: Align::Center,
+        emphasis: false,
+    }
+}
+
+macro_rules! count {
+    ($($f:ident).+) => {
+        Field::Count(|r: &Report| &r.$($f).+, |r: &mut Report| &mut r.$($f).+)
+    };
+}
+
+macro_rules! row_ref {
+    ($($f:ident).+) => {
+        (|r: &Report| &r.$($f).+, |r: &mut Report| &mut r.$($f).+)
+    };
+}
+
+fn build_active() -> Table {
+    const CONTENT: &str = "信息内容";
+    const DECISIONS: &str = "本年处理决定数量";
+    let mut cells = Vec::new();
+    let section = |row: usize, text: &'static str| {
+        let mut c = label(row, 0, 1, 4, text);
+        c.emphasis = true;
+        c
+    };
+    // 第二十条第（一）项
+    let documents = [
+        ("本年制发件数", "issued"),
+        ("本年废止件数", "repealed"),
+        ("现行有效件数", "in_force"),
+    ];
+    cells.push(section(0, "第二十条第（一）项"));
+    cells.push(label(1, 0, 1, 1, CONTENT));
+    for (i, (text, _)) in documents.iter().enumerate() {
+        cells.push(label(1, 1 + i, 1, 1, text));
+    }
+    let doc_rows: [(&'static str, &str, [Field; 3]); 2] = [
+        (
+            "规章",
+            "rules",
+            [
+                count!(active.rules.issued),
+                count!(active.rules.repealed),
+                count!(active.rules.in_force),
+            ],
+        ),
+        (
+            "行政规范性文件",
+            "normative_documents",
+            [
+                count!(active.normative_documents.issued),
+                count!(active.normative_documents.repealed),
+                count!(active.normative_documents.in_force),
+            ],
+        ),
+    ];
+    for (i, (row_label, key, fields)) in doc_rows.into_iter().enumerate() {
+        let row = 2 + i;
+        cells.push(label(row, 0, 1, 1, row_label));
+        for (j, field) in fields.into_iter().enumerate() {
+            let (col_label, col_key) = documents[j];
+            cells.push(body(
+                row,
+                1 + j,
+                1,
+                Content::Input(Input {
+                    key: format!("active.{key}.{col_key}"),
+                    words: format!("{row_label} × {col_label}"),
+                    field,
+                }),
+            ));
+        }
+    }
+    // 第二十条第（五）（六）（八）项: one value spanning B:D per row.
+    let decision_blocks: [(
+        usize,
+        &'static str,
+        &'static str,
+        Vec<(&'static str, &str, Field)>,
+    ); 3] = [
+        (
+            4,
+            "第二十条第（五）项",
+            DECISIONS,
+            vec![("行政许可", "licensing", count!(active.licensing))],
+        ),
+        (
+            7,
+            "第二十条第（六）项",
+            DECISIONS,
+            vec![
+                ("行政处罚", "punishment", count!(active.punishment)),
+                ("行政强制", "enforcement", count!(active.enforcement)),
+            ],
+        ),
+        (
+            11,
+            "第二十条第（八）项",
+            "本年收费金额（单位：万元）",
+            vec![("行政事业性收费", "fees", Field::Fees)],
+        ),
+    ];
+    for (start, title, column, rows) in decision_blocks {
+        cells.push(section(start, title));
+        cells.push(label(start + 1, 0, 1, 1, CONTENT));
+        cells.push(label(start + 1, 1, 1, 3, column));
+        for (i, (row_label, key, field)) in rows.into_iter().enumerate() {
+            let row = start + 2 + i;
+            cells.push(label(row, 0, 1, 1, row_label));
+            cells.push(body(
+                row,
+                1,
+                3,
+                Content::Input(Input {
+                    key: format!("active.{key}"),
+                    words: format!("{row_label} × {column}"),
+                    field,
+                }),
+            ));
+        }
+    }
+    Table {
+        id: TableId::Active,
+        name: "表二",
+        heading: SECTION_HEADINGS[1],
+        sheet: "主动公开",
+        rows: 14,
+        cols: 4,
+        header_rows: 0,
+        widths_twips: vec![2211; 4],
+        widths_excel: vec![22.0, 16.0, 16.0, 16.0],
+        cells,
+    }
+}
+
+/// How a body row of table 三 is labelled.
+enum RowLabel {
+    /// Spans A:C, e.g. `一、本年新收政府信息公开申请数量`.
+    Whole(&'static str),
+    /// Under `三、本年度办理结果`, spanning B:C, e.g. `（一）予以公开`.
+    Result(&'static str),
+    /// Under `三、本年度办理结果` and a group in B, e.g. `（三）不予公开` / `1.属于国家秘密`.
+    Item(&'static str, &'static str),
+}
+
+fn build_applications() -> Table {
+    const RESULTS: &str = "三、本年度办理结果";
+    const WITHHELD: &str = "（三）不予公开";
+    const UNAVAILABLE: &str = "（四）无法提供";
+    const NOT_PROCESSED: &str = "（五）不予处理";
+    const OTHER: &str = "（六）其他处理";
+    const RESULTS_TOTAL: &str = "（七）总计";
+    use RowLabel::*;
+    // The 25 body rows (sheet rows 4–28 of FORMAT.md §4), with the model row
+    // that fills them (`None` for （七）总计, which the model computes).
+    let lines: Vec<(RowLabel, &str, Option<ApplicantRef>)> = vec![
+        (
+            Whole("一、本年新收政府信息公开申请数量"),
+            "new",
+            Some(row_ref!(applications.new)),
+        ),
+        (
+            Whole("二、上年结转政府信息公开申请数量"),
+            "carried_over",
+            Some(row_ref!(applications.carried_over)),
+        ),
+        (
+            Result("（一）予以公开"),
+            "granted",
+            Some(row_ref!(applications.granted)),
+        ),
+        (
+            Result("（二）部分公开（区分处理的，只计这一情形，不计其他情形）"),
+            "partially_granted",
+            Some(row_ref!(applications.partially_granted)),
+        ),
+        (
+            Item(WITHHELD, "1.属于国家秘密"),
+            "withheld.state_secret",
+            Some(row_ref!(applications.withheld.state_secret)),
+        ),
+        (
+            Item(WITHHELD, "2.其他法律行政法规禁止公开"),
+            "withheld.law_prohibited",
+            Some(row_ref!(applications.withheld.law_prohibited)),
+        ),
+        (
+            Item(WITHHELD, "3.危及“三安全一稳定”"),
+            "withheld.three_securities_one_stability",
+            Some(row_ref!(
+                applications.withheld.three_securities_one_stability
+            )),
+        ),
+        (
+            Item(WITHHELD, "4.保护第三方合法权益"),
+            "withheld.third_party_rights",
+            Some(row_ref!(applications.withheld.third_party_rights)),
+        ),
+        (
+            Item(WITHHELD, "5.属于三类内部事务信息"),
+            "withheld.internal_affairs",
+            Some(row_ref!(applications.withheld.internal_affairs)),
+        ),
+        (
+            Item(WITHHELD, "6.属于四类过程性信息"),
+            "withheld.process_information",
+            Some(row_ref!(applications.withheld.process_information)),
+        ),
+        (
+            Item(WITHHELD, "7.属于行政执法案卷"),
+            "withheld.enforcement_files",
+            Some(row_ref!(applications.withheld.enforcement_files)),
+        ),
+        (
+            Item(WITHHELD, "8.属于行政查询事项"),
+            "withheld.administrative_queries",
+            Some(row_ref!(applications.withheld.administrative_queries)),
+        ),
+        (
+            Item(UNAVAILABLE, "1.本机关不掌握相关政府信息"),
+            "unavailable.not_held",
+            Some(row_ref!(applications.unavailable.not_held)),
+        ),
+        (
+            Item(UNAVAILABLE, "2.没有现成信息需要另行制作"),
+            "unavailable.needs_creation",
+            Some(row_ref!(applications.unavailable.needs_creation)),
+        ),
+        (
+            Item(UNAVAILABLE, "3.补正后申请内容仍不明确"),
+            "unavailable.unclear_after_correction",
+            Some(row_ref!(applications.unavailable.unclear_after_correction)),
+        ),
+        (
+            Item(NOT_PROCESSED, "1.信访举报投诉类申请"),
+            "not_processed.complaints",
+            Some(row_ref!(applications.not_processed.complaints)),
+        ),
+        (
+            Item(NOT_PROCESSED, "2.重复申请"),
+            "not_processed.duplicate",
+            Some(row_ref!(applications.not_processed.duplicate)),
+        ),
+        (
+            Item(NOT_PROCESSED, "3.要求提供公开出版物"),
+            "not_processed.publications",
+            Some(row_ref!(applications.not_processed.publications)),
+        ),
+        (
+            Item(NOT_PROCESSED, "4.无正当理由大量反复申请"),
+            "not_processed.excessive",
+            Some(row_ref!(applications.not_processed.excessive)),
+        ),
+        (
+            Item(NOT_PROCESSED, "5.要求行政机关确认或重新出具已获取信息"),
+            "not_processed.reconfirmation",
+            Some(row_ref!(applications.not_processed.reconfirmation)),
+        ),
+        (
+            Item(
+                OTHER,
+                "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+            ),
+            "other.correction_overdue",
+            Some(row_ref!(applications.other.correction_overdue)),
+        ),
+        (
+            Item(
+                OTHER,
+                "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+            ),
+            "other.fee_overdue",
+            Some(row_ref!(applications.other.fee_overdue)),
+        ),
+        (
+            Item(OTHER, "3.其他"),
+            "other.other",
+            Some(row_ref!(applications.other.other)),
+        ),
+        (Result(RESULTS_TOTAL), "total", None),
+        (
+            Whole("四、结转下年度继续办理"),
+            "carry_forward",
+            Some(row_ref!(applications.carry_forward)),
+        ),
+    ];
+
+    let mut cells = vec![
+        label(
+            0,
+            0,
+            3,
+            3,
+            "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）",
+        ),
+        label(0, 3, 1, 7, "申请人情况"),
+        label(1, 3, 2, 1, APPLICANT_COLUMNS[0]),
+        label(1, 4, 1, 5, "法人或其他组织"),
+        label(1, 9, 2, 1, TOTAL),
+    ];
+    for (i, name) in APPLICANT_COLUMNS.iter().enumerate().skip(1) {
+        cells.push(label(2, 3 + i, 1, 1, name));
+    }
+    const FIRST: usize = 3;
+    let results: Vec<usize> = (0..lines.len())
+        .filter(|&i| !matches!(lines[i].0, Whole(_)))
+        .collect();
+    let outcome_rows: Vec<usize> = results
+        .iter()
+        .copied()
+        .filter(|&i| lines[i].2.is_some())
+        .map(|i| FIRST + i)
+        .collect();
+    let mut group_started: Option<&str> = None;
+    for (i, (row_label, key, model_row)) in lines.iter().enumerate() {
+        let row = FIRST + i;
+        let words = match row_label {
+            Whole(text) => {
+                cells.push(label(row, 0, 1, 3, text));
+                text.to_string()
+            }
+            Result(text) => {
+                if i == results[0] {
+                    cells.push(label(row, 0, results.len(), 1, RESULTS));
+                }
+                cells.push(label(row, 1, 1, 2, text));
+                text.to_string()
+            }
+            Item(group, item) => {
+                if group_started != Some(*group) {
+                    let span = lines[i..]
+                        .iter()
+                        .take_while(|l| matches!(l.0, Item(g, _) if g == *group))
+                        .count();
+                    cells.push(label(row, 1, span, 1, group));
+                    group_started = Some(group);
+                }
+                let mut c = label(row, 2, 1, 1, item);
+                c.align = Align::Left;
+                cells.push(c);
+                format!("{group} {item}")
+            }
+        };
+        for col in 0..7 {
+            let column = APPLICANT_COLUMNS.get(col).copied().unwrap_or(TOTAL);
+            let key = format!("applications.{key}[{col}]");
+            let words = format!("{words} × {column}");
+            let content = match (model_row, col) {
+                (Some(r), 0..6) => Content::Input(Input {
+                    key,
+                    words,
+                    field: Field::Applicant(*r, col),
+                }),
+                (Some(r), _) => Content::Total(Total {
+                    key,
+                    words,
+                    terms: (3..9).map(|c| (row, c)).collect(),
+                    given: Given::ApplicantRowTotal(*r),
+                }),
+                (None, 0..6) => Content::Total(Total {
+                    key,
+                    words,
+                    terms: outcome_rows.iter().map(|&r| (r, 3 + col)).collect(),
+                    given: Given::ResultsTotal(col),
+                }),
+                (None, _) => Content::Total(Total {
+                    key,
+                    words,
+                    terms: (3..9).map(|c| (row, c)).collect(),
+                    given: Given::ResultsTotal(col),
+                }),
+            };
+            cells.push(body(row, 3 + col, 1, content));
+        }
+    }
+    Table {
+        id: TableId::Applications,
+        name: "表三",
+        heading: SECTION_HEADINGS[2],
+        sheet: "依申请公开",
+        rows: 28,
+        cols: 10,
+        header_rows: 3,
+        widths_twips: vec![685, 836, 2969, 622, 622, 622, 622, 622, 622, 622],
+        widths_excel: vec![7.0, 9.0, 36.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0],
+        cells,
+    }
+}
+
+fn build_review_litigation() -> Table {
+    let mut cells = vec![
+        label(0, 0, 1, 5, "行政复议"),
+        label(0, 5, 1, 10, "行政诉讼"),
+        label(1, 5, 1, 5, "未经复议直接起诉"),
+        label(1, 10, 1, 5, "复议后起诉"),
+    ];
+    let groups: [(usize, &str, &str, OutcomeRef); 3] = [
+        (0, "review", "行政复议", row_ref!(review_litigation.review)),
+        (
+            5,
+            "litigation_direct",
+            "行政诉讼 未经复议直接起诉",
+            row_ref!(review_litigation.litigation_direct),
+        ),
+        (
+            10,
+            "litigation_after_review",
+            "行政诉讼 复议后起诉",
+            row_ref!(review_litigation.litigation_after_review),
+        ),
+    ];
+    for (start, key, group_words, r) in groups {
+        // The review group's column labels span rows 2–3; the litigation ones sit in row 3.
+        let (label_row, label_span) = if start == 0 { (1, 2) } else { (2, 1) };
+        for (i, name) in OUTCOME_COLUMNS.iter().chain([&TOTAL]).enumerate() {
+            cells.push(label(label_row, start + i, label_span, 1, name));
+            let key = format!("review_litigation.{key}[{i}]");
+            let words = format!("{group_words} × {name}");
+            let content = if i < 4 {
+                Content::Input(Input {
+                    key,
+                    words,
+                    field: Field::Outcome(r, i),
+                })
+            } else {
+                Content::Total(Total {
+                    key,
+                    words,
+                    terms: (start..start + 4).map(|c| (3, c)).collect(),
+                    given: Given::OutcomeRowTotal(r),
+                })
+            };
+            cells.push(body(3, start + i, 1, content));
+        }
+    }
+    cells.sort_by_key(|c| (c.row, c.col));
+    let mut widths = vec![590; 15];
+    widths[14] = 8844 - 590 * 14;
+    Table {
+        id: TableId::ReviewLitigation,
+        name: "表四",
+        heading: SECTION_HEADINGS[3],
+        sheet: "复议诉讼",
+        rows: 4,
+        cols: 15,
+        header_rows: 3,
+        widths_twips: widths,
+        widths_excel: vec![6.5; 15],
+        cells,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every cell of the grid is covered by exactly one cell of the description.
+    #[test]
+    fn every_grid_cell_covered_once() {
+        for t in all() {
+            let mut covered = vec![vec![0; t.cols]; t.rows];
+            for c in &t.cells {
+                for row in covered.iter_mut().skip(c.row).take(c.row_span) {
+                    for n in row.iter_mut().skip(c.col).take(c.col_span) {
+                        *n += 1;
+                    }
+                }
+            }
+            for (r, row) in covered.iter().enumerate() {
+                for (col, n) in row.iter().enumerate() {
+                    assert_eq!(*n, 1, "{} cell ({r},{col}) covered {n} times", t.name);
+                }
+            }
+            assert_eq!(t.widths_twips.len(), t.cols);
+            assert_eq!(t.widths_twips.iter().sum::<u32>(), 8844, "{}", t.name);
+            assert_eq!(t.widths_excel.len(), t.cols);
+        }
+    }
+
+    #[test]
+    fn column_letters() {
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(9), "J");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+    }
+}
