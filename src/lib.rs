@@ -21,14 +21,17 @@
 //! ```
 
 pub mod check;
+pub mod docx;
 pub mod error;
 pub mod form;
+pub mod generate;
 pub mod load;
 pub mod model;
 pub mod output;
 pub mod starter;
 pub mod tables;
 pub mod text;
+pub mod xlsx;
 
 pub use error::LoadError;
 pub use load::load;
