@@ -10,7 +10,9 @@
 //! - [`load`]: reading TOML/JSON/XLSX with errors that name file, key and line;
 //! - [`tables`]: the three mandated tables, described once as data;
 //! - [`check`]: the consistency rules (勾稽关系) → [`check::Finding`]s;
-//! - [`starter`]: the commented starter file of `nianbao init`.
+//! - [`starter`]: the commented starter file of `nianbao init`;
+//! - [`batch`]: a whole county in one run — reports, summary, check report, manifest;
+//! - [`synthetic`]: varied consistent reports for load tests.
 //!
 //! ```
 //! let report = nianbao::model::Report::from_toml_str(
@@ -20,6 +22,7 @@
 //! assert!(nianbao::check::check(&report).is_empty());
 //! ```
 
+pub mod batch;
 pub mod check;
 pub mod docx;
 pub mod error;
@@ -29,6 +32,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod starter;
+pub mod synthetic;
 pub mod tables;
 pub mod text;
 pub mod xlsx;
