@@ -40,6 +40,39 @@ enum Command {
         #[arg(long, value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
         year: u16,
     },
+    /// 批量处理一个县（区）的全部输入：每个机关的 Word 和 Excel、汇总表、校验报告、归档清单。
+    Batch {
+        /// 输入文件或目录（目录下的 .toml、.json、.xlsx 逐个处理，按路径排序）。
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// 输出目录（不存在则创建）。
+        #[arg(short, long)]
+        out: PathBuf,
+        /// 上一年度输入所在目录，按机关名称匹配，做跨年校验（R5、R6，警告）。
+        #[arg(long)]
+        previous: Option<PathBuf>,
+        /// 并行任务数，默认等于 CPU 核数。
+        #[arg(long, short = 'j')]
+        jobs: Option<usize>,
+        /// 汇总表名称（汇总-<名称>-<年度>.xlsx），默认取输入中共同的所属地区。
+        #[arg(long)]
+        name: Option<String>,
+        /// 校验报告格式：xlsx 之外再写 check-report.json 时用 json。
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// 按 manifest.json 重新计算输出目录中每个文件的 SHA-256，列出缺失、改动和清单外的文件。
+    Verify {
+        /// batch 的输出目录。
+        dir: PathBuf,
+    },
+    /// （开发者工具）写 N 个各不相同、勾稽一致的合成输入，用于压力测试和基准测试。
+    SampleInputs {
+        /// 个数。
+        count: u64,
+        /// 目标目录。
+        dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -55,6 +88,16 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Check { files, format } => run_check(&files, format),
         Command::Init { file, agency, year } => run_init(&file, &agency, year),
+        Command::Batch {
+            inputs,
+            out,
+            previous,
+            jobs,
+            name,
+            format,
+        } => run_batch(inputs, out, previous, jobs, name, format),
+        Command::Verify { dir } => run_verify(&dir),
+        Command::SampleInputs { count, dir } => run_sample_inputs(count, &dir),
     };
     ExitCode::from(code)
 }
@@ -136,6 +179,118 @@ fn run_init(file: &Path, agency: &str, year: u16) -> u8 {
         }
         Err(e) => {
             eprintln!("{}: 无法写入：{e}", file.display());
+            2
+        }
+    }
+}
+
+/// Runs a batch: a progress bar on a terminal, else one line per input;
+/// the last line gives the counts. 2 if any input could not be read, else 1
+/// if any failed.
+fn run_batch(
+    inputs: Vec<PathBuf>,
+    out: PathBuf,
+    previous: Option<PathBuf>,
+    jobs: Option<usize>,
+    name: Option<String>,
+    format: Format,
+) -> u8 {
+    use std::io::IsTerminal;
+    let mut options = nianbao::batch::Options::new(inputs, out);
+    options.previous = previous;
+    options.jobs = jobs;
+    options.name = name;
+    options.json_report = matches!(format, Format::Json);
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} {elapsed_precise} 剩余 {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |r: &nianbao::batch::InputResult, done: usize, total: usize| match &bar {
+        Some(bar) => {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if r.status != nianbao::batch::Status::Ok {
+                bar.println(format!("{} {}：{}", r.status.chinese(), r.input, r.message));
+            }
+        }
+        None => {
+            let agency = r.agency.as_deref().unwrap_or("-");
+            println!(
+                "[{done}/{total}] {} {} {agency}：{}",
+                r.status.chinese(),
+                r.input,
+                r.message
+            );
+        }
+    };
+    let outcome = nianbao::batch::run(&options, &progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    match outcome {
+        Ok(outcome) => {
+            for note in &outcome.notes {
+                eprintln!("注意：{note}");
+            }
+            for file in &outcome.reports {
+                println!("{}", options.out_dir.join(&file.path).display());
+            }
+            println!("{}", outcome.counts_line());
+            outcome.exit_code()
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            2
+        }
+    }
+}
+
+/// Verifies an output folder against its manifest: 0 if everything matches,
+/// 1 if anything is missing, changed or unlisted, 2 if there is no manifest.
+fn run_verify(dir: &Path) -> u8 {
+    match nianbao::batch::manifest::verify(dir) {
+        Ok(v) => {
+            for (what, list) in [
+                ("缺失", &v.missing),
+                ("已改动", &v.changed),
+                ("清单外", &v.unlisted),
+                ("路径无效", &v.invalid),
+            ] {
+                for path in list {
+                    println!("{what}：{path}");
+                }
+            }
+            println!(
+                "{} 个文件一致，缺失 {}，已改动 {}，清单外 {}。",
+                v.ok,
+                v.missing.len(),
+                v.changed.len(),
+                v.unlisted.len() + v.invalid.len()
+            );
+            u8::from(!v.is_clean())
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            2
+        }
+    }
+}
+
+/// Writes `count` synthetic inputs into `dir` (developer tool).
+fn run_sample_inputs(count: u64, dir: &Path) -> u8 {
+    match nianbao::batch::write_sample_inputs(count, dir) {
+        Ok(paths) => {
+            println!("{}: 已写 {} 个合成输入", dir.display(), paths.len());
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: 无法写入：{e}", dir.display());
             2
         }
     }

@@ -131,7 +131,7 @@ pub fn report(seed: u64) -> Report {
 /// previous 结转下年度继续办理 and its 现行有效件数 rolls forward, so that
 /// [`crate::check::check_against_previous`] finds nothing.
 pub fn follow_up(previous: &Report, seed: u64) -> Report {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_F011_0000);
+    let mut rng = Rng::new(seed ^ 0x5EED_0FF0_1100_0000);
     let mut carried = previous.applications.carry_forward;
     carried.given_total = None;
     let in_force = (

@@ -1,0 +1,146 @@
+//! The check report: `校验报告.xlsx` and, on request, `check-report.json`.
+//!
+//! One row per input (file, agency, year, status, what happened, the
+//! last-year comparison), followed by one row per finding (rule, severity,
+//! cell, expected, found). Failed inputs first, then unreadable ones, then
+//! the generated ones; in input order within each.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
+use serde::Serialize;
+
+use super::{InputResult, Status};
+
+/// File name of the Excel check report.
+pub const XLSX_NAME: &str = "校验报告.xlsx";
+/// File name of the JSON check report.
+pub const JSON_NAME: &str = "check-report.json";
+/// Sheet name of the Excel check report.
+pub const SHEET: &str = "校验报告";
+
+/// The columns of the Excel check report.
+pub const COLUMNS: [&str; 14] = [
+    "序号",
+    "输入文件",
+    "机关",
+    "年度",
+    "状态",
+    "上年对比",
+    "规则",
+    "级别",
+    "单元格",
+    "Excel单元格",
+    "键",
+    "应为",
+    "实为",
+    "说明",
+];
+
+/// The inputs in report order: failed, unreadable, then succeeded; input order within.
+pub fn ordered(results: &[InputResult]) -> Vec<&InputResult> {
+    let mut out: Vec<&InputResult> = results.iter().collect();
+    out.sort_by_key(|r| match r.status {
+        Status::Failed => 0,
+        Status::Unreadable => 1,
+        Status::Ok => 2,
+    });
+    out
+}
+
+/// Writes `校验报告.xlsx` to `path`; `year` dates the document properties.
+pub fn write_xlsx(results: &[InputResult], year: u16, path: &Path) -> Result<(), XlsxError> {
+    let mut workbook = Workbook::new();
+    let header = Format::new()
+        .set_bold()
+        .set_border(FormatBorder::Thin)
+        .set_background_color("#DDEBF7");
+    let failed = Format::new().set_bold().set_font_color("#C00000");
+    let unreadable = Format::new().set_bold().set_font_color("#7F6000");
+    let ok = Format::new().set_font_color("#375623");
+    let plain = Format::new();
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    sheet.set_name(SHEET)?;
+    for (i, name) in COLUMNS.iter().enumerate() {
+        sheet.write_with_format(0, i as u16, *name, &header)?;
+    }
+    for (i, width) in [6, 36, 34, 6, 10, 30, 6, 6, 44, 16, 36, 8, 8, 60]
+        .iter()
+        .enumerate()
+    {
+        sheet.set_column_width(i as u16, *width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let mut row = 1u32;
+    for (n, r) in ordered(results).into_iter().enumerate() {
+        let status_format = match r.status {
+            Status::Failed => &failed,
+            Status::Unreadable => &unreadable,
+            Status::Ok => &ok,
+        };
+        let identity = |sheet: &mut rust_xlsxwriter::Worksheet,
+                        row: u32,
+                        format: &Format|
+         -> Result<(), XlsxError> {
+            sheet.write(row, 0, (n + 1) as u32)?;
+            sheet.write(row, 1, r.input.as_str())?;
+            sheet.write(row, 2, r.agency.as_deref().unwrap_or(""))?;
+            if let Some(year) = r.year {
+                sheet.write(row, 3, year)?;
+            }
+            sheet.write_with_format(row, 4, r.status.chinese(), format)?;
+            sheet.write(row, 5, r.previous.describe())?;
+            Ok(())
+        };
+        identity(sheet, row, status_format)?;
+        sheet.write(row, 13, r.message.as_str())?;
+        row += 1;
+        for f in &r.findings {
+            identity(sheet, row, &plain)?;
+            sheet.write(row, 6, f.rule)?;
+            sheet.write(row, 7, f.severity.chinese())?;
+            sheet.write(row, 8, f.cell.as_str())?;
+            sheet.write(row, 9, f.excel_cell.as_str())?;
+            sheet.write(row, 10, f.key.as_str())?;
+            sheet.write(row, 11, f.expected as f64)?;
+            sheet.write(row, 12, f.found as f64)?;
+            sheet.write(row, 13, f.message.as_str())?;
+            row += 1;
+        }
+    }
+    sheet.autofilter(0, 0, row.max(2) - 1, COLUMNS.len() as u16 - 1)?;
+    let date = ExcelDateTime::from_ymd(year, 12, 31)?;
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title("政府信息公开工作年度报告校验报告")
+            .set_author("nianbao")
+            .set_creation_datetime(&date),
+    );
+    workbook.save(path)
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    total: usize,
+    ok: usize,
+    failed: usize,
+    unreadable: usize,
+    inputs: Vec<&'a InputResult>,
+}
+
+/// Writes `check-report.json` to `path`.
+pub fn write_json(results: &[InputResult], path: &Path) -> std::io::Result<()> {
+    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+    let report = JsonReport {
+        total: results.len(),
+        ok: count(Status::Ok),
+        failed: count(Status::Failed),
+        unreadable: count(Status::Unreadable),
+        inputs: ordered(results),
+    };
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    serde_json::to_writer_pretty(&mut out, &report)?;
+    out.write_all(b"\n")?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
+}

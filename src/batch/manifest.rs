@@ -1,0 +1,224 @@
+//! The archive manifest `manifest.json` and `nianbao verify`.
+//!
+//! The manifest lists every file a batch wrote, sorted by path: its path
+//! relative to the output folder, size, SHA-256, and the input, agency and
+//! year it came from. It holds no time and no absolute output path, so the
+//! same inputs give the same manifest byte for byte. [`verify`] re-hashes the
+//! folder against it.
+
+use std::collections::BTreeSet;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The manifest's file name in the output folder.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The whole manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The program that wrote it, e.g. `nianbao 0.1.0`.
+    pub generator: String,
+    /// Every file written, sorted by path.
+    pub files: Vec<ManifestEntry>,
+}
+
+/// One file written by a batch.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Path relative to the output folder, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the content, lower-case hex.
+    pub sha256: String,
+    /// The input file it was generated from (as given on the command line);
+    /// none for the summary and the check report.
+    pub source: Option<String>,
+    /// The agency (for a summary, its name).
+    pub agency: Option<String>,
+    /// The reported year.
+    pub year: Option<u16>,
+    /// The name the file would have had, when it had to be made safe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsafe_name: Option<String>,
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// Size and SHA-256 of a file, read in blocks.
+pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Writes the manifest (entries sorted) to `out_dir/manifest.json`, atomically.
+pub fn write(out_dir: &Path, mut entries: Vec<ManifestEntry>) -> std::io::Result<()> {
+    entries.sort();
+    let manifest = Manifest {
+        generator: format!("nianbao {}", env!("CARGO_PKG_VERSION")),
+        files: entries,
+    };
+    let path = out_dir.join(MANIFEST);
+    let tmp = out_dir.join(format!(".{MANIFEST}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
+        serde_json::to_writer_pretty(&mut out, &manifest)?;
+        out.write_all(b"\n")?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, &path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Why a folder could not be verified at all.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// No readable manifest.
+    #[error("{}: 无法读取清单：{source}", path.display())]
+    Read {
+        /// The manifest path.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The manifest is not what a batch writes.
+    #[error("{}: 清单格式错误：{source}", path.display())]
+    Parse {
+        /// The manifest path.
+        path: PathBuf,
+        /// What the parser said.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The folder could not be listed.
+    #[error("{}: 无法列出文件：{source}", path.display())]
+    List {
+        /// The folder.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verification {
+    /// Files listed and unchanged.
+    pub ok: usize,
+    /// Listed but not there (or not readable).
+    pub missing: Vec<String>,
+    /// Listed, there, but with another size or hash.
+    pub changed: Vec<String>,
+    /// There but not listed (the manifest itself aside).
+    pub unlisted: Vec<String>,
+    /// Listed with a path that points outside the folder (never followed).
+    pub invalid: Vec<String>,
+}
+
+impl Verification {
+    /// Whether everything matches.
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.changed.is_empty()
+            && self.unlisted.is_empty()
+            && self.invalid.is_empty()
+    }
+}
+
+/// Whether `rel` is a plain relative path that stays inside the folder.
+fn is_inside(rel: &str) -> bool {
+    let p = Path::new(rel);
+    !rel.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Every file under `dir`, as `/`-separated paths relative to `dir`, sorted.
+pub fn list_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
+    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rel = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if entry.file_type()?.is_dir() {
+                walk(&entry.path(), &rel, out)?;
+            } else {
+                out.insert(rel);
+            }
+        }
+        Ok(())
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, "", &mut out)?;
+    Ok(out)
+}
+
+/// Re-hashes every file the manifest of `out_dir` lists and lists the files
+/// that are missing, changed or not in the manifest.
+pub fn verify(out_dir: &Path) -> Result<Verification, VerifyError> {
+    let path = out_dir.join(MANIFEST);
+    let text = std::fs::read(&path).map_err(|source| VerifyError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let manifest: Manifest =
+        serde_json::from_slice(&text).map_err(|source| VerifyError::Parse {
+            path: path.clone(),
+            source,
+        })?;
+    let mut present = list_files(out_dir).map_err(|source| VerifyError::List {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    present.remove(MANIFEST);
+    let mut result = Verification::default();
+    for entry in &manifest.files {
+        if !is_inside(&entry.path) {
+            result.invalid.push(entry.path.clone());
+            continue;
+        }
+        present.remove(&entry.path);
+        match hash_file(&out_dir.join(&entry.path)) {
+            Err(_) => result.missing.push(entry.path.clone()),
+            Ok((bytes, sha)) if bytes != entry.bytes || sha != entry.sha256 => {
+                result.changed.push(entry.path.clone())
+            }
+            Ok(_) => result.ok += 1,
+        }
+    }
+    result.unlisted = present.into_iter().collect();
+    Ok(result)
+}
