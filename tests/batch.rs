@@ -457,10 +457,20 @@ fn rerun_is_identical_and_verify_catches_tampering() {
     for e in &m.files {
         assert_eq!(first[&e.path], e.sha256, "{}", e.path);
     }
-    let paths: Vec<&String> = m.files.iter().map(|e| &e.path).collect();
-    let mut sorted = paths.clone();
-    sorted.sort();
-    assert_eq!(paths, sorted);
+    // The batch-level files first (sorted), then each input's files in input order.
+    let batch_files: Vec<&String> = m
+        .files
+        .iter()
+        .take_while(|e| e.source.is_none())
+        .map(|e| &e.path)
+        .collect();
+    assert_eq!(batch_files.len(), 3, "{batch_files:?}");
+    assert!(batch_files.windows(2).all(|w| w[0] < w[1]));
+    let sources: Vec<&str> = m.files[3..]
+        .iter()
+        .map(|e| e.source.as_deref().unwrap())
+        .collect();
+    assert!(sources.windows(2).all(|w| w[0] <= w[1]), "{sources:?}");
     let docx = m.files.iter().find(|e| e.path.ends_with(".docx")).unwrap();
     assert!(
         docx.source.as_deref().unwrap().ends_with(".toml")
@@ -515,14 +525,13 @@ fn hostile_agency_names_are_made_safe() {
     let out = tmp.path().join("deep").join("out");
     let mut options = Options::new(vec![inputs.clone()], out.clone());
     options.jobs = Some(2);
-    let outcome = batch::run(&options, &|_, _, _| {}).unwrap();
+    let results = std::sync::Mutex::new(Vec::new());
+    let outcome = batch::run(&options, &|r, _, _| results.lock().unwrap().push(r.clone())).unwrap();
+    let results = results.into_inner().unwrap();
+    assert_eq!(outcome.counts.total, names.len());
     // The loader may refuse a control character outright (the XML writers
     // could not hold it); every other name is generated under a safe name.
-    let refused: Vec<_> = outcome
-        .results
-        .iter()
-        .filter(|r| r.status != Status::Ok)
-        .collect();
+    let refused: Vec<_> = results.iter().filter(|r| r.status != Status::Ok).collect();
     assert!(refused.len() <= 1, "{refused:?}");
     for r in &refused {
         assert_eq!(r.status, Status::Unreadable, "{r:?}");

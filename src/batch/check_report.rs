@@ -9,9 +9,11 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
-use serde::Serialize;
+use serde::Deserialize;
 
-use super::{InputResult, Status};
+use super::spool::Spool;
+use super::{Counts, PreviousCheck, Status};
+use crate::check::Severity;
 
 /// File name of the Excel check report.
 pub const XLSX_NAME: &str = "校验报告.xlsx";
@@ -38,19 +40,45 @@ pub const COLUMNS: [&str; 14] = [
     "说明",
 ];
 
-/// The inputs in report order: failed, unreadable, then succeeded; input order within.
-pub fn ordered(results: &[InputResult]) -> Vec<&InputResult> {
-    let mut out: Vec<&InputResult> = results.iter().collect();
-    out.sort_by_key(|r| match r.status {
-        Status::Failed => 0,
-        Status::Unreadable => 1,
-        Status::Ok => 2,
-    });
-    out
+/// A result as read back from the spool.
+#[derive(Deserialize)]
+struct Stored {
+    input: String,
+    agency: Option<String>,
+    year: Option<u16>,
+    status: Status,
+    message: String,
+    previous: PreviousCheck,
+    findings: Vec<StoredFinding>,
+}
+
+/// A finding as read back from the spool.
+#[derive(Deserialize)]
+struct StoredFinding {
+    rule: String,
+    severity: serde_json::Value,
+    cell: String,
+    excel_cell: String,
+    key: String,
+    expected: i64,
+    found: i64,
+    message: String,
+}
+
+/// 错误 or 警告, from a severity as serialized.
+fn severity_chinese(value: &serde_json::Value) -> &'static str {
+    [Severity::Error, Severity::Warning]
+        .into_iter()
+        .find(|s| serde_json::to_value(s).ok().as_ref() == Some(value))
+        .map_or("", |s| s.chinese())
+}
+
+fn xlsx_error(e: impl std::fmt::Display) -> XlsxError {
+    XlsxError::ParameterError(e.to_string())
 }
 
 /// Writes `校验报告.xlsx` to `path`; `year` dates the document properties.
-pub fn write_xlsx(results: &[InputResult], year: u16, path: &Path) -> Result<(), XlsxError> {
+pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new()
         .set_bold()
@@ -73,7 +101,9 @@ pub fn write_xlsx(results: &[InputResult], year: u16, path: &Path) -> Result<(),
     }
     sheet.set_freeze_panes(1, 0)?;
     let mut row = 1u32;
-    for (n, r) in ordered(results).into_iter().enumerate() {
+    for (n, line) in spool.results().enumerate() {
+        let r: Stored = serde_json::from_str(&line.map_err(xlsx_error)?).map_err(xlsx_error)?;
+        let r = &r;
         let status_format = match r.status {
             Status::Failed => &failed,
             Status::Unreadable => &unreadable,
@@ -98,8 +128,8 @@ pub fn write_xlsx(results: &[InputResult], year: u16, path: &Path) -> Result<(),
         row += 1;
         for f in &r.findings {
             identity(sheet, row, &plain)?;
-            sheet.write(row, 6, f.rule)?;
-            sheet.write(row, 7, f.severity.chinese())?;
+            sheet.write(row, 6, f.rule.as_str())?;
+            sheet.write(row, 7, severity_chinese(&f.severity))?;
             sheet.write(row, 8, f.cell.as_str())?;
             sheet.write(row, 9, f.excel_cell.as_str())?;
             sheet.write(row, 10, f.key.as_str())?;
@@ -120,27 +150,24 @@ pub fn write_xlsx(results: &[InputResult], year: u16, path: &Path) -> Result<(),
     workbook.save(path)
 }
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    total: usize,
-    ok: usize,
-    failed: usize,
-    unreadable: usize,
-    inputs: Vec<&'a InputResult>,
-}
-
-/// Writes `check-report.json` to `path`.
-pub fn write_json(results: &[InputResult], path: &Path) -> std::io::Result<()> {
-    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
-    let report = JsonReport {
-        total: results.len(),
-        ok: count(Status::Ok),
-        failed: count(Status::Failed),
-        unreadable: count(Status::Unreadable),
-        inputs: ordered(results),
-    };
+/// Writes `check-report.json` to `path`: the counts, then every input in
+/// check-report order.
+pub fn write_json(spool: &Spool, counts: &Counts, path: &Path) -> std::io::Result<()> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer_pretty(&mut out, &report)?;
-    out.write_all(b"\n")?;
+    writeln!(out, "{{")?;
+    for (key, n) in [
+        ("total", counts.total),
+        ("ok", counts.ok),
+        ("failed", counts.failed),
+        ("unreadable", counts.unreadable),
+    ] {
+        writeln!(out, "  \"{key}\": {n},")?;
+    }
+    write!(out, "  \"inputs\": [")?;
+    for (i, line) in spool.results().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        write!(out, "{sep}\n    {}", line?)?;
+    }
+    writeln!(out, "\n  ]\n}}")?;
     out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }

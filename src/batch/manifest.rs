@@ -1,6 +1,7 @@
 //! The archive manifest `manifest.json` and `nianbao verify`.
 //!
-//! The manifest lists every file a batch wrote, sorted by path: its path
+//! The manifest lists every file a batch wrote — the summary and check
+//! reports sorted by path, then each input's files in input order: its path
 //! relative to the output folder, size, SHA-256, and the input, agency and
 //! year it came from. It holds no time and no absolute output path, so the
 //! same inputs give the same manifest byte for byte. [`verify`] re-hashes the
@@ -77,19 +78,30 @@ pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     Ok((size, hex(&hasher.finalize())))
 }
 
-/// Writes the manifest (entries sorted) to `out_dir/manifest.json`, atomically.
-pub fn write(out_dir: &Path, mut entries: Vec<ManifestEntry>) -> std::io::Result<()> {
-    entries.sort();
-    let manifest = Manifest {
-        generator: format!("nianbao {}", env!("CARGO_PKG_VERSION")),
-        files: entries,
-    };
+/// Writes `out_dir/manifest.json` atomically: `first` (sorted by path),
+/// then `rest`, each a JSON line of a [`ManifestEntry`] (the per-agency files
+/// in input order). One entry per line, so that the manifest can be written
+/// without holding it in memory and read with line tools.
+pub fn write(
+    out_dir: &Path,
+    mut first: Vec<ManifestEntry>,
+    rest: impl Iterator<Item = std::io::Result<String>>,
+) -> std::io::Result<()> {
+    first.sort();
     let path = out_dir.join(MANIFEST);
     let tmp = out_dir.join(format!(".{MANIFEST}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
-        serde_json::to_writer_pretty(&mut out, &manifest)?;
-        out.write_all(b"\n")?;
+        let generator = serde_json::to_string(&format!("nianbao {}", env!("CARGO_PKG_VERSION")))?;
+        write!(out, "{{\n  \"generator\": {generator},\n  \"files\": [")?;
+        let firsts = first
+            .iter()
+            .map(|e| serde_json::to_string(e).map_err(std::io::Error::from));
+        for (n, line) in firsts.chain(rest).enumerate() {
+            let sep = if n == 0 { "" } else { "," };
+            write!(out, "{sep}\n    {}", line?)?;
+        }
+        writeln!(out, "\n  ]\n}}")?;
         out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, &path)
     })();

@@ -12,30 +12,34 @@
 //!    input order: the agency's row goes to the summary, its findings to the
 //!    check report.
 //!
-//! Only small things are kept per input (status, findings, the names and
-//! hashes of its files), so memory stays flat however many agencies there
-//! are. One bad input — unreadable, malformed, breaking a rule, duplicated,
-//! even one that makes a writer panic — never stops the others and never
-//! leaves a partial file: it is reported and skipped.
+//! Nothing is kept in memory per input: each result is parked on disk (see
+//! [`spool`]) and the summary's rows are streamed, so memory stays flat
+//! however many agencies there are. One bad input — unreadable, malformed,
+//! breaking a rule, duplicated, even one that makes a writer panic — never
+//! stops the others and never leaves a partial file: it is reported and
+//! skipped.
 //!
 //! Nothing depends on the clock or on thread timing: the same inputs give the
 //! same bytes in every file, the manifest included.
 
 pub mod check_report;
+pub mod inputs;
 pub mod manifest;
 pub mod names;
+pub mod process;
+pub mod spool;
 pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::check::{self, Finding, Severity};
-use crate::generate::{self, GenerateError, Outputs};
-use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
+use crate::check::Finding;
+use crate::generate::Outputs;
+use crate::model::Report;
+pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
 use names::safe_file_name;
 use summary::SummaryWriter;
@@ -76,7 +80,7 @@ impl Options {
 }
 
 /// How one input fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Its DOCX and XLSX were written.
@@ -100,7 +104,7 @@ impl Status {
 }
 
 /// Whether and how an input was compared with last year's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PreviousCheck {
     /// No `--previous` folder given (or the input was not read).
@@ -148,11 +152,36 @@ pub struct InputResult {
     pub files: Vec<ManifestEntry>,
 }
 
-/// The whole batch: every input in input order, and the batch-level files.
+/// How many inputs ended how.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// All inputs.
+    pub total: usize,
+    /// Generated.
+    pub ok: usize,
+    /// Read but not generated.
+    pub failed: usize,
+    /// Not readable.
+    pub unreadable: usize,
+}
+
+impl Counts {
+    fn add(&mut self, status: Status) {
+        self.total += 1;
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Failed => self.failed += 1,
+            Status::Unreadable => self.unreadable += 1,
+        }
+    }
+}
+
+/// The whole batch. The per-input results went to the check report (and to
+/// the `progress` callback of [`run`]); only the counts are kept.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
-    /// One per input, sorted by input path.
-    pub results: Vec<InputResult>,
+    /// How many inputs ended how.
+    pub counts: Counts,
     /// The summary workbook(s) and check report(s) written.
     pub reports: Vec<ManifestEntry>,
     /// Remarks about the batch itself (e.g. unreadable inputs of last year).
@@ -162,14 +191,18 @@ pub struct BatchOutcome {
 impl BatchOutcome {
     /// How many inputs ended with `status`.
     pub fn count(&self, status: Status) -> usize {
-        self.results.iter().filter(|r| r.status == status).count()
+        match status {
+            Status::Ok => self.counts.ok,
+            Status::Failed => self.counts.failed,
+            Status::Unreadable => self.counts.unreadable,
+        }
     }
 
     /// 2 when any input could not be read, 1 when any failed, else 0.
     pub fn exit_code(&self) -> u8 {
-        if self.count(Status::Unreadable) > 0 {
+        if self.counts.unreadable > 0 {
             2
-        } else if self.count(Status::Failed) > 0 {
+        } else if self.counts.failed > 0 {
             1
         } else {
             0
@@ -180,10 +213,7 @@ impl BatchOutcome {
     pub fn counts_line(&self) -> String {
         format!(
             "共 {} 个输入：成功 {}，未通过 {}，无法读取 {}。",
-            self.results.len(),
-            self.count(Status::Ok),
-            self.count(Status::Failed),
-            self.count(Status::Unreadable)
+            self.counts.total, self.counts.ok, self.counts.failed, self.counts.unreadable
         )
     }
 }
@@ -214,355 +244,6 @@ pub enum BatchError {
         /// What went wrong.
         message: String,
     },
-}
-
-/// What the first pass learnt about an input.
-enum Scan {
-    /// Read: the agency, the year, and a key that two inputs writing the
-    /// same files share.
-    Read {
-        agency: String,
-        year: Year,
-        file_key: String,
-        /// Set when another input has the same agency and year.
-        duplicate_of: Vec<String>,
-    },
-    /// Not readable, with the reason.
-    Unreadable(String),
-}
-
-/// Last year's numbers that R5 and R6 need.
-#[derive(Debug, Clone)]
-struct PreviousData {
-    file: String,
-    year: Year,
-    carry_forward: ApplicantRow,
-    rules: DocumentCounts,
-    normative_documents: DocumentCounts,
-}
-
-impl PreviousData {
-    fn report(&self, agency: &str) -> Report {
-        Report {
-            report: ReportInfo {
-                agency: agency.to_string(),
-                year: self.year,
-                ..ReportInfo::default()
-            },
-            active: Active {
-                rules: self.rules,
-                normative_documents: self.normative_documents,
-                ..Active::default()
-            },
-            applications: Applications {
-                carry_forward: self.carry_forward,
-                ..Applications::default()
-            },
-            ..Report::default()
-        }
-    }
-}
-
-/// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
-/// Office lock file.
-fn is_input_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    !name.starts_with('.')
-        && !name.starts_with("~$")
-        && matches!(
-            crate::load::extension(path).as_str(),
-            "toml" | "json" | "xlsx"
-        )
-}
-
-/// The input files: given files as they are, folders walked (recursively,
-/// hidden entries and `skip` left out), sorted by path, each once. A folder
-/// that cannot be listed is kept as an input, so that it is reported.
-pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
-    fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<PathBuf>) {
-        if let (Some(skip), Ok(canon)) = (skip, dir.canonicalize())
-            && canon == skip
-        {
-            return;
-        }
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(_) => {
-                out.push(dir.to_path_buf());
-                return;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if path.is_dir() {
-                if !hidden {
-                    walk(&path, skip, out);
-                }
-            } else if is_input_file(&path) {
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            walk(input, skip, &mut out);
-        } else {
-            out.push(input.clone());
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// The report's file stem made safe and case-folded: two inputs with the
-/// same key would write the same files.
-fn file_key(report: &Report) -> String {
-    safe_file_name(&report.title()).0.to_lowercase()
-}
-
-/// Pass 1: reads every input, then marks the ones that share agency and
-/// year (or file names) with another.
-fn scan(inputs: &[PathBuf]) -> Vec<Scan> {
-    let mut scans: Vec<Scan> = inputs
-        .par_iter()
-        .map(|path| match crate::load(path) {
-            Ok(report) => Scan::Read {
-                file_key: file_key(&report),
-                agency: report.report.agency,
-                year: report.report.year,
-                duplicate_of: Vec::new(),
-            },
-            Err(e) => Scan::Unreadable(e.to_string()),
-        })
-        .collect();
-    let mut groups: BTreeMap<(String, u16), Vec<usize>> = BTreeMap::new();
-    let mut by_file: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, s) in scans.iter().enumerate() {
-        if let Scan::Read {
-            agency,
-            year,
-            file_key,
-            ..
-        } = s
-        {
-            groups
-                .entry((agency.trim().to_string(), year.0))
-                .or_default()
-                .push(i);
-            by_file.entry(file_key.clone()).or_default().push(i);
-        }
-    }
-    let mut clashes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for members in groups.values().chain(by_file.values()) {
-        if members.len() > 1 {
-            for &i in members {
-                clashes
-                    .entry(i)
-                    .or_default()
-                    .extend(members.iter().filter(|&&j| j != i));
-            }
-        }
-    }
-    for (i, others) in clashes {
-        if let Scan::Read { duplicate_of, .. } = &mut scans[i] {
-            *duplicate_of = others
-                .into_iter()
-                .map(|j| inputs[j].display().to_string())
-                .collect();
-        }
-    }
-    scans
-}
-
-/// Reads last year's inputs: agency → its inputs, and remarks about the
-/// ones that could not be read.
-fn previous_index(
-    dir: &Path,
-    skip: Option<&Path>,
-) -> (BTreeMap<String, Vec<PreviousData>>, Vec<String>) {
-    let files = collect_inputs(&[dir.to_path_buf()], skip);
-    let loaded: Vec<(PathBuf, Result<Report, String>)> = files
-        .into_par_iter()
-        .map(|path| {
-            let r = crate::load(&path).map_err(|e| e.to_string());
-            (path, r)
-        })
-        .collect();
-    let mut index: BTreeMap<String, Vec<PreviousData>> = BTreeMap::new();
-    let mut notes = Vec::new();
-    for (path, r) in loaded {
-        match r {
-            Ok(report) => index
-                .entry(report.report.agency.trim().to_string())
-                .or_default()
-                .push(PreviousData {
-                    file: path.display().to_string(),
-                    year: report.report.year,
-                    carry_forward: report.applications.carry_forward,
-                    rules: report.active.rules,
-                    normative_documents: report.active.normative_documents,
-                }),
-            Err(e) => notes.push(format!("上年输入无法读取，未用于比对：{e}")),
-        }
-    }
-    (index, notes)
-}
-
-/// What pass 2 needs besides the input.
-struct Context<'a> {
-    out_dir: &'a Path,
-    outputs: Outputs,
-    previous: Option<&'a BTreeMap<String, Vec<PreviousData>>>,
-}
-
-/// Pass 2 for one input: the check-report row, and the report when it was generated.
-fn process(ctx: &Context, path: &Path, scan: &Scan) -> (InputResult, Option<Report>) {
-    let source = path.display().to_string();
-    let mut result = InputResult {
-        input: source.clone(),
-        agency: None,
-        year: None,
-        status: Status::Unreadable,
-        message: String::new(),
-        previous: PreviousCheck::NotRequested,
-        findings: Vec::new(),
-        files: Vec::new(),
-    };
-    match scan {
-        Scan::Unreadable(e) => {
-            result.message = e.clone();
-            return (result, None);
-        }
-        Scan::Read {
-            agency,
-            year,
-            duplicate_of,
-            ..
-        } if !duplicate_of.is_empty() => {
-            result.agency = Some(agency.clone());
-            result.year = Some(year.0);
-            result.status = Status::Failed;
-            result.message = format!(
-                "同一机关同一年度（或同名输出文件）有多个输入，均未生成：{}",
-                duplicate_of.join("，")
-            );
-            return (result, None);
-        }
-        Scan::Read { .. } => {}
-    }
-    let report = match crate::load(path) {
-        Ok(report) => report,
-        Err(e) => {
-            result.message = e.to_string();
-            return (result, None);
-        }
-    };
-    result.agency = Some(report.report.agency.clone());
-    result.year = Some(report.report.year.0);
-    result.status = Status::Failed;
-    result.findings = check::check(&report);
-    if let Some(index) = ctx.previous {
-        let last_year = report.report.year.0.saturating_sub(1);
-        let agency = report.report.agency.trim();
-        match index
-            .get(agency)
-            .and_then(|v| v.iter().find(|p| p.year.0 == last_year))
-        {
-            Some(prev) => {
-                result
-                    .findings
-                    .extend(check::check_against_previous(&report, &prev.report(agency)));
-                result.previous = PreviousCheck::Compared {
-                    file: prev.file.clone(),
-                    year: prev.year.0,
-                };
-            }
-            None => result.previous = PreviousCheck::Missing,
-        }
-    }
-    let errors = result
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let warnings = result.findings.len() - errors;
-    if errors > 0 {
-        result.message = format!("{errors} 个错误，{warnings} 个警告，未生成");
-        return (result, None);
-    }
-    let files = match generate::render(&report, &source, ctx.outputs) {
-        Ok((files, _)) => files,
-        Err(GenerateError::Rules(_)) => {
-            result.message = "未通过校验，未生成".to_string();
-            return (result, None);
-        }
-        Err(e) => {
-            result.message = format!("生成失败：{e}");
-            return (result, None);
-        }
-    };
-    for file in &files {
-        let (name, changed) = safe_file_name(&file.name);
-        let target = ctx.out_dir.join(&name);
-        if let Err(e) = crate::output::write_atomically(&target, &file.bytes) {
-            // All or nothing: take back what this input already wrote.
-            for written in &result.files {
-                let _ = std::fs::remove_file(ctx.out_dir.join(&written.path));
-            }
-            result.files.clear();
-            result.message = format!("写入 {name} 失败：{e}");
-            return (result, None);
-        }
-        result.files.push(ManifestEntry {
-            path: name,
-            bytes: file.bytes.len() as u64,
-            sha256: manifest::sha256_hex(&file.bytes),
-            source: Some(source.clone()),
-            agency: Some(report.report.agency.clone()),
-            year: Some(report.report.year.0),
-            unsafe_name: changed.then(|| file.name.clone()),
-        });
-    }
-    result.status = Status::Ok;
-    result.message = if warnings > 0 {
-        format!("已生成 {} 个文件；{warnings} 个警告", files.len())
-    } else {
-        format!("已生成 {} 个文件", files.len())
-    };
-    (result, Some(report))
-}
-
-/// [`process`], with a panic turned into a failed input.
-fn process_isolated(ctx: &Context, path: &Path, scan: &Scan) -> (InputResult, Option<Report>) {
-    std::panic::catch_unwind(AssertUnwindSafe(|| process(ctx, path, scan))).unwrap_or_else(
-        |panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            let result = InputResult {
-                input: path.display().to_string(),
-                agency: None,
-                year: None,
-                status: Status::Failed,
-                message: format!("内部错误，未生成：{what}"),
-                previous: PreviousCheck::NotRequested,
-                findings: Vec::new(),
-                files: Vec::new(),
-            };
-            (result, None)
-        },
-    )
 }
 
 /// Saves a batch-level file through `save(tmp)` and a rename, and returns its manifest entry.
@@ -616,6 +297,7 @@ pub fn run(
         path: out_dir.to_path_buf(),
         source,
     })?;
+    tune_allocator();
     let skip = out_dir.canonicalize().ok();
     let inputs = collect_inputs(&options.inputs, skip.as_deref());
     if inputs.is_empty() {
@@ -640,63 +322,57 @@ fn run_in_pool(
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = options.out_dir.as_path();
+    let write_error = |path: &Path, e: &dyn std::fmt::Display| BatchError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     let mut notes = Vec::new();
     let previous = options.previous.as_deref().map(|dir| {
-        let (index, mut problems) = previous_index(dir, skip);
+        let (index, mut problems) = inputs::previous_index(dir, skip);
         notes.append(&mut problems);
         index
     });
-    let scans = scan(inputs);
-    let ctx = Context {
+    let prechecks = inputs::precheck(inputs);
+    let ctx = process::Context {
         out_dir,
         outputs: options.outputs,
         previous: previous.as_ref(),
     };
+    let mut spool = spool::Spool::create(out_dir).map_err(|e| write_error(out_dir, &e))?;
 
     let mut summaries: BTreeMap<u16, SummaryWriter> = BTreeMap::new();
     let mut regions: BTreeSet<String> = BTreeSet::new();
-    let mut results = Vec::with_capacity(inputs.len());
+    let mut counts = Counts::default();
     let mut latest_year: Option<u16> = None;
-    let chunk = jobs * 16;
     let indices: Vec<usize> = (0..inputs.len()).collect();
-    for part in indices.chunks(chunk) {
+    for part in indices.chunks(jobs * 16) {
         let done: Vec<(InputResult, Option<Report>)> = part
             .par_iter()
-            .map(|&i| process_isolated(&ctx, &inputs[i], &scans[i]))
+            .map(|&i| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
             .collect();
         for (result, report) in done {
-            if let Some(year) = result.year {
-                latest_year = latest_year.max(Some(year));
-            }
+            latest_year = latest_year.max(result.year);
             if let Some(report) = report {
                 let year = report.report.year;
                 let writer = match summaries.entry(year.0) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(SummaryWriter::new(year).map_err(|e| BatchError::Write {
-                            path: out_dir.to_path_buf(),
-                            message: e.to_string(),
-                        })?)
+                        e.insert(SummaryWriter::new(year).map_err(|e| write_error(out_dir, &e))?)
                     }
                 };
                 writer
                     .add(&report, &result.input)
-                    .map_err(|e| BatchError::Write {
-                        path: out_dir.to_path_buf(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| write_error(out_dir, &e))?;
                 if regions.len() < 2 {
                     regions.insert(report.report.region.clone().unwrap_or_default());
                 }
             }
-            results.push(result);
-            progress(
-                results.last().expect("just pushed"),
-                results.len(),
-                inputs.len(),
-            );
+            spool.push(&result).map_err(|e| write_error(out_dir, &e))?;
+            counts.add(result.status);
+            progress(&result, counts.total, inputs.len());
         }
     }
+    spool.flush().map_err(|e| write_error(out_dir, &e))?;
 
     let name = options
         .name
@@ -721,7 +397,7 @@ fn run_in_pool(
         check_report::XLSX_NAME,
         None,
         None,
-        |tmp| check_report::write_xlsx(&results, year, tmp),
+        |tmp| check_report::write_xlsx(&spool, year, tmp),
     )?);
     if options.json_report {
         reports.push(save_atomically(
@@ -729,23 +405,36 @@ fn run_in_pool(
             check_report::JSON_NAME,
             None,
             None,
-            |tmp| check_report::write_json(&results, tmp),
+            |tmp| check_report::write_json(&spool, &counts, tmp),
         )?);
     }
-    let entries: Vec<ManifestEntry> = results
-        .iter()
-        .flat_map(|r| r.files.iter().cloned())
-        .chain(reports.iter().cloned())
-        .collect();
-    manifest::write(out_dir, entries).map_err(|e| BatchError::Write {
-        path: out_dir.join(manifest::MANIFEST),
-        message: e.to_string(),
-    })?;
+    manifest::write(out_dir, reports.clone(), spool.manifest_lines())
+        .map_err(|e| write_error(&out_dir.join(manifest::MANIFEST), &e))?;
     Ok(BatchOutcome {
-        results,
+        counts,
         reports,
         notes,
     })
+}
+
+/// Fixes glibc's thresholds for returning freed memory to the system at
+/// their documented defaults (128 KiB). Left dynamic, glibc raises them after
+/// the writers free their buffers, and a batch's resident memory then grows
+/// with every agency although nothing is kept. No-op elsewhere.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn mallopt(param: i32, value: i32) -> i32;
+        }
+        const M_TRIM_THRESHOLD: i32 = -1;
+        const M_MMAP_THRESHOLD: i32 = -3;
+        // SAFETY: mallopt only sets allocator parameters; any value is accepted or refused.
+        unsafe {
+            mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+            mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        }
+    }
 }
 
 /// Writes `count` synthetic inputs ([`crate::synthetic::report`] of seeds

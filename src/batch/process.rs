@@ -1,0 +1,183 @@
+//! Pass 2 for one input: read, check, compare with last year, render, write.
+
+use std::io::Write;
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+
+use super::inputs::{Precheck, PreviousIndex};
+use super::manifest::{self, ManifestEntry};
+use super::names::safe_file_name;
+use super::{InputResult, PreviousCheck, Status};
+use crate::check::{self, Severity};
+use crate::generate::{self, GenerateError, Outputs};
+use crate::model::Report;
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a
+/// rename, so that no reader ever sees part of a file; on error nothing is
+/// left behind. Unlike [`crate::output::write_atomically`] it does not wait
+/// for the disk (no fsync per file): on a batch of thousands of files that
+/// wait dominates the run. The manifest, written last, is synced.
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// What pass 2 needs besides the input.
+pub struct Context<'a> {
+    /// The output folder.
+    pub out_dir: &'a Path,
+    /// Which files to render.
+    pub outputs: Outputs,
+    /// Last year's inputs, when `--previous` was given.
+    pub previous: Option<&'a PreviousIndex>,
+}
+
+/// Pass 2 for one input: the check-report row, and the report when it was generated.
+fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<Report>) {
+    let source = path.display().to_string();
+    let mut result = InputResult {
+        input: source.clone(),
+        agency: None,
+        year: None,
+        status: Status::Unreadable,
+        message: String::new(),
+        previous: PreviousCheck::NotRequested,
+        findings: Vec::new(),
+        files: Vec::new(),
+    };
+    match pre {
+        Precheck::Unreadable(e) => {
+            result.message = e.to_string();
+            return (result, None);
+        }
+        Precheck::Duplicate(others) => {
+            result.status = Status::Failed;
+            result.message =
+                format!("同一机关同一年度（或同名输出文件）有多个输入，均未生成：{others}");
+            // Read again only to name the agency in the report.
+            if let Ok(report) = crate::load(path) {
+                result.agency = Some(report.report.agency);
+                result.year = Some(report.report.year.0);
+            }
+            return (result, None);
+        }
+        Precheck::Fresh => {}
+    }
+    let report = match crate::load(path) {
+        Ok(report) => report,
+        Err(e) => {
+            result.message = e.to_string();
+            return (result, None);
+        }
+    };
+    result.agency = Some(report.report.agency.clone());
+    result.year = Some(report.report.year.0);
+    result.status = Status::Failed;
+    result.findings = check::check(&report);
+    if let Some(index) = ctx.previous {
+        let last_year = report.report.year.0.saturating_sub(1);
+        let agency = report.report.agency.trim();
+        match index
+            .get(agency)
+            .and_then(|v| v.iter().find(|p| p.year.0 == last_year))
+        {
+            Some(prev) => {
+                result
+                    .findings
+                    .extend(check::check_against_previous(&report, &prev.report(agency)));
+                result.previous = PreviousCheck::Compared {
+                    file: prev.file.clone(),
+                    year: prev.year.0,
+                };
+            }
+            None => result.previous = PreviousCheck::Missing,
+        }
+    }
+    let errors = result
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = result.findings.len() - errors;
+    if errors > 0 {
+        result.message = format!("{errors} 个错误，{warnings} 个警告，未生成");
+        return (result, None);
+    }
+    let files = match generate::render(&report, &source, ctx.outputs) {
+        Ok((files, _)) => files,
+        Err(GenerateError::Rules(_)) => {
+            result.message = "未通过校验，未生成".to_string();
+            return (result, None);
+        }
+        Err(e) => {
+            result.message = format!("生成失败：{e}");
+            return (result, None);
+        }
+    };
+    for file in &files {
+        let (name, changed) = safe_file_name(&file.name);
+        let target = ctx.out_dir.join(&name);
+        if let Err(e) = write_file(&target, &file.bytes) {
+            // All or nothing: take back what this input already wrote.
+            for written in &result.files {
+                let _ = std::fs::remove_file(ctx.out_dir.join(&written.path));
+            }
+            result.files.clear();
+            result.message = format!("写入 {name} 失败：{e}");
+            return (result, None);
+        }
+        result.files.push(ManifestEntry {
+            path: name,
+            bytes: file.bytes.len() as u64,
+            sha256: manifest::sha256_hex(&file.bytes),
+            source: Some(source.clone()),
+            agency: Some(report.report.agency.clone()),
+            year: Some(report.report.year.0),
+            unsafe_name: changed.then(|| file.name.clone()),
+        });
+    }
+    result.status = Status::Ok;
+    result.message = if warnings > 0 {
+        format!("已生成 {} 个文件；{warnings} 个警告", files.len())
+    } else {
+        format!("已生成 {} 个文件", files.len())
+    };
+    (result, Some(report))
+}
+
+/// [`process`], with a panic turned into a failed input.
+pub fn process_isolated(
+    ctx: &Context,
+    path: &Path,
+    pre: &Precheck,
+) -> (InputResult, Option<Report>) {
+    std::panic::catch_unwind(AssertUnwindSafe(|| process(ctx, path, pre))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let result = InputResult {
+            input: path.display().to_string(),
+            agency: None,
+            year: None,
+            status: Status::Failed,
+            message: format!("内部错误，未生成：{what}"),
+            previous: PreviousCheck::NotRequested,
+            findings: Vec::new(),
+            files: Vec::new(),
+        };
+        (result, None)
+    })
+}
