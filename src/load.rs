@@ -173,8 +173,11 @@ fn explain(path: &str, message: &str) -> (String, String) {
             .filter(|(i, _)| i % 2 == 1)
             .map(|(_, s)| s)
             .collect();
+        // serde_path_to_error already ends the path with the unknown key.
         let key_path = if path == "." || path.is_empty() {
             field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_string()
         } else {
             format!("{path}.{field}")
         };
