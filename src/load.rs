@@ -103,8 +103,28 @@ pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
     Ok(report)
 }
 
+const TRAILING: &str = "文件在 JSON 结束后还有多余的内容";
+
 /// Reads a report from JSON text.
 pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
+    // Syntax first: a malformed or truncated document is a syntax error with
+    // its position, not a value error at whatever key the parser had reached.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        && (e.is_syntax() || e.is_eof())
+    {
+        let msg = e.to_string();
+        let message = match msg.rsplit_once(" at line ") {
+            Some(("trailing characters", _)) => TRAILING.to_string(),
+            Some((m, _)) => m.to_string(),
+            None => msg,
+        };
+        return Err(LoadError::Syntax {
+            file: file.to_string(),
+            line: e.line().max(1),
+            column: e.column().max(1),
+            message,
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let report: Report = deserialize_tracked(&mut de, file, |e: &serde_json::Error| {
         let msg = e.to_string();
@@ -135,7 +155,7 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
         file: file.to_string(),
         line: e.line(),
         column: e.column(),
-        message: "文件在 JSON 结束后还有多余的内容".to_string(),
+        message: TRAILING.to_string(),
     })?;
     check_text(&report, file)?;
     Ok(report)
