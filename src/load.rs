@@ -210,13 +210,20 @@ fn explain(path: &str, message: &str) -> (String, String) {
             .unwrap_or_else(|| format!("；此处可用的键：{}", known.join("、")));
         return (key_path, format!("未知的键 `{field}`{suggestion}"));
     }
-    let message = if let Some(field) = message
+    if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|r| r.split_once('`'))
         .map(|(f, _)| f)
     {
-        format!("缺少必填的键 `{field}`")
-    } else if message.ends_with("expected u32") {
+        // The path is the table that lacks the key; name the key itself.
+        let key_path = if path == "." || path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return (key_path, format!("缺少必填的键 `{field}`"));
+    }
+    let message = if message.ends_with("expected u32") {
         let found = message
             .split('`')
             .nth(1)
