@@ -121,7 +121,7 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
         return Err(LoadError::Syntax {
             file: file.to_string(),
             line: e.line().max(1),
-            column: e.column().max(1),
+            column: json_column(text, e.line(), e.column()),
             message,
         });
     }
@@ -133,7 +133,10 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
             .rsplit_once(" at line ")
             .map(|(m, _)| m.to_string())
             .unwrap_or(msg);
-        (msg, (e.line() > 0).then(|| (e.line(), e.column())))
+        (
+            msg,
+            (e.line() > 0).then(|| (e.line(), json_column(text, e.line(), e.column()))),
+        )
     })
     .map_err(|err| match err {
         // A JSON syntax error has no key path; report it as such.
@@ -153,8 +156,8 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
     })?;
     de.end().map_err(|e| LoadError::Syntax {
         file: file.to_string(),
-        line: e.line(),
-        column: e.column(),
+        line: e.line().max(1),
+        column: json_column(text, e.line(), e.column()),
         message: TRAILING.to_string(),
     })?;
     check_text(&report, file)?;
@@ -288,6 +291,17 @@ fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
         });
     }
     Ok(())
+}
+
+/// serde_json counts columns in bytes; the column in characters of the byte
+/// serde_json points at (1-based line `line`, 1-based byte column `byte_col`).
+fn json_column(text: &str, line: usize, byte_col: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    line_column(text, start + byte_col.saturating_sub(1)).1
 }
 
 fn first_line(s: &str) -> String {
