@@ -665,13 +665,12 @@ impl Serialize for Date {
     }
 }
 
-/// An optional date where `""` means none (the starter file writes `issued_on = ""`).
+/// An optional date where `""` means none (the starter file writes `issued_on = ""`),
+/// and so does JSON `null`.
 fn empty_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
-    let s = String::deserialize(deserializer)?;
-    if s.trim().is_empty() {
-        Ok(None)
-    } else {
-        s.parse().map(Some).map_err(de::Error::custom)
+    match Option::<String>::deserialize(deserializer)? {
+        Some(s) if !s.trim().is_empty() => s.parse().map(Some).map_err(de::Error::custom),
+        _ => Ok(None),
     }
 }
 
