@@ -403,3 +403,61 @@ fn truncated_sample_never_panics() {
         assert!(errors > 0);
     }
 }
+
+/// Characters XML 1.0 forbids (pasted from Excel) are refused at their key.
+#[test]
+fn xml_forbidden_characters_are_refused_at_their_key() {
+    for (toml, key) in [
+        (
+            "[report]\nagency = \"某局\\u000b\"\nyear = 2024\n",
+            "report.agency",
+        ),
+        (
+            "[report]\nagency = \"某局\"\nyear = 2024\n[text]\nproblems = \"一是\\u0001\"\n",
+            "text.problems",
+        ),
+        (
+            "[report]\nagency = \"某局\"\nyear = 2024\n[headings]\nimprovements = \"下步\\uFFFE打算\"\n",
+            "headings.improvements",
+        ),
+    ] {
+        let err = Report::from_toml_str(toml, "x.toml").expect_err(key);
+        assert_eq!(err.key_path(), Some(key), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("x.toml: {key}: 含有 XML 不允许的字符")),
+            "{err}"
+        );
+    }
+}
+
+/// 成文日期: a real date, `""` or (JSON) `null` for none.
+#[test]
+fn issued_on() {
+    let head = "[report]\nagency = \"某局\"\nyear = 2024\n";
+    let ok = Report::from_toml_str(&format!("{head}issued_on = \"2025-01-20\"\n"), "d.toml")
+        .expect("date");
+    assert_eq!(
+        ok.report.issued_on.map(|d| d.to_chinese()),
+        Some("2025年1月20日".to_string())
+    );
+    let none =
+        Report::from_toml_str(&format!("{head}issued_on = \"\"\n"), "d.toml").expect("empty");
+    assert_eq!(none.report.issued_on, None);
+    let null = Report::from_json_str(
+        "{\"report\": {\"agency\": \"某局\", \"year\": 2024, \"issued_on\": null, \"short_name\": null}}",
+        "d.json",
+    )
+    .expect("null");
+    assert_eq!(null.report.issued_on, None);
+    for bad in ["\"2025-02-30\"", "\"2025/01/20\"", "20250120"] {
+        let err =
+            Report::from_toml_str(&format!("{head}issued_on = {bad}\n"), "d.toml").expect_err(bad);
+        assert_eq!(err.key_path(), Some("report.issued_on"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("d.toml:4:13: report.issued_on: "),
+            "{err}"
+        );
+    }
+}

@@ -334,3 +334,37 @@ fn generated_report_has_every_total() {
     }
     assert_eq!(check::check(&report), vec![]);
 }
+
+proptest! {
+    /// Any text at all, as TOML or JSON: an error or a report, never a panic;
+    /// every error names the file.
+    #[test]
+    fn any_text_never_panics(text in any::<String>()) {
+        for result in [
+            Report::from_toml_str(&text, "any.toml"),
+            Report::from_json_str(&text, "any.json"),
+        ] {
+            if let Err(e) = result {
+                prop_assert!(e.to_string().starts_with("any."), "{}", e);
+            }
+        }
+    }
+
+    /// The city input with one character replaced: never a panic, and an
+    /// error names the file.
+    #[test]
+    fn sample_with_one_character_changed_never_panics(
+        at in any::<prop::sample::Index>(),
+        with in prop::sample::select(vec!['0', '9', '-', '.', '"', '[', ']', '=', ',', 'x', '\n', '年', ' ']),
+    ) {
+        let sample = include_str!("../inputs/moushi-zhengfuban-2024.toml");
+        let chars: Vec<char> = sample.chars().collect();
+        let i = at.index(chars.len());
+        let mut changed: String = chars[..i].iter().collect();
+        changed.push(with);
+        changed.extend(&chars[i + 1..]);
+        if let Err(e) = Report::from_toml_str(&changed, "changed.toml") {
+            prop_assert!(e.to_string().starts_with("changed.toml"), "{}", e);
+        }
+    }
+}
