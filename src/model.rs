@@ -428,7 +428,7 @@ impl<'de, const N: usize> Deserialize<'de> for Row<N> {
         impl<'de, const N: usize> Visitor<'de> for RowVisitor<N> {
             type Value = Row<N>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "an array of {N} counts, or {} with 总计 last", N + 1)
+                write!(f, "{N} 个数的数组（或 {} 个，最后一个为总计）", N + 1)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Row<N>, A::Error> {
                 let mut all = Vec::with_capacity(N + 1);
@@ -541,7 +541,7 @@ impl<'de, const PLACES: u32> Deserialize<'de> for Amount<PLACES> {
         impl<const P: u32> Visitor<'_> for AmountVisitor<P> {
             type Value = Amount<P>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a non-negative amount with at most {P} decimal places")
+                write!(f, "非负金额（最多 {P} 位小数）")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount<P>, E> {
                 Ok(Amount(Decimal::from(v)))
