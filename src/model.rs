@@ -94,8 +94,12 @@ pub struct Active {
 }
 
 /// The three counts of 规章 or 行政规范性文件.
+///
+/// Read from a table only (`{ issued = 0, repealed = 0, in_force = 0 }`): an
+/// array such as `[5]` would fill the counts by position and silently zero
+/// the rest, so it is refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "DocumentCountsTable")]
 pub struct DocumentCounts {
     /// 本年制发件数.
     pub issued: u32,
@@ -103,6 +107,45 @@ pub struct DocumentCounts {
     pub repealed: u32,
     /// 现行有效件数.
     pub in_force: u32,
+}
+
+/// [`DocumentCounts`] as it may stand in the input: a table, never an array.
+#[derive(Default)]
+struct DocumentCountsTable(DocumentCounts);
+
+impl From<DocumentCountsTable> for DocumentCounts {
+    fn from(t: DocumentCountsTable) -> Self {
+        t.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DocumentCountsTable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The keys, read by serde from the table.
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Keys {
+            issued: u32,
+            repealed: u32,
+            in_force: u32,
+        }
+        struct TableVisitor;
+        impl<'de> Visitor<'de> for TableVisitor {
+            type Value = DocumentCountsTable;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{{ issued = 0, repealed = 0, in_force = 0 }} 形式的表")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let k = Keys::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DocumentCountsTable(DocumentCounts {
+                    issued: k.issued,
+                    repealed: k.repealed,
+                    in_force: k.in_force,
+                }))
+            }
+        }
+        deserializer.deserialize_map(TableVisitor)
+    }
 }
 
 /// `[applications]`: table 三, one [`ApplicantRow`] per body row.
