@@ -461,3 +461,76 @@ fn issued_on() {
         );
     }
 }
+
+/// A row that is not an array, an amount that is not a number: the message
+/// says what should stand there, in Chinese.
+#[test]
+fn wrong_shapes_say_what_is_expected() {
+    let head = "[report]\nagency = \"某局\"\nyear = 2024\n";
+    let err = Report::from_toml_str(&format!("{head}[applications]\nnew = 3\n"), "s.toml")
+        .expect_err("row");
+    assert_eq!(err.key_path(), Some("applications.new"));
+    assert!(
+        err.to_string()
+            .contains("类型不符：应为 6 个数的数组（或 7 个，最后一个为总计）"),
+        "{err}"
+    );
+    let err = Report::from_toml_str(
+        &format!("{head}[review_litigation]\nreview = {{ kept = 1 }}\n"),
+        "s.toml",
+    )
+    .expect_err("row");
+    assert_eq!(err.key_path(), Some("review_litigation.review"));
+    assert!(
+        err.to_string().contains("应为 4 个数的数组（或 5 个"),
+        "{err}"
+    );
+    let err = Report::from_toml_str(&format!("{head}[active]\nfees = true\n"), "s.toml")
+        .expect_err("fees");
+    assert_eq!(err.key_path(), Some("active.fees"));
+    assert!(
+        err.to_string().contains("应为 非负金额（最多 6 位小数）"),
+        "{err}"
+    );
+    let err = Report::from_json_str(
+        "{\"report\": {\"agency\": \"某局\", \"year\": 2024}, \"active\": {\"rules\": [0, 0, 0]}}",
+        "s.json",
+    )
+    .expect_err("rules");
+    assert_eq!(err.key_path(), Some("active.rules"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("应为 { issued = 0, repealed = 0, in_force = 0 } 形式的表"),
+        "{err}"
+    );
+}
+
+/// 规章/行政规范性文件 given as an array (like the rows) is refused: by
+/// position `[5]` would have meant issued = 5 and silently zeroed the rest.
+#[test]
+fn document_counts_must_be_a_table() {
+    let head = "[report]\nagency = \"某局\"\nyear = 2024\n[active]\n";
+    for (line, key) in [
+        ("rules = [5]", "active.rules"),
+        (
+            "normative_documents = [2, 1, 9]",
+            "active.normative_documents",
+        ),
+        (
+            "rules = { issued = 1, in_forse = 2 }",
+            "active.rules.in_forse",
+        ),
+        ("rules = { issued = -1 }", "active.rules.issued"),
+    ] {
+        let err = Report::from_toml_str(&format!("{head}{line}\n"), "d.toml").expect_err(line);
+        assert_eq!(err.key_path(), Some(key), "{err}");
+        assert!(err.to_string().starts_with("d.toml:5:"), "{err}");
+    }
+    let ok = Report::from_toml_str(
+        &format!("{head}normative_documents = {{ issued = 2, repealed = 1, in_force = 9 }}\n"),
+        "d.toml",
+    )
+    .expect("a table");
+    assert_eq!(ok.active.normative_documents.in_force, 9);
+    assert_eq!(ok.active.rules, Default::default());
+}
