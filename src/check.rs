@@ -100,6 +100,7 @@ pub fn check(report: &Report) -> Vec<Finding> {
 }
 
 /// The finding for the body cell at (`row`, `col`) of `table`.
+#[allow(clippy::too_many_arguments)]
 fn finding(
     table: &Table,
     row: usize,

@@ -103,8 +103,28 @@ pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
     Ok(report)
 }
 
+const TRAILING: &str = "文件在 JSON 结束后还有多余的内容";
+
 /// Reads a report from JSON text.
 pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
+    // Syntax first: a malformed or truncated document is a syntax error with
+    // its position, not a value error at whatever key the parser had reached.
+    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
+        && (e.is_syntax() || e.is_eof())
+    {
+        let msg = e.to_string();
+        let message = match msg.rsplit_once(" at line ") {
+            Some(("trailing characters", _)) => TRAILING.to_string(),
+            Some((m, _)) => m.to_string(),
+            None => msg,
+        };
+        return Err(LoadError::Syntax {
+            file: file.to_string(),
+            line: e.line().max(1),
+            column: json_column(text, e.line(), e.column()),
+            message,
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let report: Report = deserialize_tracked(&mut de, file, |e: &serde_json::Error| {
         let msg = e.to_string();
@@ -113,7 +133,10 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
             .rsplit_once(" at line ")
             .map(|(m, _)| m.to_string())
             .unwrap_or(msg);
-        (msg, (e.line() > 0).then(|| (e.line(), e.column())))
+        (
+            msg,
+            (e.line() > 0).then(|| (e.line(), json_column(text, e.line(), e.column()))),
+        )
     })
     .map_err(|err| match err {
         // A JSON syntax error has no key path; report it as such.
@@ -133,9 +156,9 @@ pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
     })?;
     de.end().map_err(|e| LoadError::Syntax {
         file: file.to_string(),
-        line: e.line(),
-        column: e.column(),
-        message: "文件在 JSON 结束后还有多余的内容".to_string(),
+        line: e.line().max(1),
+        column: json_column(text, e.line(), e.column()),
+        message: TRAILING.to_string(),
     })?;
     check_text(&report, file)?;
     Ok(report)
@@ -173,8 +196,11 @@ fn explain(path: &str, message: &str) -> (String, String) {
             .filter(|(i, _)| i % 2 == 1)
             .map(|(_, s)| s)
             .collect();
+        // serde_path_to_error already ends the path with the unknown key.
         let key_path = if path == "." || path.is_empty() {
             field.to_string()
+        } else if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_string()
         } else {
             format!("{path}.{field}")
         };
@@ -187,13 +213,20 @@ fn explain(path: &str, message: &str) -> (String, String) {
             .unwrap_or_else(|| format!("；此处可用的键：{}", known.join("、")));
         return (key_path, format!("未知的键 `{field}`{suggestion}"));
     }
-    let message = if let Some(field) = message
+    if let Some(field) = message
         .strip_prefix("missing field `")
         .and_then(|r| r.split_once('`'))
         .map(|(f, _)| f)
     {
-        format!("缺少必填的键 `{field}`")
-    } else if message.ends_with("expected u32") {
+        // The path is the table that lacks the key; name the key itself.
+        let key_path = if path == "." || path.is_empty() {
+            field.to_string()
+        } else {
+            format!("{path}.{field}")
+        };
+        return (key_path, format!("缺少必填的键 `{field}`"));
+    }
+    let message = if message.ends_with("expected u32") {
         let found = message
             .split('`')
             .nth(1)
@@ -258,6 +291,17 @@ fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
         });
     }
     Ok(())
+}
+
+/// serde_json counts columns in bytes; the column in characters of the byte
+/// serde_json points at (1-based line `line`, 1-based byte column `byte_col`).
+fn json_column(text: &str, line: usize, byte_col: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    line_column(text, start + byte_col.saturating_sub(1)).1
 }
 
 fn first_line(s: &str) -> String {

@@ -94,8 +94,12 @@ pub struct Active {
 }
 
 /// The three counts of 规章 or 行政规范性文件.
+///
+/// Read from a table only (`{ issued = 0, repealed = 0, in_force = 0 }`): an
+/// array such as `[5]` would fill the counts by position and silently zero
+/// the rest, so it is refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "DocumentCountsTable")]
 pub struct DocumentCounts {
     /// 本年制发件数.
     pub issued: u32,
@@ -103,6 +107,45 @@ pub struct DocumentCounts {
     pub repealed: u32,
     /// 现行有效件数.
     pub in_force: u32,
+}
+
+/// [`DocumentCounts`] as it may stand in the input: a table, never an array.
+#[derive(Default)]
+struct DocumentCountsTable(DocumentCounts);
+
+impl From<DocumentCountsTable> for DocumentCounts {
+    fn from(t: DocumentCountsTable) -> Self {
+        t.0
+    }
+}
+
+impl<'de> Deserialize<'de> for DocumentCountsTable {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// The keys, read by serde from the table.
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        struct Keys {
+            issued: u32,
+            repealed: u32,
+            in_force: u32,
+        }
+        struct TableVisitor;
+        impl<'de> Visitor<'de> for TableVisitor {
+            type Value = DocumentCountsTable;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{{ issued = 0, repealed = 0, in_force = 0 }} 形式的表")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let k = Keys::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(DocumentCountsTable(DocumentCounts {
+                    issued: k.issued,
+                    repealed: k.repealed,
+                    in_force: k.in_force,
+                }))
+            }
+        }
+        deserializer.deserialize_map(TableVisitor)
+    }
 }
 
 /// `[applications]`: table 三, one [`ApplicantRow`] per body row.
@@ -428,7 +471,7 @@ impl<'de, const N: usize> Deserialize<'de> for Row<N> {
         impl<'de, const N: usize> Visitor<'de> for RowVisitor<N> {
             type Value = Row<N>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "an array of {N} counts, or {} with 总计 last", N + 1)
+                write!(f, "{N} 个数的数组（或 {} 个，最后一个为总计）", N + 1)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Row<N>, A::Error> {
                 let mut all = Vec::with_capacity(N + 1);
@@ -541,7 +584,7 @@ impl<'de, const PLACES: u32> Deserialize<'de> for Amount<PLACES> {
         impl<const P: u32> Visitor<'_> for AmountVisitor<P> {
             type Value = Amount<P>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "a non-negative amount with at most {P} decimal places")
+                write!(f, "非负金额（最多 {P} 位小数）")
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Amount<P>, E> {
                 Ok(Amount(Decimal::from(v)))
@@ -637,7 +680,8 @@ impl FromStr for Date {
         let year: u16 = y.parse().map_err(|_| bad())?;
         let month: u8 = m.parse().map_err(|_| bad())?;
         let day: u8 = d.parse().map_err(|_| bad())?;
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let leap =
+            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -664,13 +708,12 @@ impl Serialize for Date {
     }
 }
 
-/// An optional date where `""` means none (the starter file writes `issued_on = ""`).
+/// An optional date where `""` means none (the starter file writes `issued_on = ""`),
+/// and so does JSON `null`.
 fn empty_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
-    let s = String::deserialize(deserializer)?;
-    if s.trim().is_empty() {
-        Ok(None)
-    } else {
-        s.parse().map(Some).map_err(de::Error::custom)
+    match Option::<String>::deserialize(deserializer)? {
+        Some(s) if !s.trim().is_empty() => s.parse().map(Some).map_err(de::Error::custom),
+        _ => Ok(None),
     }
 }
 

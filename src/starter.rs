@@ -35,9 +35,14 @@ fn row_words(table: &tables::Table, key: &str) -> String {
 pub fn starter_toml(agency: &str, year: u16) -> String {
     let mut out = String::new();
     let w = &mut out;
+    // A TOML comment ends at a line break and may hold no control character.
+    let in_comment: String = agency
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let _ = writeln!(
         w,
-        "# {agency}{year}年政府信息公开工作年度报告 — nianbao 输入文件"
+        "# {in_comment}{year}年政府信息公开工作年度报告 — nianbao 输入文件"
     );
     let _ = writeln!(
         w,

@@ -557,12 +557,14 @@ fn build_active() -> Table {
         }
     }
     // 第二十条第（五）（六）（八）项: one value spanning B:D per row.
-    let decision_blocks: [(
+    /// First row, section title, column label, and (row label, key, field) per row.
+    type DecisionBlock = (
         usize,
         &'static str,
         &'static str,
-        Vec<(&'static str, &str, Field)>,
-    ); 3] = [
+        Vec<(&'static str, &'static str, Field)>,
+    );
+    let decision_blocks: [DecisionBlock; 3] = [
         (
             4,
             "第二十条第（五）项",

@@ -1,0 +1,154 @@
+//! Money: `active.fees` is a decimal in 万元 with up to 6 places (to the 分),
+//! kept exactly; 7 places or a negative amount is refused with the key path.
+//! The 信息处理费 amounts are in 元, up to 2 places.
+
+use nianbao::model::{Report, WanYuan};
+use nianbao::tables::{self, Value};
+
+const HEAD: &str = "[report]\nagency = \"某县测试局\"\nyear = 2024\n";
+
+fn toml_fees(fees: &str) -> Result<Report, nianbao::LoadError> {
+    Report::from_toml_str(&format!("{HEAD}[active]\nfees = {fees}\n"), "fees.toml")
+}
+
+fn json_fees(fees: &str) -> Result<Report, nianbao::LoadError> {
+    Report::from_json_str(
+        &format!(
+            "{{\"report\": {{\"agency\": \"某县测试局\", \"year\": 2024}}, \"active\": {{\"fees\": {fees}}}}}"
+        ),
+        "fees.json",
+    )
+}
+
+/// The value of 行政事业性收费 as table 二 shows it.
+fn table_value(report: &Report) -> String {
+    let t2 = tables::active();
+    let (cell, _) = t2
+        .inputs()
+        .find(|(_, i)| i.key == "active.fees")
+        .expect("table 二 has the fees cell");
+    match t2.value(report, cell.row, cell.col) {
+        Some(v @ Value::Amount(_)) => v.to_string(),
+        other => panic!("fees cell holds {other:?}"),
+    }
+}
+
+#[test]
+fn six_places_are_kept_exactly() {
+    let expected: WanYuan = "24252.311082".parse().expect("parses");
+    for report in [
+        toml_fees("24252.311082").expect("TOML number"),
+        toml_fees("\"24252.311082\"").expect("TOML string"),
+        json_fees("24252.311082").expect("JSON number"),
+        json_fees("\"24252.311082\"").expect("JSON string"),
+    ] {
+        assert_eq!(report.active.fees, expected);
+        assert_eq!(report.active.fees.to_string(), "24252.311082");
+        assert_eq!(
+            report.active.fees.value(),
+            rust_decimal::Decimal::new(24252311082, 6)
+        );
+        assert_eq!(table_value(&report), "24252.311082");
+        assert_eq!(report.active.fees.to_f64(), 24252.311082);
+    }
+}
+
+/// Written back to JSON and read again, the amount is unchanged.
+#[test]
+fn fees_survive_a_json_round_trip() {
+    let report = toml_fees("24252.311082").expect("loads");
+    let json = serde_json::to_string(&report).expect("serializes");
+    assert!(json.contains("\"fees\":24252.311082"), "{json}");
+    let again = Report::from_json_str(&json, "again.json").expect("reads back");
+    assert_eq!(again.active.fees.to_string(), "24252.311082");
+    assert_eq!(again, report);
+}
+
+#[test]
+fn trailing_zeros_and_whole_amounts() {
+    assert_eq!(
+        toml_fees("\"24252.3110820\"")
+            .expect("7 digits, the last a zero")
+            .active
+            .fees
+            .to_string(),
+        "24252.311082"
+    );
+    assert_eq!(
+        toml_fees("12").expect("whole").active.fees.to_string(),
+        "12"
+    );
+    assert_eq!(toml_fees("0").expect("zero").active.fees.to_string(), "0");
+    assert_eq!(
+        toml_fees("0.5").expect("half").active.fees.to_string(),
+        "0.5"
+    );
+}
+
+#[test]
+fn seven_places_are_refused_with_the_key_path() {
+    for result in [
+        toml_fees("24252.3110821"),
+        toml_fees("\"24252.3110821\""),
+        json_fees("24252.3110821"),
+        json_fees("0.0000001"),
+    ] {
+        let err = result.expect_err("7 places");
+        assert_eq!(err.key_path(), Some("active.fees"), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("金额最多 6 位小数"), "{text}");
+        assert!(
+            text.starts_with("fees.toml:5:8: active.fees: ") || text.starts_with("fees.json:1:"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn negatives_are_refused_with_the_key_path() {
+    for result in [
+        toml_fees("-1"),
+        toml_fees("-0.5"),
+        toml_fees("\"-24252.311082\""),
+        json_fees("-1"),
+        json_fees("-0.000001"),
+    ] {
+        let err = result.expect_err("negative");
+        assert_eq!(err.key_path(), Some("active.fees"), "{err}");
+        assert!(err.to_string().contains("金额不能为负数"), "{err}");
+    }
+}
+
+#[test]
+fn not_an_amount() {
+    for result in [toml_fees("\"二十万\""), toml_fees("nan"), toml_fees("inf")] {
+        let err = result.expect_err("not an amount");
+        assert_eq!(err.key_path(), Some("active.fees"), "{err}");
+    }
+}
+
+/// 信息处理费 in 元: to the 分 (2 places), not beyond, not negative.
+#[test]
+fn processing_fee_amounts_in_yuan() {
+    let ok = Report::from_toml_str(
+        &format!(
+            "{HEAD}[processing_fees]\nnotices = 2\nnotices_amount = 300.5\ncollected = 100.25\n"
+        ),
+        "y.toml",
+    )
+    .expect("loads");
+    assert_eq!(ok.processing_fees.notices_amount.to_string(), "300.5");
+    assert_eq!(ok.processing_fees.collected.to_string(), "100.25");
+    for (key, value) in [("collected", "1.234"), ("notices_amount", "-5")] {
+        let err = Report::from_toml_str(
+            &format!("{HEAD}[processing_fees]\n{key} = {value}\n"),
+            "y.toml",
+        )
+        .expect_err(value);
+        assert_eq!(
+            err.key_path(),
+            Some(format!("processing_fees.{key}").as_str()),
+            "{err}"
+        );
+    }
+}
