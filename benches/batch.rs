@@ -43,7 +43,7 @@ fn child(inputs: &Path, out: &Path) {
     let start = Instant::now();
     let trace = std::env::var_os("BENCH_TRACE").is_some();
     let progress = |_: &batch::InputResult, done: usize, _: usize| {
-        if trace && done % 500 == 0 {
+        if trace && done.is_multiple_of(500) {
             eprintln!("{done} rss {} KiB", rss_kib().unwrap_or(0));
         }
     };
