@@ -28,6 +28,8 @@ pub const SUMMARY_SHEET: &str = "汇总";
 pub const CHART_SHEET: &str = "图表";
 /// Leading columns of the per-agency sheet, before the numbers.
 pub const INFO_COLUMNS: [&str; 4] = ["机关", "所属地区", "年度", "输入文件"];
+/// The first header row above [`INFO_COLUMNS`].
+pub const INFO_GROUP: &str = "机关信息";
 /// Header rows of the per-agency sheet.
 pub const HEADER_ROWS: u32 = 2;
 
@@ -192,6 +194,7 @@ impl SummaryWriter {
                 }
                 start = end;
             }
+            sheet.merge_range(0, 0, 0, first - 1, INFO_GROUP, &header)?;
             sheet.set_row_height(0, 60)?;
             // Row 1: the info columns and the column of each number.
             for (i, name) in INFO_COLUMNS.iter().enumerate() {
@@ -206,6 +209,10 @@ impl SummaryWriter {
             sheet.set_column_width(2, 6)?;
             sheet.set_column_width(3, 30)?;
             sheet.set_freeze_panes(HEADER_ROWS, 1)?;
+            sheet.set_landscape();
+            sheet.set_paper_size(9);
+            sheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
+            sheet.set_repeat_columns(0, 0)?;
         }
         let sums = vec![Decimal::ZERO; columns.len()];
         Ok(SummaryWriter {
@@ -350,8 +357,7 @@ impl SummaryWriter {
 
         // Outcome mix of all applications (pie).
         let mut pie = Chart::new(ChartType::Pie);
-        pie.title()
-            .set_name(format!("全部申请的办理结果（{heading}）").as_str());
+        pie.title().set_name("全部申请的办理结果");
         if !groups.is_empty() {
             pie.add_series()
                 .set_name("办理结果")
