@@ -588,3 +588,34 @@ fn sample_inputs_are_valid_and_varied() {
     assert_eq!(agencies.len(), 30);
     assert_eq!(kinds.len(), 2);
 }
+
+/// Folders are walked in order, hidden entries, lock files, other files and
+/// the output folder are left out, and a file reached twice counts once.
+#[test]
+fn inputs_are_collected_once_and_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    for dir in ["b", "a", ".hidden", "out"] {
+        std::fs::create_dir_all(inputs.join(dir)).unwrap();
+    }
+    for file in [
+        "b/2.toml",
+        "a/1.json",
+        "a/~$lock.xlsx",
+        "a/.x.toml",
+        ".hidden/3.toml",
+        "notes.txt",
+        "0.TOML",
+        "out/old.xlsx",
+    ] {
+        std::fs::write(inputs.join(file), "").unwrap();
+    }
+    let skip = inputs.join("out").canonicalize().unwrap();
+    let dotted = inputs.join(".").join("b").join("2.toml");
+    let found = batch::collect_inputs(&[inputs.clone(), dotted], Some(&skip));
+    let rel: Vec<String> = found
+        .iter()
+        .map(|p| p.strip_prefix(&inputs).unwrap().display().to_string())
+        .collect();
+    assert_eq!(rel, ["0.TOML", "a/1.json", "b/2.toml"]);
+}

@@ -48,11 +48,17 @@ pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
             let hidden = path
                 .file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            if path.is_dir() {
+            // Linked folders are not followed (no loops); linked files are read.
+            let Ok(kind) = std::fs::symlink_metadata(&path).map(|m| m.file_type()) else {
+                continue;
+            };
+            if kind.is_dir() {
                 if !hidden {
                     walk(&path, skip, out);
                 }
-            } else if is_input_file(&path) {
+            } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
+                && is_input_file(&path)
+            {
                 out.push(path);
             }
         }
@@ -67,6 +73,11 @@ pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
     }
     out.sort();
     out.dedup();
+    if inputs.len() > 1 {
+        // The same file reached twice (`in/a.toml` and `./in/a.toml`) is one input.
+        let mut seen = BTreeSet::new();
+        out.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
+    }
     out
 }
 
