@@ -6,6 +6,10 @@
 //! CARGO_TARGET_DIR=/work/target cargo bench --bench batch -- 1000 20000
 //! ```
 //!
+//! `BENCH_NO_WRITERS=1` leaves the DOCX and XLSX writers out, to see the
+//! batch's own cost; `BENCH_TRACE=1` prints the resident memory every 500
+//! inputs.
+//!
 //! Each N runs in a fresh child process (this same binary), so that its peak
 //! RSS (VmHWM of /proc/self/status) is its own. Inputs are written first,
 //! outside the measurement.
@@ -40,6 +44,13 @@ fn rss_kib() -> Option<u64> {
 fn child(inputs: &Path, out: &Path) {
     let mut options = Options::new(vec![inputs.to_path_buf()], out.to_path_buf());
     options.jobs = Some(JOBS);
+    if std::env::var_os("BENCH_NO_WRITERS").is_some() {
+        // The batch's own cost: everything but the DOCX and XLSX writers.
+        options.outputs = nianbao::generate::Outputs {
+            docx: false,
+            xlsx: false,
+        };
+    }
     let start = Instant::now();
     let trace = std::env::var_os("BENCH_TRACE").is_some();
     let progress = |_: &batch::InputResult, done: usize, _: usize| {
