@@ -619,3 +619,42 @@ fn inputs_are_collected_once_and_in_order() {
         .collect();
     assert_eq!(rel, ["0.TOML", "a/1.json", "b/2.toml"]);
 }
+
+/// Inputs of different years give one summary per year, each with its own
+/// agencies; a batch where nothing succeeds still writes its check report.
+#[test]
+fn one_summary_per_year() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let a = synthetic::report(1);
+    let mut b = synthetic::report(2);
+    b.report.year = nianbao::model::Year(2023);
+    write_toml(&inputs.join("a.toml"), &a);
+    write_toml(&inputs.join("b.toml"), &b);
+    let out = tmp.path().join("out");
+    let outcome = batch::run(&Options::new(vec![inputs], out.clone()), &|_, _, _| {}).unwrap();
+    assert_eq!(outcome.count(Status::Ok), 2);
+    for (year, report) in [(2023, &b), (2024, &a)] {
+        let mut wb: Xlsx<_> =
+            open_workbook(out.join(format!("汇总-{}-{year}.xlsx", synthetic::REGION))).unwrap();
+        let range = wb.worksheet_range("汇总").unwrap();
+        let header = batch::summary::HEADER_ROWS as usize;
+        assert_eq!(
+            range.height(),
+            header + 2,
+            "{year}: one agency and the totals"
+        );
+        assert_eq!(text(range.get((header, 0))), report.report.agency);
+    }
+
+    let bad = tmp.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    write_toml(&bad.join("x.toml"), &rule_breaking(3));
+    let out = tmp.path().join("out-bad");
+    let outcome = batch::run(&Options::new(vec![bad], out.clone()), &|_, _, _| {}).unwrap();
+    assert_eq!((outcome.counts.total, outcome.counts.failed), (1, 1));
+    assert_eq!(outcome.exit_code(), 1);
+    assert_eq!(files(&out), ["manifest.json", "校验报告.xlsx"]);
+    assert!(manifest::verify(&out).unwrap().is_clean());
+}
