@@ -40,6 +40,13 @@ use crate::xlsx::{self, Mode, Styles, WorkbookError};
 pub const TEXT_SHEET: &str = "文字";
 
 /// The sheets a filled form must have (the `校验` sheet is not read).
+///
+/// ```
+/// assert_eq!(
+///     nianbao::form::required_sheets(),
+///     ["基本信息", "主动公开", "依申请公开", "复议诉讼", "文字"]
+/// );
+/// ```
 pub fn required_sheets() -> Vec<&'static str> {
     let mut sheets = vec![BasicInfo::SHEET];
     sheets.extend(tables::all().iter().map(|t| t.sheet));
@@ -273,6 +280,16 @@ pub fn new_report(agency: &str, year: u16, from: Option<Report>) -> Report {
 }
 
 /// Drops every total the input typed (the form computes them).
+///
+/// ```
+/// let mut report = nianbao::model::Report::from_toml_str(
+///     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0, 1]\n",
+///     "x.toml",
+/// ).unwrap();
+/// assert_eq!(report.applications.new.given_total, Some(1));
+/// nianbao::form::clear_given_totals(&mut report);
+/// assert_eq!(report.applications.new.given_total, None);
+/// ```
 pub fn clear_given_totals(report: &mut Report) {
     report.applications.total = None;
     for t in tables::all() {
@@ -306,6 +323,11 @@ pub fn read_form(path: &Path) -> Result<Report, LoadError> {
 }
 
 /// Reads a filled form from its bytes; `file` names it in errors.
+///
+/// ```
+/// let err = nianbao::form::read_form_bytes(b"PK?", "x.xlsx").unwrap_err();
+/// assert!(err.to_string().starts_with("x.xlsx: 工作簿：不是可读的 Excel 工作簿"));
+/// ```
 pub fn read_form_bytes(bytes: &[u8], file: &str) -> Result<Report, LoadError> {
     let err = |cell: &str, message: String| LoadError::Form {
         file: file.to_string(),

@@ -200,7 +200,11 @@ fn run_form(
         eprintln!("{}: 文件已存在，未覆盖", path.display());
         return 2;
     }
-    let source = from.map(|f| f.display().to_string());
+    let source = from.map(|f| {
+        f.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string())
+    });
     let bytes = match nianbao::form::form_bytes(&report, source.as_deref()) {
         Ok(bytes) => bytes,
         Err(e) => {
