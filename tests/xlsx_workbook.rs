@@ -108,7 +108,14 @@ fn every_label_value_and_total() {
 #[test]
 fn merged_ranges_match_the_description() {
     let (_, bytes) = rendered();
-    let mut wb = open(&bytes);
+    let form = nianbao::form::form_bytes(&sample(), None).expect("form");
+    for workbook in [&form, &bytes] {
+        assert_merges(workbook);
+    }
+}
+
+fn assert_merges(bytes: &[u8]) {
+    let mut wb = open(bytes);
     for table in tables::all() {
         let mut expected: Vec<((u32, u32), (u32, u32))> = table
             .cells
