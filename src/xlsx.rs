@@ -822,3 +822,46 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_formula_joins_runs() {
+        let t3 = tables::applications();
+        assert_eq!(sum_formula(t3, &[(5, 3), (6, 3), (7, 3)], ""), "SUM(D7:D9)");
+        assert_eq!(
+            sum_formula(t3, &[(5, 3), (7, 3), (7, 4)], "'x'!"),
+            "SUM('x'!D7,'x'!D9:E9)"
+        );
+        assert_eq!(sum_formula(t3, &[(5, 3)], ""), "SUM(D7)");
+    }
+
+    #[test]
+    fn counts_agree_with_the_description() {
+        let mut report = Report::default();
+        report.applications.granted.values = [1, 2, 3, 4, 5, 6];
+        report.applications.other.other.values = [1, 0, 0, 0, 0, 1];
+        for table in tables::all() {
+            let counts = Counts::new(table, &report);
+            for (cell, total) in table.totals() {
+                assert_eq!(
+                    counts.get(cell.row, cell.col),
+                    table.sum(&report, &total.terms),
+                    "{}",
+                    total.words
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrapped_lines() {
+        assert_eq!(lines_needed("", 10.0), 1);
+        // 10 units = 66 px usable: four CJK characters (56 px) per line.
+        assert_eq!(lines_needed("一二三四", 10.0), 1);
+        assert_eq!(lines_needed("一二三四五", 10.0), 2);
+        assert_eq!(lines_needed("一\n二", 10.0), 2);
+    }
+}
