@@ -510,12 +510,16 @@ fn report_strategy() -> impl Strategy<Value = Report> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// random report → form --from → read back = the same report.
     #[test]
     fn round_trip(report in report_strategy()) {
-        let start = form::new_report(&report.report.agency, report.report.year.0, Some(report.clone()));
+        // As `nianbao form --from x.toml`: through the TOML file first.
+        let toml = toml::to_string(&report).expect("serializes");
+        let from = Report::from_toml_str(&toml, "x.toml").expect("the TOML loads");
+        prop_assert_eq!(&from, &report);
+        let start = form::new_report(&report.report.agency, report.report.year.0, Some(from));
         prop_assert_eq!(&start, &report);
         let bytes = form::form_bytes(&start, Some("random.toml")).expect("form");
         let back = read(&bytes).expect("reads back");
