@@ -274,6 +274,21 @@ fn bad_basic_info() {
     );
 }
 
+/// A control character pasted from Excel (stored as `_x000B_`) is refused at its cell.
+#[test]
+fn control_character_in_text() {
+    let bytes = set_cell(
+        &sample_form(),
+        TEXT_SHEET,
+        "C3",
+        NewCell::Text("第一段_x000B_第二段"),
+    );
+    assert_eq!(
+        cell_error(&bytes),
+        "文字!C3：含有 XML 不允许的字符 U+000B（常见于从 Excel 复制的文字），请删除"
+    );
+}
+
 #[test]
 fn empty_inputs_count_as_zero() {
     let mut bytes = sample_form();
