@@ -416,6 +416,10 @@ fn table_sheet(
         write_cell(ws, table, cell, report, &counts, st)?;
     }
     print_setup(ws, TITLE_ROWS + table.header_rows)?;
+    if table.header_rows > 0 {
+        // Keep the column headers in view while scrolling.
+        ws.set_freeze_panes(row_num(TITLE_ROWS + table.header_rows), 0)?;
+    }
     if st.form() {
         protect(ws);
     }
