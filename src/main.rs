@@ -29,17 +29,6 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
-    Init {
-        /// 要写的文件（已存在则不覆盖）。
-        file: PathBuf,
-        /// 机关全称，如 潢川县卜塔集镇人民政府。
-        #[arg(long)]
-        agency: String,
-        /// 报告年度。
-        #[arg(long, value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
-        year: u16,
-    },
     /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
     ///
     /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
@@ -58,6 +47,17 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
+    Init {
+        /// 要写的文件（已存在则不覆盖）。
+        file: PathBuf,
+        /// 机关全称，如 潢川县卜塔集镇人民政府。
+        #[arg(long)]
+        agency: String,
+        /// 报告年度。
+        #[arg(long, value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
+        year: u16,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,15 +72,74 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check { files, format } => run_check(&files, format),
-        Command::Init { file, agency, year } => run_init(&file, &agency, year),
         Command::Form {
             agency,
             year,
             from,
             output,
         } => run_form(agency.as_deref(), year, from.as_deref(), output.as_deref()),
+        Command::Init { file, agency, year } => run_init(&file, &agency, year),
     };
     ExitCode::from(code)
+}
+
+/// Writes the fill-in form; 2 if `--from` cannot be read or the form cannot be written.
+fn run_form(
+    agency: Option<&str>,
+    year: Option<u16>,
+    from: Option<&Path>,
+    output: Option<&Path>,
+) -> u8 {
+    let previous = match from.map(nianbao::load) {
+        None => None,
+        Some(Ok(report)) => Some(report),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let agency = agency
+        .map(str::to_string)
+        .or_else(|| previous.as_ref().map(|r| r.report.agency.clone()))
+        .unwrap_or_default();
+    let Some(year) = year.or_else(|| previous.as_ref().map(|r| r.report.year.0)) else {
+        eprintln!("缺少 --year");
+        return 2;
+    };
+    if agency.trim().is_empty() {
+        eprintln!("机关全称不能为空（--agency）");
+        return 2;
+    }
+    let report = nianbao::form::new_report(&agency, year, previous);
+    let path = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(format!("{}填报表.xlsx", report.title())));
+    if path.exists() {
+        eprintln!("{}: 文件已存在，未覆盖", path.display());
+        return 2;
+    }
+    let source = from.map(|f| {
+        f.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string())
+    });
+    let bytes = match nianbao::form::form_bytes(&report, source.as_deref()) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return 2;
+        }
+    };
+    match nianbao::output::write_atomically(&path, &bytes) {
+        Ok(()) => {
+            println!("{}", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: 无法写入：{e}", path.display());
+            2
+        }
+    }
 }
 
 /// Checks every input and prints its findings; 2 if any could not be read, else 1 if any has errors.
@@ -160,65 +219,6 @@ fn run_init(file: &Path, agency: &str, year: u16) -> u8 {
         }
         Err(e) => {
             eprintln!("{}: 无法写入：{e}", file.display());
-            2
-        }
-    }
-}
-
-/// Writes the fill-in form; 2 if `--from` cannot be read or the form cannot be written.
-fn run_form(
-    agency: Option<&str>,
-    year: Option<u16>,
-    from: Option<&Path>,
-    output: Option<&Path>,
-) -> u8 {
-    let previous = match from.map(nianbao::load) {
-        None => None,
-        Some(Ok(report)) => Some(report),
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    let agency = agency
-        .map(str::to_string)
-        .or_else(|| previous.as_ref().map(|r| r.report.agency.clone()))
-        .unwrap_or_default();
-    let Some(year) = year.or_else(|| previous.as_ref().map(|r| r.report.year.0)) else {
-        eprintln!("缺少 --year");
-        return 2;
-    };
-    if agency.trim().is_empty() {
-        eprintln!("机关全称不能为空（--agency）");
-        return 2;
-    }
-    let report = nianbao::form::new_report(&agency, year, previous);
-    let path = output
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(format!("{}填报表.xlsx", report.title())));
-    if path.exists() {
-        eprintln!("{}: 文件已存在，未覆盖", path.display());
-        return 2;
-    }
-    let source = from.map(|f| {
-        f.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| f.display().to_string())
-    });
-    let bytes = match nianbao::form::form_bytes(&report, source.as_deref()) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
-            return 2;
-        }
-    };
-    match nianbao::output::write_atomically(&path, &bytes) {
-        Ok(()) => {
-            println!("{}", path.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("{}: 无法写入：{e}", path.display());
             2
         }
     }
