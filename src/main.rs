@@ -20,15 +20,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// 校验输入文件的勾稽关系（不生成文件）。
-    Check {
-        /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        /// 输出格式。
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
     /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
     ///
     /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
@@ -46,6 +37,15 @@ enum Command {
         /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// 校验输入文件的勾稽关系（不生成文件）。
+    Check {
+        /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 输出格式。
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
     Init {
@@ -71,13 +71,13 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Check { files, format } => run_check(&files, format),
         Command::Form {
             agency,
             year,
             from,
             output,
         } => run_form(agency.as_deref(), year, from.as_deref(), output.as_deref()),
+        Command::Check { files, format } => run_check(&files, format),
         Command::Init { file, agency, year } => run_init(&file, &agency, year),
     };
     ExitCode::from(code)
