@@ -20,6 +20,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
+    ///
+    /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
+    /// 则只带入机关信息、文字和「上年结转」「现行有效件数」，其余数字为 0。
+    Form {
+        /// 机关全称（有 --from 时可省略，沿用其中的）。
+        #[arg(long, required_unless_present = "from")]
+        agency: Option<String>,
+        /// 报告年度（有 --from 时可省略，沿用其中的）。
+        #[arg(long, required_unless_present = "from", value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
+        year: Option<u16>,
+        /// 用这个输入文件预填。
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// 校验输入文件的勾稽关系（不生成文件）。
     Check {
         /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
@@ -53,10 +71,75 @@ enum Format {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
+        Command::Form {
+            agency,
+            year,
+            from,
+            output,
+        } => run_form(agency.as_deref(), year, from.as_deref(), output.as_deref()),
         Command::Check { files, format } => run_check(&files, format),
         Command::Init { file, agency, year } => run_init(&file, &agency, year),
     };
     ExitCode::from(code)
+}
+
+/// Writes the fill-in form; 2 if `--from` cannot be read or the form cannot be written.
+fn run_form(
+    agency: Option<&str>,
+    year: Option<u16>,
+    from: Option<&Path>,
+    output: Option<&Path>,
+) -> u8 {
+    let previous = match from.map(nianbao::load) {
+        None => None,
+        Some(Ok(report)) => Some(report),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let agency = agency
+        .map(str::to_string)
+        .or_else(|| previous.as_ref().map(|r| r.report.agency.clone()))
+        .unwrap_or_default();
+    let Some(year) = year.or_else(|| previous.as_ref().map(|r| r.report.year.0)) else {
+        eprintln!("缺少 --year");
+        return 2;
+    };
+    if agency.trim().is_empty() {
+        eprintln!("机关全称不能为空（--agency）");
+        return 2;
+    }
+    let report = nianbao::form::new_report(&agency, year, previous);
+    let path = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(format!("{}填报表.xlsx", report.title())));
+    if path.exists() {
+        eprintln!("{}: 文件已存在，未覆盖", path.display());
+        return 2;
+    }
+    let source = from.map(|f| {
+        f.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| f.display().to_string())
+    });
+    let bytes = match nianbao::form::form_bytes(&report, source.as_deref()) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return 2;
+        }
+    };
+    match nianbao::output::write_atomically(&path, &bytes) {
+        Ok(()) => {
+            println!("{}", path.display());
+            0
+        }
+        Err(e) => {
+            eprintln!("{}: 无法写入：{e}", path.display());
+            2
+        }
+    }
 }
 
 /// Checks every input and prints its findings; 2 if any could not be read, else 1 if any has errors.
