@@ -314,8 +314,18 @@ fn table(t: &tables::Table, report: &Report) -> Table {
             .map(|&w| w as usize)
             .sum()
     };
+    // A row of labels only (a header, a block title of table 二) keeps with
+    // the next row, so that no header is left alone at the foot of a page.
+    let label_only: Vec<bool> = (0..t.rows)
+        .map(|r| {
+            !t.cells
+                .iter()
+                .any(|c| c.row == r && !matches!(c.content, Content::Label(_)))
+        })
+        .collect();
     let mut rows = Vec::with_capacity(t.rows);
     for (r, line) in cover.iter().enumerate() {
+        let keep = label_only[r] && r + 1 < t.rows;
         let mut cells = Vec::new();
         let mut col = 0;
         while col < t.cols {
@@ -341,11 +351,12 @@ fn table(t: &tables::Table, report: &Report) -> Table {
                 if c.row_span > 1 {
                     cell = cell.vertical_merge(VMergeType::Restart);
                 }
-                cell = cell.add_paragraph(cell_paragraph(&text, c.align, c.emphasis));
+                cell =
+                    cell.add_paragraph(cell_paragraph(&text, c.align, c.emphasis).keep_next(keep));
             } else {
                 cell = cell
                     .vertical_merge(VMergeType::Continue)
-                    .add_paragraph(cell_paragraph("", c.align, false));
+                    .add_paragraph(cell_paragraph("", c.align, false).keep_next(keep));
             }
             cells.push(cell);
             col += c.col_span;

@@ -27,6 +27,7 @@
 use std::io::{Cursor, Write};
 
 use quick_xml::Writer;
+use quick_xml::escape::partial_escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
@@ -636,7 +637,10 @@ fn write(el: &Element, w: &mut Writer<&mut Vec<u8>>) -> std::io::Result<()> {
     for child in &el.children {
         match child {
             Node::Element(c) => write(c, w)?,
-            Node::Text(t) => w.write_event(Event::Text(BytesText::new(t)))?,
+            // Text needs only `&`, `<` and `>` escaped: quotes stay themselves.
+            Node::Text(t) => w.write_event(Event::Text(BytesText::from_escaped(
+                partial_escape(t.as_str()),
+            )))?,
         }
     }
     w.write_event(Event::End(BytesEnd::new(el.name.as_str())))
