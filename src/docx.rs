@@ -148,8 +148,12 @@ fn check_names(report: &Report) -> Result<(), DocxError> {
     Ok(())
 }
 
+/// The fonts of a run: `east_asia` for Chinese, Times New Roman for Latin
+/// letters and digits; characters both scripts share (“ ” — …) are set in
+/// the East Asian font (`w:hint="eastAsia"`), as Chinese documents expect.
 fn fonts(east_asia: &str) -> RunFonts {
     RunFonts::new()
+        .hint("eastAsia")
         .east_asia(east_asia)
         .ascii(LATIN_FONT)
         .hi_ansi(LATIN_FONT)
@@ -214,14 +218,53 @@ fn text_width(s: &str, char_twips: u32) -> u32 {
 ///     title_lines("某县统计局", "2024年政府信息公开工作年度报告"),
 ///     vec!["某县统计局2024年政府信息公开工作年度报告"]
 /// );
+/// // A name longer than a line breaks after an administrative unit.
+/// assert_eq!(
+///     title_lines("新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"),
+///     vec!["新疆维吾尔自治区巴音郭楞蒙古自治州和静县", "巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"]
+/// );
 /// ```
 pub fn title_lines(agency: &str, rest: &str) -> Vec<String> {
     let char_twips = (TITLE_SIZE as u32) * 10; // half-points → twips: 22 pt = 440
     let whole = format!("{agency}{rest}");
     if text_width(&whole, char_twips) <= TEXT_WIDTH {
-        vec![whole]
-    } else {
-        vec![agency.to_string(), rest.to_string()]
+        return vec![whole];
+    }
+    if text_width(agency, char_twips) <= TEXT_WIDTH {
+        return vec![agency.to_string(), rest.to_string()];
+    }
+    // An agency name longer than a line: break it after the last
+    // administrative unit (省, 市, 县, 区, 镇, 乡, 街道, …) that still fits.
+    const UNITS: [&str; 11] = [
+        "自治区",
+        "自治州",
+        "自治县",
+        "街道",
+        "省",
+        "市",
+        "州",
+        "盟",
+        "县",
+        "区",
+        "镇",
+    ];
+    let mut best = None;
+    for (i, _) in agency.char_indices().skip(1) {
+        let head = &agency[..i];
+        if text_width(head, char_twips) > TEXT_WIDTH {
+            break;
+        }
+        if UNITS.iter().any(|u| head.ends_with(u)) || head.ends_with('乡') {
+            best = Some(i);
+        }
+    }
+    match best {
+        Some(i) => vec![
+            agency[..i].to_string(),
+            agency[i..].to_string(),
+            rest.to_string(),
+        ],
+        None => vec![agency.to_string(), rest.to_string()],
     }
 }
 

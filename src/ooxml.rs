@@ -5,11 +5,12 @@
 //! `gridSpan`/`vMerge`, `footerReference` last in `sectPr`, …), cannot express
 //! `tblHeader` or `firstLineChars`, writes `w14:paraId` from a thread-local
 //! counter and stores zip entries uncompressed. This module reads each XML
-//! part with quick-xml into a small tree, fixes all of that, writes it back
-//! with quick-xml, and packs the parts with deflate and fixed timestamps:
+//! part with quick-xml (the property groups into a small tree, the rest
+//! streamed through), fixes all of that, writes it back, and packs the parts
+//! with deflate and fixed timestamps:
 //!
-//! - the children of every `*Pr` element (and of `tbl`, `tr`, `tc`, `styles`,
-//!   `style`, `docDefaults`, `settings`, the border groups) in schema order;
+//! - the children of every `*Pr` element (and of `styles`, `style`,
+//!   `docDefaults`, `settings`, the border groups) in schema order;
 //! - `w:tblHeader` in the first [`Fixes::header_rows`] rows of each table;
 //! - `w:firstLineChars` beside a `w:firstLine` listed in [`Fixes::first_line_chars`];
 //! - no `w14:*` attributes (paraId, textId), no `mc:Ignorable`, no `w:type` on `w:gridCol`,
@@ -27,7 +28,7 @@
 use std::io::{Cursor, Write};
 
 use quick_xml::Writer;
-use quick_xml::escape::partial_escape;
+use quick_xml::escape::{escape, partial_escape};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
@@ -244,11 +245,6 @@ fn child_order(parent: &str) -> Option<&'static [&'static str]> {
             "top", "start", "left", "bottom", "end", "right", "between", "bar", "insideH",
             "insideV", "tl2br", "tr2bl",
         ],
-        "tbl" => &["tblPr", "tblGrid"],
-        "tr" => &["tblPrEx", "trPr"],
-        "tc" => &["tcPr"],
-        "p" => &["pPr"],
-        "r" => &["rPr"],
         "styles" => &["docDefaults", "latentStyles", "style"],
         "docDefaults" => &["rPrDefault", "pPrDefault"],
         "style" => &[
@@ -396,6 +392,14 @@ impl Element {
     fn local(&self) -> &str {
         local(&self.name)
     }
+
+    fn empty(name: &str) -> Element {
+        Element {
+            name: name.to_string(),
+            attrs: Vec::new(),
+            children: Vec::new(),
+        }
+    }
 }
 
 fn local(name: &str) -> &str {
@@ -406,147 +410,175 @@ fn is_word(name: &str) -> bool {
     name.starts_with("w:")
 }
 
-/// Reads `xml` into a tree: the root element (declaration, comments and
-/// processing instructions are dropped; the writer adds its own declaration).
-fn parse(xml: &[u8], part: &str) -> Result<Element, OoxmlError> {
-    let err = |message: String| OoxmlError::Xml {
-        part: part.to_string(),
-        message,
-    };
-    let check = |s: &str| -> Result<(), OoxmlError> {
-        match s.chars().find(|&c| !is_xml_char(c)) {
-            Some(c) => Err(OoxmlError::ForbiddenChar {
-                part: part.to_string(),
-                code: c as u32,
-            }),
-            None => Ok(()),
+/// Elements read into a tree, fixed and written back whole: the property
+/// groups (small) and the roots of the small parts whose children we order.
+fn buffered(name: &str) -> bool {
+    matches!(
+        name,
+        "w:pPr"
+            | "w:rPr"
+            | "w:tcPr"
+            | "w:trPr"
+            | "w:tblPr"
+            | "w:sectPr"
+            | "w:styles"
+            | "w:settings"
+    )
+}
+
+/// Attributes we drop: extension attributes the ISO schema does not know
+/// (`w14:paraId`, `w14:textId`, `mc:Ignorable`) and `w:type` on `w:gridCol`.
+fn dropped(element: &str, attr: &str) -> bool {
+    attr.starts_with("w14:")
+        || attr == "mc:Ignorable"
+        || (element == "w:gridCol" && attr == "w:type")
+}
+
+struct Parser<'x> {
+    reader: Reader<&'x [u8]>,
+    part: &'x str,
+}
+
+impl<'x> Parser<'x> {
+    fn err(&self, message: impl Into<String>) -> OoxmlError {
+        OoxmlError::Xml {
+            part: self.part.to_string(),
+            message: message.into(),
         }
-    };
-    let start = |e: &BytesStart| -> Result<Element, OoxmlError> {
-        let name = std::str::from_utf8(e.name().as_ref())
-            .map_err(|x| err(x.to_string()))?
-            .to_string();
+    }
+
+    fn name(&self, e: &BytesStart) -> Result<String, OoxmlError> {
+        std::str::from_utf8(e.name().as_ref())
+            .map(str::to_string)
+            .map_err(|x| self.err(x.to_string()))
+    }
+
+    fn element(&self, e: &BytesStart) -> Result<Element, OoxmlError> {
+        let name = self.name(e)?;
         let mut attrs = Vec::new();
         for a in e.attributes() {
-            let a = a.map_err(|x| err(x.to_string()))?;
-            let key = std::str::from_utf8(a.key.as_ref())
-                .map_err(|x| err(x.to_string()))?
-                .to_string();
+            let a = a.map_err(|x| self.err(x.to_string()))?;
+            let key = std::str::from_utf8(a.key.as_ref()).map_err(|x| self.err(x.to_string()))?;
+            if dropped(&name, key) {
+                continue;
+            }
             let value = a
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|x| err(x.to_string()))?
+                .map_err(|x| self.err(x.to_string()))?
                 .into_owned();
-            check(&value)?;
-            attrs.push((key, value));
+            attrs.push((key.to_string(), value));
         }
         Ok(Element {
             name,
             attrs,
             children: Vec::new(),
         })
-    };
-    let mut reader = Reader::from_reader(xml);
-    reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut buf = Vec::new();
-    let push_text = |stack: &mut Vec<Element>, s: &str| {
-        if let Some(top) = stack.last_mut() {
-            if let Some(Node::Text(t)) = top.children.last_mut() {
-                t.push_str(s);
-            } else {
-                top.children.push(Node::Text(s.to_string()));
+    }
+
+    /// The character of an entity or character reference.
+    fn reference(&self, r: &quick_xml::events::BytesRef) -> Result<char, OoxmlError> {
+        if r.is_char_ref() {
+            let c = r
+                .resolve_char_ref()
+                .map_err(|e| self.err(e.to_string()))?
+                .ok_or_else(|| self.err("无效的字符引用"))?;
+            if !is_xml_char(c) {
+                return Err(OoxmlError::ForbiddenChar {
+                    part: self.part.to_string(),
+                    code: c as u32,
+                });
             }
+            return Ok(c);
         }
-    };
-    loop {
-        let event = reader
-            .read_event_into(&mut buf)
-            .map_err(|e| err(format!("{e}（字节 {}）", reader.buffer_position())))?;
-        match event {
-            Event::Start(e) => stack.push(start(&e)?),
-            Event::Empty(e) => {
-                let el = start(&e)?;
-                match stack.last_mut() {
-                    Some(top) => top.children.push(Node::Element(el)),
-                    None => root = Some(el),
+        Ok(match &**r {
+            b"amp" => '&',
+            b"lt" => '<',
+            b"gt" => '>',
+            b"quot" => '"',
+            b"apos" => '\'',
+            other => {
+                return Err(self.err(format!("未知实体 &{};", String::from_utf8_lossy(other))));
+            }
+        })
+    }
+
+    /// Reads the rest of the element `start` (whose start tag was just read) into a tree.
+    fn subtree(&mut self, start: &BytesStart) -> Result<Element, OoxmlError> {
+        let mut stack = vec![self.element(start)?];
+        let mut buf = Vec::new();
+        loop {
+            let event = self
+                .reader
+                .read_event_into(&mut buf)
+                .map_err(|e| self.err(format!("{e}（字节 {}）", self.reader.buffer_position())))?;
+            let top = stack.len() - 1;
+            match event {
+                Event::Start(e) => {
+                    let el = self.element(&e)?;
+                    stack.push(el);
                 }
-            }
-            Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| err("多余的结束标签".into()))?;
-                match stack.last_mut() {
-                    Some(top) => top.children.push(Node::Element(el)),
-                    None => root = Some(el),
+                Event::Empty(e) => {
+                    let el = self.element(&e)?;
+                    stack[top].children.push(Node::Element(el));
                 }
-            }
-            Event::Text(t) => {
-                let s = t.xml10_content().map_err(|e| err(e.to_string()))?;
-                check(&s)?;
-                push_text(&mut stack, &s);
-            }
-            Event::CData(t) => {
-                let s = std::str::from_utf8(&t).map_err(|e| err(e.to_string()))?;
-                check(s)?;
-                push_text(&mut stack, s);
-            }
-            Event::GeneralRef(r) => {
-                let c = if r.is_char_ref() {
-                    r.resolve_char_ref()
-                        .map_err(|e| err(e.to_string()))?
-                        .ok_or_else(|| err("无效的字符引用".into()))?
-                } else {
-                    match &*r {
-                        b"amp" => '&',
-                        b"lt" => '<',
-                        b"gt" => '>',
-                        b"quot" => '"',
-                        b"apos" => '\'',
-                        other => {
-                            return Err(err(format!(
-                                "未知实体 &{};",
-                                String::from_utf8_lossy(other)
-                            )));
-                        }
+                Event::End(_) => {
+                    let el = stack.pop().ok_or_else(|| self.err("多余的结束标签"))?;
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Node::Element(el)),
+                        None => return Ok(el),
                     }
-                };
-                check(c.encode_utf8(&mut [0; 4]))?;
-                push_text(&mut stack, c.encode_utf8(&mut [0; 4]));
+                }
+                Event::Text(t) => {
+                    let s = t.xml10_content().map_err(|e| self.err(e.to_string()))?;
+                    push_text(&mut stack[top], &s);
+                }
+                Event::CData(t) => {
+                    let s = std::str::from_utf8(&t).map_err(|e| self.err(e.to_string()))?;
+                    push_text(&mut stack[top], s);
+                }
+                Event::GeneralRef(r) => {
+                    let c = self.reference(&r)?;
+                    push_text(&mut stack[top], c.encode_utf8(&mut [0; 4]));
+                }
+                Event::Eof => return Err(self.err("元素未闭合")),
+                Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
             }
-            Event::Eof => break,
-            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+            buf.clear();
         }
-        buf.clear();
     }
-    if !stack.is_empty() {
-        return Err(err("元素未闭合".into()));
-    }
-    root.ok_or_else(|| err("没有根元素".into()))
 }
 
-struct State<'a> {
-    fixes: &'a Fixes,
-    tables: usize,
+fn push_text(el: &mut Element, s: &str) {
+    if let Some(Node::Text(t)) = el.children.last_mut() {
+        t.push_str(s);
+    } else {
+        el.children.push(Node::Text(s.to_string()));
+    }
 }
 
-fn transform(el: &mut Element, st: &mut State) {
-    el.attrs
-        .retain(|(k, _)| !k.starts_with("w14:") && k != "mc:Ignorable");
+/// Fixes one buffered element: `header` says whether it is the `trPr` of a
+/// row that repeats after a page break.
+fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
     let name_local = el.local().to_string();
     if is_word(&el.name) {
         match name_local.as_str() {
-            "gridCol" => el.attrs.retain(|(k, _)| k != "w:type"),
-            "ind" => add_first_line_chars(el, &st.fixes.first_line_chars),
-            "tbl" => {
-                let n = st.fixes.header_rows.get(st.tables).copied().unwrap_or(0);
-                st.tables += 1;
-                mark_header_rows(el, n);
+            "ind" => add_first_line_chars(el, &fixes.first_line_chars),
+            "trPr" if header => {
+                let has = el
+                    .children
+                    .iter()
+                    .any(|c| matches!(c, Node::Element(e) if e.name == "w:tblHeader"));
+                if !has {
+                    el.children
+                        .push(Node::Element(Element::empty("w:tblHeader")));
+                }
             }
             _ => {}
         }
     }
     for child in &mut el.children {
         if let Node::Element(c) = child {
-            transform(c, st);
+            transform(c, fixes, false);
         }
     }
     // docx-rs writes an empty `<w:rPr/>` into every `pPr`, where styles and
@@ -565,7 +597,7 @@ fn transform(el: &mut Element, st: &mut State) {
             Node::Text(_) => order.len(),
         };
         // Stable: equal ranks keep their order.
-        el.children.sort_by_key(rank);
+        el.children.sort_by_cached_key(rank);
     }
 }
 
@@ -585,83 +617,215 @@ fn add_first_line_chars(el: &mut Element, table: &[(i64, i64)]) {
     }
 }
 
-fn mark_header_rows(tbl: &mut Element, n: usize) {
-    let rows = tbl.children.iter_mut().filter_map(|c| match c {
-        Node::Element(e) if e.name == "w:tr" => Some(e),
-        _ => None,
-    });
-    for row in rows.take(n) {
-        let has_trpr = row
-            .children
-            .iter()
-            .any(|c| matches!(c, Node::Element(e) if e.name == "w:trPr"));
-        if !has_trpr {
-            row.children.insert(
-                0,
-                Node::Element(Element {
-                    name: "w:trPr".into(),
-                    attrs: Vec::new(),
-                    children: Vec::new(),
-                }),
-            );
-        }
-        for c in &mut row.children {
-            if let Node::Element(tr_pr) = c
-                && tr_pr.name == "w:trPr"
-            {
-                let has = tr_pr
-                    .children
-                    .iter()
-                    .any(|c| matches!(c, Node::Element(e) if e.name == "w:tblHeader"));
-                if !has {
-                    tr_pr.children.push(Node::Element(Element {
-                        name: "w:tblHeader".into(),
-                        attrs: Vec::new(),
-                        children: Vec::new(),
-                    }));
-                }
-            }
-        }
+fn write_start(out: &mut Vec<u8>, name: &str, attrs: &[(String, String)]) {
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    for (k, v) in attrs {
+        out.push(b' ');
+        out.extend_from_slice(k.as_bytes());
+        out.extend_from_slice(b"=\"");
+        out.extend_from_slice(escape(v.as_str()).as_bytes());
+        out.push(b'"');
     }
 }
 
-fn write(el: &Element, w: &mut Writer<&mut Vec<u8>>) -> std::io::Result<()> {
-    let mut start = BytesStart::new(el.name.as_str());
-    for (k, v) in &el.attrs {
-        start.push_attribute((k.as_str(), v.as_str()));
-    }
+fn write(el: &Element, out: &mut Vec<u8>) {
+    write_start(out, &el.name, &el.attrs);
     if el.children.is_empty() {
-        return w.write_event(Event::Empty(start));
+        out.extend_from_slice(b"/>");
+        return;
     }
-    w.write_event(Event::Start(start))?;
+    out.push(b'>');
     for child in &el.children {
         match child {
-            Node::Element(c) => write(c, w)?,
+            Node::Element(c) => write(c, out),
             // Text needs only `&`, `<` and `>` escaped: quotes stay themselves.
-            Node::Text(t) => w.write_event(Event::Text(BytesText::from_escaped(
-                partial_escape(t.as_str()),
-            )))?,
+            Node::Text(t) => out.extend_from_slice(partial_escape(t.as_str()).as_bytes()),
         }
     }
-    w.write_event(Event::End(BytesEnd::new(el.name.as_str())))
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(el.name.as_bytes());
+    out.push(b'>');
 }
 
 /// Rewrites one XML part: schema order, the [`Fixes`], no extension
 /// attributes, a standard declaration. `part` names it in errors.
+///
+/// The part is streamed: property groups (`pPr`, `rPr`, `tcPr`, `trPr`,
+/// `tblPr`, `sectPr`) and the roots of `styles.xml`/`settings.xml` are read
+/// into a small tree, fixed and written back; everything else is copied
+/// through (minus the dropped attributes).
 pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, OoxmlError> {
-    let mut root = parse(xml, part)?;
-    let mut st = State { fixes, tables: 0 };
-    transform(&mut root, &mut st);
-    let mut out = Vec::with_capacity(xml.len() + xml.len() / 8);
-    let mut w = Writer::new(&mut out);
-    w.write_event(Event::Decl(BytesDecl::new(
-        "1.0",
-        Some("UTF-8"),
-        Some("yes"),
-    )))?;
-    w.get_mut().push(b'\n');
-    write(&root, &mut w)?;
+    // Raw characters XML forbids (character references are checked as read).
+    let text = std::str::from_utf8(xml).map_err(|e| OoxmlError::Xml {
+        part: part.to_string(),
+        message: e.to_string(),
+    })?;
+    if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+        return Err(OoxmlError::ForbiddenChar {
+            part: part.to_string(),
+            code: c as u32,
+        });
+    }
+    let mut p = Parser {
+        reader: Reader::from_reader(xml),
+        part,
+    };
+    p.reader.config_mut().check_end_names = true;
+    let mut out = Vec::with_capacity(xml.len() + xml.len() / 16);
+    out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n");
+    // For each open table: its header rows and the rows seen so far.
+    let mut tables: Vec<(usize, usize)> = Vec::new();
+    let mut tables_seen = 0;
+    let mut depth = 0usize;
+    let mut seen_root = false;
+    // A header row whose `trPr` has not come yet.
+    let mut pending_header = false;
+    const HEADER_TR_PR: &[u8] = b"<w:trPr><w:tblHeader/></w:trPr>";
+    let mut buf = Vec::new();
+    loop {
+        let event = p
+            .reader
+            .read_event_into(&mut buf)
+            .map_err(|e| p.err(format!("{e}（字节 {}）", p.reader.buffer_position())))?;
+        let is_empty = matches!(event, Event::Empty(_));
+        if pending_header {
+            let settled = match &event {
+                Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                    b"w:trPr" => Some(false),
+                    b"w:tblPrEx" => None,
+                    _ => Some(true),
+                },
+                Event::End(_) => Some(true),
+                _ => None,
+            };
+            if let Some(insert) = settled {
+                if insert {
+                    out.extend_from_slice(HEADER_TR_PR);
+                }
+                pending_header = false;
+            }
+        }
+        match event {
+            Event::Start(e) | Event::Empty(e) if buffered(&p.name(&e)?) => {
+                let mut el = if is_empty {
+                    p.element(&e)?
+                } else {
+                    p.subtree(&e)?
+                };
+                let header = el.name == "w:trPr" && tables.last().is_some_and(|&(n, row)| row <= n);
+                transform(&mut el, fixes, header);
+                write(&el, &mut out);
+                seen_root |= depth == 0;
+            }
+            Event::Start(e) => {
+                let name = p.name(&e)?;
+                match name.as_str() {
+                    "w:tbl" => {
+                        let n = fixes.header_rows.get(tables_seen).copied().unwrap_or(0);
+                        tables_seen += 1;
+                        tables.push((n, 0));
+                    }
+                    "w:tr" => {
+                        if let Some(t) = tables.last_mut() {
+                            t.1 += 1;
+                            pending_header = t.1 <= t.0;
+                        }
+                    }
+                    _ => {}
+                }
+                copy_start(&p, &e, &name, &mut out)?;
+                out.push(b'>');
+                depth += 1;
+                seen_root = true;
+            }
+            Event::Empty(e) => {
+                let name = p.name(&e)?;
+                copy_start(&p, &e, &name, &mut out)?;
+                let header_row = name == "w:tr"
+                    && tables.last_mut().is_some_and(|t| {
+                        t.1 += 1;
+                        t.1 <= t.0
+                    });
+                if header_row {
+                    out.push(b'>');
+                    out.extend_from_slice(HEADER_TR_PR);
+                    out.extend_from_slice(b"</w:tr>");
+                } else {
+                    out.extend_from_slice(b"/>");
+                }
+                seen_root |= depth == 0;
+            }
+            Event::End(e) => {
+                if e.name().as_ref() == b"w:tbl" {
+                    tables.pop();
+                }
+                depth = depth.saturating_sub(1);
+                out.extend_from_slice(b"</");
+                out.extend_from_slice(e.name().as_ref());
+                out.push(b'>');
+            }
+            Event::Text(t) => {
+                if depth > 0 {
+                    out.extend_from_slice(&t);
+                }
+            }
+            Event::CData(t) => {
+                out.extend_from_slice(b"<![CDATA[");
+                out.extend_from_slice(&t);
+                out.extend_from_slice(b"]]>");
+            }
+            Event::GeneralRef(r) => {
+                p.reference(&r)?;
+                out.push(b'&');
+                out.extend_from_slice(&r);
+                out.push(b';');
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+        buf.clear();
+    }
+    if depth != 0 {
+        return Err(p.err("元素未闭合"));
+    }
+    if !seen_root {
+        return Err(p.err("没有根元素"));
+    }
     Ok(out)
+}
+
+/// Copies a start tag (without its closing `>`), dropping the attributes of [`dropped`].
+fn copy_start(p: &Parser, e: &BytesStart, name: &str, out: &mut Vec<u8>) -> Result<(), OoxmlError> {
+    let raw: &[u8] = e;
+    let needs_filter = name == "w:gridCol"
+        || raw.windows(4).any(|w| w == b"w14:")
+        || raw.windows(12).any(|w| w == b"mc:Ignorable");
+    if !needs_filter {
+        out.push(b'<');
+        out.extend_from_slice(raw);
+        return Ok(());
+    }
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    for a in e.attributes() {
+        let a = a.map_err(|x| p.err(x.to_string()))?;
+        let key = std::str::from_utf8(a.key.as_ref()).map_err(|x| p.err(x.to_string()))?;
+        if dropped(name, key) {
+            continue;
+        }
+        out.push(b' ');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"=\"");
+        for &b in a.value.iter() {
+            match b {
+                b'"' => out.extend_from_slice(b"&quot;"),
+                _ => out.push(b),
+            }
+        }
+        out.push(b'"');
+    }
+    Ok(())
 }
 
 /// Document core properties (`docProps/core.xml`).
@@ -762,7 +926,7 @@ mod tests {
             },
         );
         assert!(
-            out.contains(r#"<w:p xmlns:w="w" xmlns:w14="x"><w:pPr><w:spacing w:line="579"/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:jc w:val="both"/><w:rPr/></w:pPr></w:p>"#),
+            out.contains(r#"<w:p xmlns:w="w" xmlns:w14="x"><w:pPr><w:spacing w:line="579"/><w:ind w:firstLine="640" w:firstLineChars="200"/><w:jc w:val="both"/></w:pPr></w:p>"#),
             "{out}"
         );
     }
@@ -784,7 +948,7 @@ mod tests {
             out.contains(r#"<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr></w:tr><w:tr/>"#),
             "{out}"
         );
-        assert!(out.contains("A&amp;B &lt;c&gt; \"q\" A"), "{out}");
+        assert!(out.contains("A&amp;B &lt;c&gt; \"q\" &#x41;"), "{out}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ use handlebars::{
 };
 use serde_json::{Value as Json, json};
 
-use crate::model::{ApplicantRow, OutcomeRow, Report, TEXT_BLOCKS};
+use crate::model::{ApplicantRow, OutcomeRow, Report};
 
 /// Whether XML 1.0 allows `c` in a document (tab, line feed, carriage return
 /// and everything from U+0020 except the surrogates, U+FFFE and U+FFFF).
@@ -496,9 +496,9 @@ fn to_json(x: f64) -> Json {
 type Compute = fn(&[Json]) -> Result<Json, String>;
 
 /// A helper computing a value from its parameters (usable in subexpressions).
-struct Fn(&'static str, Compute);
+struct ValueHelper(&'static str, Compute);
 
-impl HelperDef for Fn {
+impl HelperDef for ValueHelper {
     fn call_inner<'reg: 'rc, 'rc>(
         &self,
         h: &Helper<'rc>,
@@ -601,7 +601,7 @@ fn register_helpers(hb: &mut Handlebars<'static>) {
         ("zero", |p| Ok(json!(numbers(p, 1)?[0] == 0.0))),
     ];
     for (name, f) in helpers {
-        hb.register_helper(name, Box::new(Fn(name, f)));
+        hb.register_helper(name, Box::new(ValueHelper(name, f)));
     }
 }
 
@@ -785,11 +785,6 @@ pub fn context(report: &Report) -> Json {
             "collected": report.processing_fees.collected.to_string(),
         },
     })
-}
-
-/// The names of the text blocks of the input, for documentation and checks.
-pub fn block_names() -> impl Iterator<Item = &'static str> {
-    TEXT_BLOCKS.iter().map(|(n, _)| *n)
 }
 
 #[cfg(test)]

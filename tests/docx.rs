@@ -555,10 +555,10 @@ fn special_characters_reach_word_as_themselves() {
     let r = report("[text]\noverview = \"A&B <c> \\\"q\\\" 'a' & {{agency}}\"\n");
     let xml = document(&document_bytes(&r).unwrap());
     assert!(!xml.contains("&amp;amp;"), "double escaping");
-    assert!(
-        !xml.contains("&#x27;") && !xml.contains("&quot;q&quot;"),
-        "HTML escaping"
-    );
+    // HTML escaping by handlebars would show as an escaped entity in the XML.
+    for html in ["&amp;quot;", "&amp;#x27;", "&amp;lt;", "&amp;#x3D;"] {
+        assert!(!xml.contains(html), "HTML escaping: {html}");
+    }
     let doc = parse("document.xml", &xml);
     let texts: Vec<String> = body_paragraphs(&doc).into_iter().map(text).collect();
     assert!(
