@@ -20,8 +20,9 @@
 use docx_rs::{
     AlignmentType, BorderType, BreakType, DocGrid, DocGridType, Docx, FieldCharType, Footer,
     InstrPAGE, InstrText, LineSpacing, LineSpacingType, PageMargin, Paragraph, Run, RunFonts,
-    SpecialIndentType, Table, TableAlignmentType, TableBorder, TableBorderPosition, TableBorders,
-    TableCell, TableCellMargins, TableLayoutType, TableRow, VAlignType, VMergeType, WidthType,
+    SpecialIndentType, Style, StyleType, Table, TableAlignmentType, TableBorder,
+    TableBorderPosition, TableBorders, TableCell, TableCellMargins, TableLayoutType, TableRow,
+    VAlignType, VMergeType, WidthType,
 };
 
 use crate::model::Report;
@@ -310,17 +311,16 @@ fn run_in(head: Option<String>, paragraphs: &[String]) -> Vec<Paragraph> {
     out
 }
 
-fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
-    let mut r = run(text, BODY_FONT, TABLE_SIZE);
-    if bold {
-        r = r.bold();
-    }
-    Paragraph::new()
+/// The paragraph style of every table cell: 仿宋_GB2312 五号, centred,
+/// single line spacing, not snapped to the 579-twip line grid. Written once
+/// in `styles.xml` instead of on each of the ~380 cells.
+pub const TABLE_STYLE: &str = "TableText";
+
+fn table_style() -> Style {
+    Style::new(TABLE_STYLE, StyleType::Paragraph)
+        .name("表格文字")
+        .based_on("Normal")
         .snap_to_grid(false)
-        .align(match align {
-            Align::Center => AlignmentType::Center,
-            Align::Left => AlignmentType::Left,
-        })
         .line_spacing(
             LineSpacing::new()
                 .line_rule(LineSpacingType::Auto)
@@ -328,9 +328,24 @@ fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
                 .before(0)
                 .after(0),
         )
-        .size(TABLE_SIZE)
+        .align(AlignmentType::Center)
         .fonts(fonts(BODY_FONT))
-        .add_run(r)
+        .size(TABLE_SIZE)
+}
+
+fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
+    let mut p = Paragraph::new().style(TABLE_STYLE);
+    if align == Align::Left {
+        p = p.align(AlignmentType::Left);
+    }
+    if text.is_empty() {
+        return p;
+    }
+    let mut r = Run::new().add_text(text);
+    if bold {
+        r = r.bold();
+    }
+    p.add_run(r)
 }
 
 fn border(position: TableBorderPosition) -> TableBorder {
@@ -510,6 +525,7 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
         )
         .default_fonts(fonts(BODY_FONT))
         .default_size(BODY_SIZE)
+        .add_style(table_style())
         .footer(footer(true))
         .even_footer(footer(false));
     docx.document = docx.document.doc_grid(

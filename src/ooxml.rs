@@ -715,7 +715,11 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
                 };
                 let header = el.name == "w:trPr" && tables.last().is_some_and(|&(n, row)| row <= n);
                 transform(&mut el, fixes, header);
-                write(&el, &mut out);
+                // An empty `<w:rPr/>` says nothing: leave it out.
+                let empty_rpr = el.name == "w:rPr" && el.attrs.is_empty() && el.children.is_empty();
+                if !empty_rpr {
+                    write(&el, &mut out);
+                }
                 seen_root |= depth == 0;
             }
             Event::Start(e) => {
