@@ -25,10 +25,11 @@
 //! assert!(out.contains(r#"<w:rPr><w:rFonts w:eastAsia="x"/><w:b/><w:sz w:val="32"/></w:rPr>"#), "{out}");
 //! ```
 
+use std::borrow::Cow;
 use std::io::{Cursor, Write};
 
 use quick_xml::Writer;
-use quick_xml::escape::{escape, partial_escape};
+use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
@@ -375,30 +376,38 @@ fn child_order(parent: &str) -> Option<&'static [&'static str]> {
     })
 }
 
+/// A node of a buffered subtree. Names, attribute values and text stay as
+/// they are in the input (already escaped), borrowed from it.
 #[derive(Debug)]
-enum Node {
-    Element(Element),
-    Text(String),
+enum Node<'x> {
+    Element(Element<'x>),
+    /// Escaped text, written back as it is.
+    Text(&'x str),
 }
 
 #[derive(Debug)]
-struct Element {
-    name: String,
-    attrs: Vec<(String, String)>,
-    children: Vec<Node>,
+struct Element<'x> {
+    name: &'x str,
+    /// `(name, escaped value)`.
+    attrs: Vec<(&'x str, Cow<'x, str>)>,
+    children: Vec<Node<'x>>,
 }
 
-impl Element {
-    fn local(&self) -> &str {
-        local(&self.name)
+impl<'x> Element<'x> {
+    fn local(&self) -> &'x str {
+        local(self.name)
     }
 
-    fn empty(name: &str) -> Element {
+    fn empty(name: &'static str) -> Element<'x> {
         Element {
-            name: name.to_string(),
+            name,
             attrs: Vec::new(),
             children: Vec::new(),
         }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.attrs.is_empty() && self.children.is_empty()
     }
 }
 
@@ -412,17 +421,11 @@ fn is_word(name: &str) -> bool {
 
 /// Elements read into a tree, fixed and written back whole: the property
 /// groups (small) and the roots of the small parts whose children we order.
-fn buffered(name: &str) -> bool {
+fn buffered(name: &[u8]) -> bool {
     matches!(
         name,
-        "w:pPr"
-            | "w:rPr"
-            | "w:tcPr"
-            | "w:trPr"
-            | "w:tblPr"
-            | "w:sectPr"
-            | "w:styles"
-            | "w:settings"
+        b"w:pPr" | b"w:rPr" | b"w:tcPr" | b"w:trPr" | b"w:tblPr" | b"w:sectPr" | b"w:styles"
+            | b"w:settings"
     )
 }
 
@@ -436,6 +439,8 @@ fn dropped(element: &str, attr: &str) -> bool {
 
 struct Parser<'x> {
     reader: Reader<&'x [u8]>,
+    /// The whole part (valid UTF-8, checked first).
+    text: &'x str,
     part: &'x str,
 }
 
@@ -447,26 +452,29 @@ impl<'x> Parser<'x> {
         }
     }
 
-    fn name(&self, e: &BytesStart) -> Result<String, OoxmlError> {
-        std::str::from_utf8(e.name().as_ref())
-            .map(str::to_string)
-            .map_err(|x| self.err(x.to_string()))
+    /// `bytes` (borrowed from the input) as a `&'x str` of the input.
+    fn borrowed(&self, bytes: &[u8]) -> Result<&'x str, OoxmlError> {
+        let base = self.text.as_ptr() as usize;
+        let start = (bytes.as_ptr() as usize).wrapping_sub(base);
+        self.text
+            .get(start..start + bytes.len())
+            .ok_or_else(|| self.err("内部错误：事件不在输入中"))
     }
 
-    fn element(&self, e: &BytesStart) -> Result<Element, OoxmlError> {
-        let name = self.name(e)?;
+    /// The tag's name and attributes, borrowed from the input; dropped attributes left out.
+    fn element(&self, e: &BytesStart) -> Result<Element<'x>, OoxmlError> {
+        let raw = self.borrowed(e)?;
+        let name_len = e.name().as_ref().len();
+        let name = &raw[..name_len];
         let mut attrs = Vec::new();
-        for a in e.attributes() {
+        for a in Attributes::new(raw, name_len) {
             let a = a.map_err(|x| self.err(x.to_string()))?;
-            let key = std::str::from_utf8(a.key.as_ref()).map_err(|x| self.err(x.to_string()))?;
-            if dropped(&name, key) {
+            let key = self.borrowed(a.key.as_ref())?;
+            if dropped(name, key) {
                 continue;
             }
-            let value = a
-                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|x| self.err(x.to_string()))?
-                .into_owned();
-            attrs.push((key.to_string(), value));
+            let value = self.borrowed(&a.value)?;
+            attrs.push((key, Cow::Borrowed(value)));
         }
         Ok(Element {
             name,
@@ -475,8 +483,8 @@ impl<'x> Parser<'x> {
         })
     }
 
-    /// The character of an entity or character reference.
-    fn reference(&self, r: &quick_xml::events::BytesRef) -> Result<char, OoxmlError> {
+    /// Checks a character or entity reference.
+    fn reference(&self, r: &quick_xml::events::BytesRef) -> Result<(), OoxmlError> {
         if r.is_char_ref() {
             let c = r
                 .resolve_char_ref()
@@ -488,29 +496,29 @@ impl<'x> Parser<'x> {
                     code: c as u32,
                 });
             }
-            return Ok(c);
+            return Ok(());
         }
-        Ok(match &**r {
-            b"amp" => '&',
-            b"lt" => '<',
-            b"gt" => '>',
-            b"quot" => '"',
-            b"apos" => '\'',
-            other => {
-                return Err(self.err(format!("未知实体 &{};", String::from_utf8_lossy(other))));
-            }
+        match &**r {
+            b"amp" | b"lt" | b"gt" | b"quot" | b"apos" => Ok(()),
+            other => Err(self.err(format!(
+                "未知实体 &{};",
+                String::from_utf8_lossy(other)
+            ))),
+        }
+    }
+
+    fn next(&mut self) -> Result<Event<'x>, OoxmlError> {
+        self.reader.read_event().map_err(|e| OoxmlError::Xml {
+            part: self.part.to_string(),
+            message: format!("{e}（字节 {}）", self.reader.buffer_position()),
         })
     }
 
     /// Reads the rest of the element `start` (whose start tag was just read) into a tree.
-    fn subtree(&mut self, start: &BytesStart) -> Result<Element, OoxmlError> {
+    fn subtree(&mut self, start: &BytesStart) -> Result<Element<'x>, OoxmlError> {
         let mut stack = vec![self.element(start)?];
-        let mut buf = Vec::new();
         loop {
-            let event = self
-                .reader
-                .read_event_into(&mut buf)
-                .map_err(|e| self.err(format!("{e}（字节 {}）", self.reader.buffer_position())))?;
+            let event = self.next()?;
             let top = stack.len() - 1;
             match event {
                 Event::Start(e) => {
@@ -529,39 +537,35 @@ impl<'x> Parser<'x> {
                     }
                 }
                 Event::Text(t) => {
-                    let s = t.xml10_content().map_err(|e| self.err(e.to_string()))?;
-                    push_text(&mut stack[top], &s);
-                }
-                Event::CData(t) => {
-                    let s = std::str::from_utf8(&t).map_err(|e| self.err(e.to_string()))?;
-                    push_text(&mut stack[top], s);
+                    let raw = self.borrowed(&t)?;
+                    stack[top].children.push(Node::Text(raw));
                 }
                 Event::GeneralRef(r) => {
-                    let c = self.reference(&r)?;
-                    push_text(&mut stack[top], c.encode_utf8(&mut [0; 4]));
+                    self.reference(&r)?;
+                    // `&name;`: the bytes around the reference's name.
+                    let name = self.borrowed(&r)?;
+                    let base = self.text.as_ptr() as usize;
+                    let at = name.as_ptr() as usize - base;
+                    let raw = self
+                        .text
+                        .get(at - 1..at + name.len() + 1)
+                        .ok_or_else(|| self.err("内部错误：引用不在输入中"))?;
+                    stack[top].children.push(Node::Text(raw));
                 }
+                Event::CData(_) => return Err(self.err("属性中不应有 CDATA")),
                 Event::Eof => return Err(self.err("元素未闭合")),
                 Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
             }
-            buf.clear();
         }
-    }
-}
-
-fn push_text(el: &mut Element, s: &str) {
-    if let Some(Node::Text(t)) = el.children.last_mut() {
-        t.push_str(s);
-    } else {
-        el.children.push(Node::Text(s.to_string()));
     }
 }
 
 /// Fixes one buffered element: `header` says whether it is the `trPr` of a
 /// row that repeats after a page break.
 fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
-    let name_local = el.local().to_string();
-    if is_word(&el.name) {
-        match name_local.as_str() {
+    let name_local = el.local();
+    if is_word(el.name) {
+        match name_local {
             "ind" => add_first_line_chars(el, &fixes.first_line_chars),
             "trPr" if header => {
                 let has = el
@@ -576,6 +580,9 @@ fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
             _ => {}
         }
     }
+    if el.children.is_empty() {
+        return;
+    }
     for child in &mut el.children {
         if let Node::Element(c) = child {
             transform(c, fixes, false);
@@ -583,11 +590,10 @@ fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
     }
     // docx-rs writes an empty `<w:rPr/>` into every `pPr`, where styles and
     // numbering (CT_PPrBase) allow none: empty run properties say nothing.
-    el.children.retain(|c| {
-        !matches!(c, Node::Element(e) if e.name == "w:rPr" && e.attrs.is_empty() && e.children.is_empty())
-    });
-    if is_word(&el.name)
-        && let Some(order) = child_order(&name_local)
+    el.children
+        .retain(|c| !matches!(c, Node::Element(e) if e.name == "w:rPr" && e.is_empty()));
+    if is_word(el.name)
+        && let Some(order) = child_order(name_local)
     {
         let rank = |n: &Node| match n {
             Node::Element(c) => order
@@ -596,16 +602,18 @@ fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
                 .unwrap_or(order.len()),
             Node::Text(_) => order.len(),
         };
-        // Stable: equal ranks keep their order.
-        el.children.sort_by_cached_key(rank);
+        if !el.children.is_sorted_by_key(rank) {
+            // Stable: equal ranks keep their order.
+            el.children.sort_by_cached_key(rank);
+        }
     }
 }
 
 fn add_first_line_chars(el: &mut Element, table: &[(i64, i64)]) {
-    if el.attrs.iter().any(|(k, _)| k == "w:firstLineChars") {
+    if el.attrs.iter().any(|(k, _)| *k == "w:firstLineChars") {
         return;
     }
-    let Some(pos) = el.attrs.iter().position(|(k, _)| k == "w:firstLine") else {
+    let Some(pos) = el.attrs.iter().position(|(k, _)| *k == "w:firstLine") else {
         return;
     };
     let Ok(twips) = el.attrs[pos].1.parse::<i64>() else {
@@ -613,24 +621,32 @@ fn add_first_line_chars(el: &mut Element, table: &[(i64, i64)]) {
     };
     if let Some((_, chars)) = table.iter().find(|(t, _)| *t == twips) {
         el.attrs
-            .insert(pos + 1, ("w:firstLineChars".into(), chars.to_string()));
+            .insert(pos + 1, ("w:firstLineChars", Cow::Owned(chars.to_string())));
     }
 }
 
-fn write_start(out: &mut Vec<u8>, name: &str, attrs: &[(String, String)]) {
-    out.push(b'<');
-    out.extend_from_slice(name.as_bytes());
-    for (k, v) in attrs {
-        out.push(b' ');
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(b"=\"");
-        out.extend_from_slice(escape(v.as_str()).as_bytes());
-        out.push(b'"');
+/// Writes an escaped attribute value between double quotes.
+fn write_value(out: &mut Vec<u8>, value: &[u8]) {
+    out.extend_from_slice(b"=\"");
+    for &b in value {
+        // A value from a single-quoted attribute may hold a raw `"`.
+        if b == b'"' {
+            out.extend_from_slice(b"&quot;");
+        } else {
+            out.push(b);
+        }
     }
+    out.push(b'"');
 }
 
 fn write(el: &Element, out: &mut Vec<u8>) {
-    write_start(out, &el.name, &el.attrs);
+    out.push(b'<');
+    out.extend_from_slice(el.name.as_bytes());
+    for (k, v) in &el.attrs {
+        out.push(b' ');
+        out.extend_from_slice(k.as_bytes());
+        write_value(out, v.as_bytes());
+    }
     if el.children.is_empty() {
         out.extend_from_slice(b"/>");
         return;
@@ -639,8 +655,7 @@ fn write(el: &Element, out: &mut Vec<u8>) {
     for child in &el.children {
         match child {
             Node::Element(c) => write(c, out),
-            // Text needs only `&`, `<` and `>` escaped: quotes stay themselves.
-            Node::Text(t) => out.extend_from_slice(partial_escape(t.as_str()).as_bytes()),
+            Node::Text(t) => out.extend_from_slice(t.as_bytes()),
         }
     }
     out.extend_from_slice(b"</");
@@ -653,8 +668,8 @@ fn write(el: &Element, out: &mut Vec<u8>) {
 ///
 /// The part is streamed: property groups (`pPr`, `rPr`, `tcPr`, `trPr`,
 /// `tblPr`, `sectPr`) and the roots of `styles.xml`/`settings.xml` are read
-/// into a small tree, fixed and written back; everything else is copied
-/// through (minus the dropped attributes).
+/// into a small tree (borrowing from the input), fixed and written back;
+/// everything else is copied through (minus the dropped attributes).
 pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, OoxmlError> {
     // Raw characters XML forbids (character references are checked as read).
     let text = std::str::from_utf8(xml).map_err(|e| OoxmlError::Xml {
@@ -669,6 +684,7 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
     }
     let mut p = Parser {
         reader: Reader::from_reader(xml),
+        text,
         part,
     };
     p.reader.config_mut().check_end_names = true;
@@ -682,12 +698,8 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
     // A header row whose `trPr` has not come yet.
     let mut pending_header = false;
     const HEADER_TR_PR: &[u8] = b"<w:trPr><w:tblHeader/></w:trPr>";
-    let mut buf = Vec::new();
     loop {
-        let event = p
-            .reader
-            .read_event_into(&mut buf)
-            .map_err(|e| p.err(format!("{e}（字节 {}）", p.reader.buffer_position())))?;
+        let event = p.next()?;
         let is_empty = matches!(event, Event::Empty(_));
         if pending_header {
             let settled = match &event {
@@ -707,7 +719,7 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
             }
         }
         match event {
-            Event::Start(e) | Event::Empty(e) if buffered(&p.name(&e)?) => {
+            Event::Start(e) | Event::Empty(e) if buffered(e.name().as_ref()) => {
                 let mut el = if is_empty {
                     p.element(&e)?
                 } else {
@@ -716,21 +728,19 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
                 let header = el.name == "w:trPr" && tables.last().is_some_and(|&(n, row)| row <= n);
                 transform(&mut el, fixes, header);
                 // An empty `<w:rPr/>` says nothing: leave it out.
-                let empty_rpr = el.name == "w:rPr" && el.attrs.is_empty() && el.children.is_empty();
-                if !empty_rpr {
+                if !(el.name == "w:rPr" && el.is_empty()) {
                     write(&el, &mut out);
                 }
                 seen_root |= depth == 0;
             }
             Event::Start(e) => {
-                let name = p.name(&e)?;
-                match name.as_str() {
-                    "w:tbl" => {
+                match e.name().as_ref() {
+                    b"w:tbl" => {
                         let n = fixes.header_rows.get(tables_seen).copied().unwrap_or(0);
                         tables_seen += 1;
                         tables.push((n, 0));
                     }
-                    "w:tr" => {
+                    b"w:tr" => {
                         if let Some(t) = tables.last_mut() {
                             t.1 += 1;
                             pending_header = t.1 <= t.0;
@@ -738,15 +748,14 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
                     }
                     _ => {}
                 }
-                copy_start(&p, &e, &name, &mut out)?;
+                copy_start(&p, &e, &mut out)?;
                 out.push(b'>');
                 depth += 1;
                 seen_root = true;
             }
             Event::Empty(e) => {
-                let name = p.name(&e)?;
-                copy_start(&p, &e, &name, &mut out)?;
-                let header_row = name == "w:tr"
+                copy_start(&p, &e, &mut out)?;
+                let header_row = e.name().as_ref() == b"w:tr"
                     && tables.last_mut().is_some_and(|t| {
                         t.1 += 1;
                         t.1 <= t.0
@@ -788,7 +797,6 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
             Event::Eof => break,
             Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
         }
-        buf.clear();
     }
     if depth != 0 {
         return Err(p.err("元素未闭合"));
@@ -800,34 +808,23 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
 }
 
 /// Copies a start tag (without its closing `>`), dropping the attributes of [`dropped`].
-fn copy_start(p: &Parser, e: &BytesStart, name: &str, out: &mut Vec<u8>) -> Result<(), OoxmlError> {
+fn copy_start(p: &Parser, e: &BytesStart, out: &mut Vec<u8>) -> Result<(), OoxmlError> {
     let raw: &[u8] = e;
-    let needs_filter = name == "w:gridCol"
-        || raw.windows(4).any(|w| w == b"w14:")
-        || raw.windows(12).any(|w| w == b"mc:Ignorable");
+    let needs_filter = e.name().as_ref() == b"w:gridCol"
+        || memchr::memmem::find(raw, b"w14:").is_some()
+        || memchr::memmem::find(raw, b"mc:Ignorable").is_some();
     if !needs_filter {
         out.push(b'<');
         out.extend_from_slice(raw);
         return Ok(());
     }
+    let el = p.element(e)?;
     out.push(b'<');
-    out.extend_from_slice(name.as_bytes());
-    for a in e.attributes() {
-        let a = a.map_err(|x| p.err(x.to_string()))?;
-        let key = std::str::from_utf8(a.key.as_ref()).map_err(|x| p.err(x.to_string()))?;
-        if dropped(name, key) {
-            continue;
-        }
+    out.extend_from_slice(el.name.as_bytes());
+    for (k, v) in &el.attrs {
         out.push(b' ');
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"=\"");
-        for &b in a.value.iter() {
-            match b {
-                b'"' => out.extend_from_slice(b"&quot;"),
-                _ => out.push(b),
-            }
-        }
-        out.push(b'"');
+        out.extend_from_slice(k.as_bytes());
+        write_value(out, v.as_bytes());
     }
     Ok(())
 }
