@@ -28,6 +28,7 @@ fn sample_docx(c: &mut Criterion) {
     let fixes = Fixes {
         header_rows: vec![0, 3, 3],
         first_line_chars: vec![(640, 200)],
+        ..Fixes::default()
     };
     c.bench_function("stage: canonicalize document.xml", |b| {
         b.iter(|| {

@@ -584,6 +584,15 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
     docx
 }
 
+/// Parts docx-rs writes that the report does not use (all empty).
+const OMITTED_PARTS: [&str; 5] = [
+    "comments.xml",
+    "commentsExtended.xml",
+    "numbering.xml",
+    "footnotes.xml",
+    "custom.xml",
+];
+
 /// The header rows each table repeats, in document order.
 fn header_rows() -> Vec<usize> {
     tables::all().iter().map(|t| t.header_rows).collect()
@@ -595,6 +604,13 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
     let fixes = Fixes {
         header_rows: header_rows(),
         first_line_chars: vec![(i64::from(2 * CHAR_TWIPS), 200)],
+        omit_parts: Vec::new(),
+    };
+    // docx-rs always writes empty comments, numbering, footnotes and custom
+    // properties: we leave them out of the package, with their references.
+    let package = Fixes {
+        omit_parts: OMITTED_PARTS.to_vec(),
+        ..Fixes::default()
     };
     let plain = Fixes::default();
     let created = report
@@ -611,21 +627,17 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         (
             "[Content_Types].xml".into(),
-            c(&x.content_type, "[Content_Types].xml", &plain)?,
+            c(&x.content_type, "[Content_Types].xml", &package)?,
         ),
-        ("_rels/.rels".into(), c(&x.rels, "_rels/.rels", &plain)?),
+        ("_rels/.rels".into(), c(&x.rels, "_rels/.rels", &package)?),
         (
             "docProps/app.xml".into(),
             c(&x.doc_props.app, "docProps/app.xml", &plain)?,
         ),
         ("docProps/core.xml".into(), core),
         (
-            "docProps/custom.xml".into(),
-            c(&x.doc_props.custom, "docProps/custom.xml", &plain)?,
-        ),
-        (
             "word/_rels/document.xml.rels".into(),
-            c(&x.document_rels, "word/_rels/document.xml.rels", &plain)?,
+            c(&x.document_rels, "word/_rels/document.xml.rels", &package)?,
         ),
         (
             "word/document.xml".into(),
@@ -642,22 +654,6 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
         (
             "word/fontTable.xml".into(),
             c(&x.font_table, "word/fontTable.xml", &plain)?,
-        ),
-        (
-            "word/comments.xml".into(),
-            c(&x.comments, "word/comments.xml", &plain)?,
-        ),
-        (
-            "word/numbering.xml".into(),
-            c(&x.numberings, "word/numbering.xml", &plain)?,
-        ),
-        (
-            "word/commentsExtended.xml".into(),
-            c(&x.comments_extended, "word/commentsExtended.xml", &plain)?,
-        ),
-        (
-            "word/footnotes.xml".into(),
-            c(&x.footnotes, "word/footnotes.xml", &plain)?,
         ),
     ];
     for (i, h) in x.headers.iter().enumerate() {

@@ -15,7 +15,8 @@
 //! - `w:firstLineChars` beside a `w:firstLine` listed in [`Fixes::first_line_chars`];
 //! - no `w14:*` attributes (paraId, textId), no `mc:Ignorable`, no `w:type` on `w:gridCol`,
 //!   no empty `w:rPr` (docx-rs puts one in every `pPr`, also where the schema allows none);
-//! - characters XML 1.0 forbids are refused, never written.
+//! - characters XML 1.0 forbids are refused, never written;
+//! - the references to parts we leave out of the package ([`Fixes::omit_parts`]).
 //!
 //! ```
 //! use nianbao::ooxml::{canonicalize, Fixes};
@@ -71,6 +72,9 @@ pub struct Fixes {
     /// `(firstLine twips, firstLineChars)`: an indent of that many twips gets
     /// the character indent beside it (e.g. `(640, 200)`: 2 characters of 16 pt).
     pub first_line_chars: Vec<(i64, i64)>,
+    /// File names of parts left out of the package (e.g. `comments.xml`):
+    /// their `Relationship` and content-type `Override` entries are removed.
+    pub omit_parts: Vec<&'static str>,
 }
 
 /// ECMA-376 / ISO 29500 child order for the elements whose children we sort.
@@ -424,7 +428,13 @@ fn is_word(name: &str) -> bool {
 fn buffered(name: &[u8]) -> bool {
     matches!(
         name,
-        b"w:pPr" | b"w:rPr" | b"w:tcPr" | b"w:trPr" | b"w:tblPr" | b"w:sectPr" | b"w:styles"
+        b"w:pPr"
+            | b"w:rPr"
+            | b"w:tcPr"
+            | b"w:trPr"
+            | b"w:tblPr"
+            | b"w:sectPr"
+            | b"w:styles"
             | b"w:settings"
     )
 }
@@ -500,10 +510,7 @@ impl<'x> Parser<'x> {
         }
         match &**r {
             b"amp" | b"lt" | b"gt" | b"quot" | b"apos" => Ok(()),
-            other => Err(self.err(format!(
-                "未知实体 &{};",
-                String::from_utf8_lossy(other)
-            ))),
+            other => Err(self.err(format!("未知实体 &{};", String::from_utf8_lossy(other)))),
         }
     }
 
@@ -753,6 +760,10 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
                 depth += 1;
                 seen_root = true;
             }
+            Event::Empty(e)
+                if !fixes.omit_parts.is_empty()
+                    && matches!(e.name().as_ref(), b"Relationship" | b"Override")
+                    && refers_to_omitted(&p.element(&e)?, &fixes.omit_parts) => {}
             Event::Empty(e) => {
                 copy_start(&p, &e, &mut out)?;
                 let header_row = e.name().as_ref() == b"w:tr"
@@ -805,6 +816,14 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
         return Err(p.err("没有根元素"));
     }
     Ok(out)
+}
+
+/// Whether a `Relationship` (Target) or `Override` (PartName) names an omitted part.
+fn refers_to_omitted(el: &Element, omit: &[&str]) -> bool {
+    el.attrs.iter().any(|(k, v)| {
+        (*k == "Target" || *k == "PartName")
+            && omit.iter().any(|o| v.rsplit('/').next() == Some(*o))
+    })
 }
 
 /// Copies a start tag (without its closing `>`), dropping the attributes of [`dropped`].
@@ -950,6 +969,22 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("A&amp;B &lt;c&gt; \"q\" &#x41;"), "{out}");
+    }
+
+    #[test]
+    fn omitted_parts_lose_their_references() {
+        let out = canon(
+            r#"<Relationships xmlns="r"><Relationship Id="rId1" Target="styles.xml"/><Relationship Id="rId2" Target="comments.xml"/><Relationship Id="rId3" Target="docProps/custom.xml"/></Relationships>"#,
+            &Fixes {
+                omit_parts: vec!["comments.xml", "custom.xml"],
+                ..Fixes::default()
+            },
+        );
+        assert!(out.contains("styles.xml"), "{out}");
+        assert!(
+            !out.contains("comments.xml") && !out.contains("custom.xml"),
+            "{out}"
+        );
     }
 
     #[test]
