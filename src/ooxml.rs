@@ -27,7 +27,9 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{Cursor, Write};
+use std::sync::LazyLock;
 
 use quick_xml::Writer;
 use quick_xml::events::attributes::Attributes;
@@ -416,8 +418,45 @@ impl<'x> Element<'x> {
 }
 
 fn local(name: &str) -> &str {
-    name.rsplit(':').next().unwrap_or(name)
+    match name.find(':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
 }
+
+/// [`child_order`] as a map from child name to rank, built once per parent.
+fn ranks(parent: &str) -> Option<&'static HashMap<&'static str, usize>> {
+    static RANKS: LazyLock<HashMap<&'static str, HashMap<&'static str, usize>>> =
+        LazyLock::new(|| {
+            PARENTS
+                .iter()
+                .filter_map(|p| {
+                    let order = child_order(p)?;
+                    Some((*p, order.iter().enumerate().map(|(i, c)| (*c, i)).collect()))
+                })
+                .collect()
+        });
+    RANKS.get(parent)
+}
+
+/// The parents [`child_order`] knows.
+const PARENTS: [&str; 15] = [
+    "pPr",
+    "rPr",
+    "tcPr",
+    "trPr",
+    "tblPr",
+    "sectPr",
+    "tblBorders",
+    "tcBorders",
+    "pBdr",
+    "tblCellMar",
+    "tcMar",
+    "styles",
+    "docDefaults",
+    "style",
+    "settings",
+];
 
 fn is_word(name: &str) -> bool {
     name.starts_with("w:")
@@ -600,14 +639,16 @@ fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
     el.children
         .retain(|c| !matches!(c, Node::Element(e) if e.name == "w:rPr" && e.is_empty()));
     if is_word(el.name)
-        && let Some(order) = child_order(name_local)
+        && let Some(order) = ranks(name_local)
     {
+        let last = order.len();
         let rank = |n: &Node| match n {
-            Node::Element(c) => order
-                .iter()
-                .position(|o| *o == c.local())
-                .unwrap_or(order.len()),
-            Node::Text(_) => order.len(),
+            Node::Element(c) => c
+                .name
+                .strip_prefix("w:")
+                .and_then(|l| order.get(l).copied())
+                .unwrap_or(last),
+            Node::Text(_) => last,
         };
         if !el.children.is_sorted_by_key(rank) {
             // Stable: equal ranks keep their order.
@@ -683,10 +724,10 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
         part: part.to_string(),
         message: e.to_string(),
     })?;
-    if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
+    if let Some(code) = forbidden_char(text) {
         return Err(OoxmlError::ForbiddenChar {
             part: part.to_string(),
-            code: c as u32,
+            code,
         });
     }
     let mut p = Parser {
@@ -816,6 +857,23 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
         return Err(p.err("没有根元素"));
     }
     Ok(out)
+}
+
+/// The first character of `text` that XML 1.0 forbids, found on the bytes:
+/// C0 controls other than tab, line feed and carriage return, and U+FFFE /
+/// U+FFFF (`EF BF BE` / `EF BF BF`); a `str` holds no surrogates.
+fn forbidden_char(text: &str) -> Option<u32> {
+    let bytes = text.as_bytes();
+    let control = bytes
+        .iter()
+        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    let nonchar = memchr::memmem::find_iter(bytes, b"\xEF\xBF")
+        .find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
+    let at = match (control, nonchar) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    text[at..].chars().next().map(|c| c as u32)
 }
 
 /// Whether a `Relationship` (Target) or `Override` (PartName) names an omitted part.
@@ -985,6 +1043,15 @@ mod tests {
             !out.contains("comments.xml") && !out.contains("custom.xml"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn forbidden_characters_found_on_bytes() {
+        assert_eq!(forbidden_char("abc\t\n\r中文𠀀"), None);
+        assert_eq!(forbidden_char("a\u{1}"), Some(1));
+        assert_eq!(forbidden_char("中\u{fffe}x\u{b}"), Some(0xFFFE));
+        assert_eq!(forbidden_char("\u{ffff}"), Some(0xFFFF));
+        assert_eq!(forbidden_char("\u{fffd}\u{ffbf}"), None);
     }
 
     #[test]
