@@ -253,6 +253,8 @@ impl TextEngine {
         for name in TEMPLATE_NAMES {
             let given = report.text.get(name);
             let (origin, rendered) = match given {
+                // No `{{`: plain text, nothing for handlebars to do.
+                Some(src) if !src.contains("{{") => (format!("text.{name}"), Ok(src.to_string())),
                 Some(src) => (
                     format!("text.{name}"),
                     self.hb.render_template_with_context(src, &ctx),
