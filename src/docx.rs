@@ -26,7 +26,7 @@ use docx_rs::{
 };
 
 use crate::model::Report;
-use crate::ooxml::{self, CoreProperties, Fixes, OoxmlError};
+use crate::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
 use crate::tables::{self, Align, Content};
 use crate::text::{self, Blocks, TextEngine, TextError, chinese_number};
 
@@ -584,6 +584,53 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
     docx
 }
 
+/// The fonts of the report for `word/fontTable.xml`: the official names
+/// with the names Windows ships (仿宋, 楷体, SimHei, SimSun) as alternatives.
+pub const FONTS: [FontEntry; 6] = [
+    FontEntry {
+        name: LATIN_FONT,
+        alt_name: None,
+        charset: "00",
+        family: "roman",
+        pitch: "variable",
+    },
+    FontEntry {
+        name: BODY_FONT,
+        alt_name: Some("仿宋"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: RUN_IN_FONT,
+        alt_name: Some("楷体"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: HEADING_FONT,
+        alt_name: Some("SimHei"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: TITLE_FONT,
+        alt_name: Some("宋体"),
+        charset: "86",
+        family: "auto",
+        pitch: "variable",
+    },
+    FontEntry {
+        name: PAGE_NUMBER_FONT,
+        alt_name: Some("SimSun"),
+        charset: "86",
+        family: "auto",
+        pitch: "variable",
+    },
+];
+
 /// Parts docx-rs writes that the report does not use (all empty).
 const OMITTED_PARTS: [&str; 5] = [
     "comments.xml",
@@ -651,10 +698,9 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
             "word/settings.xml".into(),
             c(&x.settings, "word/settings.xml", &plain)?,
         ),
-        (
-            "word/fontTable.xml".into(),
-            c(&x.font_table, "word/fontTable.xml", &plain)?,
-        ),
+        // docx-rs's font table is fixed (Times New Roman, Symbol, Arial): ours
+        // lists the fonts the report uses, with their fallbacks.
+        ("word/fontTable.xml".into(), ooxml::font_table_xml(&FONTS)?),
     ];
     for (i, h) in x.headers.iter().enumerate() {
         let name = format!("word/header{}.xml", i + 1);

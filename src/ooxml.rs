@@ -969,6 +969,70 @@ pub fn core_xml(p: &CoreProperties) -> Result<Vec<u8>, OoxmlError> {
     Ok(out)
 }
 
+/// One font of `word/fontTable.xml`.
+#[derive(Debug, Clone, Copy)]
+pub struct FontEntry {
+    /// The name runs use, e.g. `仿宋_GB2312`.
+    pub name: &'static str,
+    /// The name of a font to use where this one is missing, e.g. `仿宋`.
+    pub alt_name: Option<&'static str>,
+    /// Character set, hex: `86` (GB2312), `00` (ANSI).
+    pub charset: &'static str,
+    /// `roman`, `swiss`, `modern`, `script`, `decorative` or `auto`.
+    pub family: &'static str,
+    /// `fixed`, `variable` or `default`.
+    pub pitch: &'static str,
+}
+
+/// `word/fontTable.xml` listing `fonts`, with the alternative names and the
+/// GB2312 character set that let Word and WPS substitute a font the machine
+/// lacks (仿宋_GB2312 → 仿宋) instead of falling back to a default.
+///
+/// ```
+/// use nianbao::ooxml::{font_table_xml, FontEntry};
+/// let xml = font_table_xml(&[FontEntry {
+///     name: "仿宋_GB2312", alt_name: Some("仿宋"), charset: "86", family: "modern", pitch: "fixed",
+/// }]).unwrap();
+/// let xml = String::from_utf8(xml).unwrap();
+/// assert!(xml.contains(r#"<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/><w:charset w:val="86"/>"#), "{xml}");
+/// ```
+pub fn font_table_xml(fonts: &[FontEntry]) -> Result<Vec<u8>, OoxmlError> {
+    let mut out = Vec::with_capacity(200 + 200 * fonts.len());
+    let mut w = Writer::new(&mut out);
+    w.write_event(Event::Decl(BytesDecl::new(
+        "1.0",
+        Some("UTF-8"),
+        Some("yes"),
+    )))?;
+    w.get_mut().push(b'\n');
+    let mut root = BytesStart::new("w:fonts");
+    root.push_attribute((
+        "xmlns:w",
+        "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+    ));
+    w.write_event(Event::Start(root))?;
+    let val = |w: &mut Writer<&mut Vec<u8>>, name: &str, value: &str| {
+        let mut e = BytesStart::new(name);
+        e.push_attribute(("w:val", value));
+        w.write_event(Event::Empty(e))
+    };
+    for f in fonts {
+        let mut e = BytesStart::new("w:font");
+        e.push_attribute(("w:name", f.name));
+        w.write_event(Event::Start(e))?;
+        // CT_Font order: altName, panose1, charset, family, notTrueType, pitch.
+        if let Some(alt) = f.alt_name {
+            val(&mut w, "w:altName", alt)?;
+        }
+        val(&mut w, "w:charset", f.charset)?;
+        val(&mut w, "w:family", f.family)?;
+        val(&mut w, "w:pitch", f.pitch)?;
+        w.write_event(Event::End(BytesEnd::new("w:font")))?;
+    }
+    w.write_event(Event::End(BytesEnd::new("w:fonts")))?;
+    Ok(out)
+}
+
 /// Packs `(path, bytes)` parts into a zip archive: in the given order,
 /// deflated, every entry dated 1980-01-01 00:00 (no wall-clock time).
 pub fn pack(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, OoxmlError> {

@@ -534,6 +534,45 @@ fn every_rpr_has_rfonts_first_and_no_para_ids() {
 }
 
 #[test]
+fn font_table_lists_the_fonts_with_fallbacks() {
+    let parts = unzip(&document_bytes(&sample()).unwrap());
+    let fonts = parse("fontTable.xml", &parts["word/fontTable.xml"]);
+    let listed: Vec<(String, Option<String>, Option<String>)> = descendants(fonts.root(), "font")
+        .map(|f| {
+            (
+                wattr(f, "name").unwrap().to_string(),
+                child(f, "altName")
+                    .and_then(|a| wattr(a, "val"))
+                    .map(str::to_string),
+                child(f, "charset")
+                    .and_then(|a| wattr(a, "val"))
+                    .map(str::to_string),
+            )
+        })
+        .collect();
+    // Every font a run or style names is in the table.
+    let doc = &parts["word/document.xml"];
+    for (name, alt) in [
+        ("仿宋_GB2312", "仿宋"),
+        ("楷体_GB2312", "楷体"),
+        ("黑体", "SimHei"),
+        ("方正小标宋简体", "宋体"),
+        ("宋体", "SimSun"),
+    ] {
+        assert!(
+            listed.iter().any(|(n, a, c)| n == name
+                && a.as_deref() == Some(alt)
+                && c.as_deref() == Some("86")),
+            "{name}: {listed:?}"
+        );
+        if name != "宋体" {
+            assert!(doc.contains(name), "{name} not used");
+        }
+    }
+    assert!(listed.iter().any(|(n, ..)| n == "Times New Roman"));
+}
+
+#[test]
 fn section_rows_of_table_two_are_bold() {
     let xml = document(&document_bytes(&sample()).unwrap());
     let doc = parse("document.xml", &xml);
