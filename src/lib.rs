@@ -27,6 +27,7 @@ pub mod form;
 pub mod generate;
 pub mod load;
 pub mod model;
+pub mod ooxml;
 pub mod output;
 pub mod starter;
 pub mod tables;

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use nianbao::check::{self, Finding};
+use nianbao::generate::{self, GenerateError, Outputs};
 use nianbao::model::YEARS;
+use nianbao::text::TextEngine;
 
 /// 政府信息公开工作年度报告：从一个输入文件生成规定格式的 Word 报告和 Excel 统计表。
 #[derive(Parser)]
@@ -47,6 +49,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// 校验并生成 Word 报告（.docx）和 Excel 统计表（.xlsx）。
+    Generate {
+        /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 输出文件夹（不存在则创建）。
+        #[arg(short = 'o', long = "out", default_value = "output")]
+        out: PathBuf,
+        /// 用这个文件夹里的 <块名>.hbs 替换内置的文字模板。
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// 只生成 Word 报告。
+        #[arg(long, conflicts_with = "xlsx_only")]
+        docx_only: bool,
+        /// 只生成 Excel 统计表。
+        #[arg(long)]
+        xlsx_only: bool,
+    },
     /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
     Init {
         /// 要写的文件（已存在则不覆盖）。
@@ -78,6 +98,19 @@ fn main() -> ExitCode {
             output,
         } => run_form(agency.as_deref(), year, from.as_deref(), output.as_deref()),
         Command::Check { files, format } => run_check(&files, format),
+        Command::Generate {
+            files,
+            out,
+            templates,
+            docx_only,
+            xlsx_only,
+        } => {
+            let outputs = Outputs {
+                docx: !xlsx_only,
+                xlsx: !docx_only,
+            };
+            run_generate(&files, &out, templates.as_deref(), outputs)
+        }
         Command::Init { file, agency, year } => run_init(&file, &agency, year),
     };
     ExitCode::from(code)
@@ -203,6 +236,65 @@ fn print_findings(file: &Path, title: &str, findings: &[Finding]) {
         "{file}: {title}：{errors} 个错误，{} 个警告。",
         findings.len() - errors
     );
+}
+
+/// Checks and renders every input, writing its files into `out`; 2 if any
+/// input could not be read (or a template folder is broken), else 1 if any
+/// had errors, else 0. A failing input never stops the others.
+fn run_generate(files: &[PathBuf], out: &Path, templates: Option<&Path>, outputs: Outputs) -> u8 {
+    let engine = match templates.map(TextEngine::from_dir) {
+        None => None,
+        Some(Ok(engine)) => Some(engine),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    let engine = engine.as_ref().unwrap_or_else(|| TextEngine::embedded());
+    let mut unreadable = false;
+    let mut errors = false;
+    for file in files {
+        let report = match nianbao::load(file) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        let source = file.display().to_string();
+        match generate::render_with(&report, &source, outputs, engine) {
+            Err(GenerateError::Rules(findings)) => {
+                errors = true;
+                print_findings(file, &report.title(), &findings);
+                eprintln!("{source}: 数据未通过校验，未生成文件。");
+            }
+            Err(e) => {
+                errors = true;
+                eprintln!("{source}: {e}");
+            }
+            Ok((written, findings)) => {
+                for f in findings {
+                    println!("{source}: {f}");
+                }
+                if let Err(e) = std::fs::create_dir_all(out) {
+                    eprintln!("{}: 无法创建输出文件夹：{e}", out.display());
+                    return 2;
+                }
+                for f in written {
+                    let path = out.join(&f.name);
+                    match nianbao::output::write_atomically(&path, &f.bytes) {
+                        Ok(()) => println!("{}", path.display()),
+                        Err(e) => {
+                            errors = true;
+                            eprintln!("{}: 无法写入：{e}", path.display());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    exit_code(unreadable, errors)
 }
 
 /// Writes the starter TOML; 2 if the file exists or cannot be written.
