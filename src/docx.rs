@@ -1,8 +1,722 @@
-//! The Word report (DOCX). PLACEHOLDER until issue 3 lands.
+//! The Word report (DOCX): GB/T 9704 page, title, the six sections with their
+//! text blocks, the three mandated tables built from [`crate::tables`], the
+//! signature, and `— N —` page numbers on the outer side.
+//!
+//! docx-rs builds the document; [`crate::ooxml`] then canonicalizes every XML
+//! part (schema order, `tblHeader`, `firstLineChars`, no `w14:paraId`), writes
+//! our own `docProps/core.xml` and packs the parts with deflate and fixed
+//! timestamps, so the same input always gives the same bytes.
+//!
+//! ```
+//! let report = nianbao::model::Report::from_toml_str(
+//!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
+//!     "x.toml",
+//! ).unwrap();
+//! let bytes = nianbao::docx::document_bytes(&report).unwrap();
+//! assert_eq!(&bytes[..2], b"PK");
+//! assert_eq!(bytes, nianbao::docx::document_bytes(&report).unwrap());
+//! ```
+
+use docx_rs::{
+    AlignmentType, BorderType, BreakType, DocGrid, DocGridType, Docx, FieldCharType, Footer,
+    InstrPAGE, InstrText, LineSpacing, LineSpacingType, PageMargin, Paragraph, Run, RunFonts,
+    SpecialIndentType, Style, StyleType, Table, TableAlignmentType, TableBorder,
+    TableBorderPosition, TableBorders, TableCell, TableCellMargins, TableLayoutType, TableRow,
+    VAlignType, VMergeType, WidthType,
+};
 
 use crate::model::Report;
+use crate::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
+use crate::tables::{self, Align, Content};
+use crate::text::{self, Blocks, TextEngine, TextError, chinese_number};
 
-/// Renders the report as DOCX bytes.
-pub fn document_bytes(_report: &Report) -> Result<Vec<u8>, std::io::Error> {
-    Err(std::io::Error::other("DOCX writer not implemented yet"))
+/// 仿宋_GB2312: body text and tables.
+pub const BODY_FONT: &str = "仿宋_GB2312";
+/// 方正小标宋简体: the title.
+pub const TITLE_FONT: &str = "方正小标宋简体";
+/// 黑体: the `一、` headings.
+pub const HEADING_FONT: &str = "黑体";
+/// 楷体_GB2312: the run-in `（一）…：` heads.
+pub const RUN_IN_FONT: &str = "楷体_GB2312";
+/// 宋体: page numbers.
+pub const PAGE_NUMBER_FONT: &str = "宋体";
+/// Latin letters and digits.
+pub const LATIN_FONT: &str = "Times New Roman";
+
+/// 二号 in half-points.
+pub const TITLE_SIZE: usize = 44;
+/// 三号 in half-points.
+pub const BODY_SIZE: usize = 32;
+/// 四号 in half-points.
+pub const PAGE_NUMBER_SIZE: usize = 28;
+/// 五号 in half-points.
+pub const TABLE_SIZE: usize = 21;
+
+/// Exact line spacing of the body, in twips (22 lines in the 225 mm 版心).
+pub const LINE_TWIPS: i32 = 579;
+/// One character of 三号 (16 pt) in twips: the first-line indent is two.
+pub const CHAR_TWIPS: i32 = 320;
+/// The 版心 width, 156 mm, in twips.
+pub const TEXT_WIDTH: u32 = 8844;
+
+/// A4 width and height in twips.
+pub const PAGE_SIZE: (u32, u32) = (11906, 16838);
+/// Margins in twips: top 37 mm, bottom 35 mm, left 28 mm, right 26 mm.
+pub const MARGINS: Margins = Margins {
+    top: 2098,
+    bottom: 1984,
+    left: 1587,
+    right: 1474,
+    header: 851,
+    footer: 1304,
+};
+
+/// Page margins in twips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Margins {
+    /// 天头 37 mm.
+    pub top: i32,
+    /// 35 mm.
+    pub bottom: i32,
+    /// 订口 28 mm.
+    pub left: i32,
+    /// 26 mm.
+    pub right: i32,
+    /// Header distance.
+    pub header: i32,
+    /// Footer distance: the page number's dash about 7 mm below the 版心.
+    pub footer: i32,
+}
+
+/// Why the DOCX could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DocxError {
+    /// A text block failed (the message names the block).
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// A name of the report holds a character XML forbids.
+    #[error("{key}：含有 XML 不允许的字符 U+{code:04X}，不能写入文档")]
+    ForbiddenChar {
+        /// The key path, e.g. `report.agency`.
+        key: String,
+        /// The code point.
+        code: u32,
+    },
+    /// The canonicalizing pass or the packer failed.
+    #[error(transparent)]
+    Ooxml(#[from] OoxmlError),
+}
+
+/// Renders the report as DOCX bytes with the embedded templates.
+pub fn document_bytes(report: &Report) -> Result<Vec<u8>, DocxError> {
+    document_bytes_with(report, TextEngine::embedded())
+}
+
+/// Renders the report as DOCX bytes with the templates of `engine`.
+pub fn document_bytes_with(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
+    check_names(report)?;
+    let blocks = engine.render_all(report)?;
+    let docx = build(report, &blocks);
+    finish(docx, report)
+}
+
+/// Names go into the document as they are: refuse what XML forbids.
+fn check_names(report: &Report) -> Result<(), DocxError> {
+    let fields = [
+        ("report.agency", report.report.agency.as_str()),
+        ("report.short_name", report.short_name()),
+        (
+            "report.region",
+            report.report.region.as_deref().unwrap_or(""),
+        ),
+    ];
+    let headings = crate::model::TEXT_BLOCKS
+        .iter()
+        .map(|(name, _)| (*name, report.headings.get(name)));
+    for (key, value) in fields.into_iter().chain(headings) {
+        if let Some(c) = value.chars().find(|&c| !text::is_xml_char(c)) {
+            let key = if key.contains('.') {
+                key.to_string()
+            } else {
+                format!("headings.{key}")
+            };
+            return Err(DocxError::ForbiddenChar {
+                key,
+                code: c as u32,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The fonts of a run: `east_asia` for Chinese, Times New Roman for Latin
+/// letters and digits; characters both scripts share (“ ” — …) are set in
+/// the East Asian font (`w:hint="eastAsia"`), as Chinese documents expect.
+fn fonts(east_asia: &str) -> RunFonts {
+    RunFonts::new()
+        .hint("eastAsia")
+        .east_asia(east_asia)
+        .ascii(LATIN_FONT)
+        .hi_ansi(LATIN_FONT)
+        .cs(LATIN_FONT)
+}
+
+fn run(text: &str, east_asia: &str, size: usize) -> Run {
+    Run::new().add_text(text).fonts(fonts(east_asia)).size(size)
+}
+
+fn exact_spacing() -> LineSpacing {
+    LineSpacing::new()
+        .line_rule(LineSpacingType::Exact)
+        .line(LINE_TWIPS)
+        .before(0)
+        .after(0)
+}
+
+/// A body paragraph: justified, first line indented two characters, exact spacing.
+fn body_paragraph() -> Paragraph {
+    Paragraph::new()
+        .align(AlignmentType::Both)
+        .indent(
+            None,
+            Some(SpecialIndentType::FirstLine(2 * CHAR_TWIPS)),
+            None,
+            None,
+        )
+        .line_spacing(exact_spacing())
+}
+
+fn blank_line() -> Paragraph {
+    Paragraph::new()
+        .line_spacing(exact_spacing())
+        .size(BODY_SIZE)
+        .fonts(fonts(BODY_FONT))
+}
+
+/// Width of `s` at `size_twips` per CJK character (Latin and digits count half).
+fn text_width(s: &str, char_twips: u32) -> u32 {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() {
+                char_twips / 2
+            } else {
+                char_twips
+            }
+        })
+        .sum()
+}
+
+/// The lines of the title: one when it fits the 版心, else broken after the
+/// agency name so that each line keeps its meaning (GB/T 9704).
+///
+/// ```
+/// use nianbao::docx::title_lines;
+/// assert_eq!(
+///     title_lines("潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"),
+///     vec!["潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"]
+/// );
+/// assert_eq!(
+///     title_lines("某县统计局", "2024年政府信息公开工作年度报告"),
+///     vec!["某县统计局2024年政府信息公开工作年度报告"]
+/// );
+/// // A name longer than a line breaks after an administrative unit.
+/// assert_eq!(
+///     title_lines("新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"),
+///     vec!["新疆维吾尔自治区巴音郭楞蒙古自治州和静县", "巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"]
+/// );
+/// ```
+pub fn title_lines(agency: &str, rest: &str) -> Vec<String> {
+    let char_twips = (TITLE_SIZE as u32) * 10; // half-points → twips: 22 pt = 440
+    let whole = format!("{agency}{rest}");
+    if text_width(&whole, char_twips) <= TEXT_WIDTH {
+        return vec![whole];
+    }
+    if text_width(agency, char_twips) <= TEXT_WIDTH {
+        return vec![agency.to_string(), rest.to_string()];
+    }
+    // An agency name longer than a line: break it after the last
+    // administrative unit (省, 市, 县, 区, 镇, 乡, 街道, …) that still fits.
+    const UNITS: [&str; 11] = [
+        "自治区",
+        "自治州",
+        "自治县",
+        "街道",
+        "省",
+        "市",
+        "州",
+        "盟",
+        "县",
+        "区",
+        "镇",
+    ];
+    let mut best = None;
+    for (i, _) in agency.char_indices().skip(1) {
+        let head = &agency[..i];
+        if text_width(head, char_twips) > TEXT_WIDTH {
+            break;
+        }
+        if UNITS.iter().any(|u| head.ends_with(u)) || head.ends_with('乡') {
+            best = Some(i);
+        }
+    }
+    match best {
+        Some(i) => vec![
+            agency[..i].to_string(),
+            agency[i..].to_string(),
+            rest.to_string(),
+        ],
+        None => vec![agency.to_string(), rest.to_string()],
+    }
+}
+
+fn title(report: &Report) -> Paragraph {
+    let rest = format!("{}年政府信息公开工作年度报告", report.report.year);
+    let mut p = Paragraph::new()
+        .align(AlignmentType::Center)
+        .line_spacing(exact_spacing());
+    for (i, line) in title_lines(&report.report.agency, &rest).iter().enumerate() {
+        let mut r = run(line, TITLE_FONT, TITLE_SIZE);
+        if i > 0 {
+            r = Run::new()
+                .fonts(fonts(TITLE_FONT))
+                .size(TITLE_SIZE)
+                .add_break(BreakType::TextWrapping)
+                .add_text(line.as_str());
+        }
+        p = p.add_run(r);
+    }
+    p
+}
+
+fn heading(text: &str) -> Paragraph {
+    body_paragraph()
+        .keep_next(true)
+        .add_run(run(text, HEADING_FONT, BODY_SIZE))
+}
+
+/// The paragraphs of a block, the first one led by a run-in head in 楷体.
+fn run_in(head: Option<String>, paragraphs: &[String]) -> Vec<Paragraph> {
+    let mut out = Vec::with_capacity(paragraphs.len().max(1));
+    let mut head = head;
+    for text in paragraphs {
+        let mut p = body_paragraph();
+        if let Some(h) = head.take() {
+            p = p.add_run(run(&h, RUN_IN_FONT, BODY_SIZE));
+        }
+        out.push(p.add_run(run(text, BODY_FONT, BODY_SIZE)));
+    }
+    if let Some(h) = head {
+        out.push(body_paragraph().add_run(run(&h, RUN_IN_FONT, BODY_SIZE)));
+    }
+    out
+}
+
+/// The paragraph style of every table cell: 仿宋_GB2312 五号, centred,
+/// single line spacing, not snapped to the 579-twip line grid. Written once
+/// in `styles.xml` instead of on each of the ~380 cells.
+pub const TABLE_STYLE: &str = "TableText";
+
+fn table_style() -> Style {
+    Style::new(TABLE_STYLE, StyleType::Paragraph)
+        .name("表格文字")
+        .based_on("Normal")
+        .snap_to_grid(false)
+        .line_spacing(
+            LineSpacing::new()
+                .line_rule(LineSpacingType::Auto)
+                .line(240)
+                .before(0)
+                .after(0),
+        )
+        .align(AlignmentType::Center)
+        .fonts(fonts(BODY_FONT))
+        .size(TABLE_SIZE)
+}
+
+fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
+    let mut p = Paragraph::new().style(TABLE_STYLE);
+    if align == Align::Left {
+        p = p.align(AlignmentType::Left);
+    }
+    if text.is_empty() {
+        return p;
+    }
+    let mut r = Run::new().add_text(text);
+    if bold {
+        r = r.bold();
+    }
+    p.add_run(r)
+}
+
+fn border(position: TableBorderPosition) -> TableBorder {
+    TableBorder::new(position)
+        .border_type(BorderType::Single)
+        .size(4)
+        .color("000000")
+}
+
+/// One mandated table as a Word table, walking its description.
+fn table(t: &tables::Table, report: &Report) -> Table {
+    // Which described cell covers each grid position.
+    let mut cover = vec![vec![usize::MAX; t.cols]; t.rows];
+    for (i, c) in t.cells.iter().enumerate() {
+        for row in cover.iter_mut().skip(c.row).take(c.row_span) {
+            for slot in row.iter_mut().skip(c.col).take(c.col_span) {
+                *slot = i;
+            }
+        }
+    }
+    let width = |c: &tables::Cell| -> usize {
+        t.widths_twips[c.col..c.col + c.col_span]
+            .iter()
+            .map(|&w| w as usize)
+            .sum()
+    };
+    // A row of labels only (a header, a block title of table 二) keeps with
+    // the next row, so that no header is left alone at the foot of a page.
+    let label_only: Vec<bool> = (0..t.rows)
+        .map(|r| {
+            !t.cells
+                .iter()
+                .any(|c| c.row == r && !matches!(c.content, Content::Label(_)))
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(t.rows);
+    for (r, line) in cover.iter().enumerate() {
+        let keep = label_only[r] && r + 1 < t.rows;
+        let mut cells = Vec::new();
+        let mut col = 0;
+        while col < t.cols {
+            let Some(c) = t.cells.get(line[col]) else {
+                // Not reachable: the description covers every grid cell (tested in tables.rs).
+                col += 1;
+                continue;
+            };
+            let mut cell = TableCell::new()
+                .width(width(c), WidthType::Dxa)
+                .vertical_align(VAlignType::Center);
+            if c.col_span > 1 {
+                cell = cell.grid_span(c.col_span);
+            }
+            if c.row == r {
+                let text = match &c.content {
+                    Content::Label(l) => l.to_string(),
+                    Content::Input(_) | Content::Total(_) => t
+                        .value(report, c.row, c.col)
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "0".into()),
+                };
+                if c.row_span > 1 {
+                    cell = cell.vertical_merge(VMergeType::Restart);
+                }
+                cell =
+                    cell.add_paragraph(cell_paragraph(&text, c.align, c.emphasis).keep_next(keep));
+            } else {
+                cell = cell
+                    .vertical_merge(VMergeType::Continue)
+                    .add_paragraph(cell_paragraph("", c.align, false).keep_next(keep));
+            }
+            cells.push(cell);
+            col += c.col_span;
+        }
+        rows.push(TableRow::new(cells).cant_split());
+    }
+    let borders = [
+        TableBorderPosition::Top,
+        TableBorderPosition::Left,
+        TableBorderPosition::Bottom,
+        TableBorderPosition::Right,
+        TableBorderPosition::InsideH,
+        TableBorderPosition::InsideV,
+    ]
+    .into_iter()
+    .fold(TableBorders::with_empty(), |b, p| b.set(border(p)));
+    Table::new(rows)
+        .set_grid(t.widths_twips.iter().map(|&w| w as usize).collect())
+        .width(TEXT_WIDTH as usize, WidthType::Dxa)
+        .layout(TableLayoutType::Fixed)
+        .align(TableAlignmentType::Center)
+        .margins(
+            TableCellMargins::new()
+                .margin_left(28, WidthType::Dxa)
+                .margin_right(28, WidthType::Dxa),
+        )
+        .set_borders(borders)
+}
+
+/// The footer `— N —`: odd pages on the right, even pages on the left, one
+/// character in from the edge.
+fn footer(odd: bool) -> Footer {
+    let rp = |r: Run| {
+        r.fonts(
+            fonts(PAGE_NUMBER_FONT)
+                .ascii(PAGE_NUMBER_FONT)
+                .hi_ansi(PAGE_NUMBER_FONT),
+        )
+        .size(PAGE_NUMBER_SIZE)
+    };
+    let one_char = (PAGE_NUMBER_SIZE * 10) as i32;
+    let p = Paragraph::new().line_spacing(
+        LineSpacing::new()
+            .line_rule(LineSpacingType::Auto)
+            .line(240)
+            .before(0)
+            .after(0),
+    );
+    let p = if odd {
+        p.align(AlignmentType::Right)
+            .indent(Some(0), None, Some(one_char), None)
+    } else {
+        p.align(AlignmentType::Left)
+            .indent(Some(one_char), None, None, None)
+    };
+    Footer::new().add_paragraph(
+        p.add_run(rp(Run::new().add_text("— ")))
+            .add_run(rp(Run::new().add_field_char(FieldCharType::Begin, false)))
+            .add_run(rp(
+                Run::new().add_instr_text(InstrText::PAGE(InstrPAGE::new()))
+            ))
+            .add_run(rp(Run::new().add_field_char(FieldCharType::Separate, false)))
+            .add_run(rp(Run::new().add_text("1")))
+            .add_run(rp(Run::new().add_field_char(FieldCharType::End, false)))
+            .add_run(rp(Run::new().add_text(" —"))),
+    )
+}
+
+/// The signature (agency) and the date: 右空二字, the date's first character
+/// two characters right of the signature's (GB/T 9704 7.3.5.2).
+fn signature(agency: &str, date: &str) -> [Paragraph; 3] {
+    let sig_w = text_width(agency, CHAR_TWIPS as u32) as i32;
+    let date_w = text_width(date, CHAR_TWIPS as u32) as i32;
+    let two = 2 * CHAR_TWIPS;
+    let (mut sig_right, mut date_right) = (two, sig_w - date_w);
+    if date_right < two {
+        date_right = two;
+        sig_right = date_right + date_w + two - sig_w;
+    }
+    let line = |text: &str, right: i32| {
+        Paragraph::new()
+            .align(AlignmentType::Right)
+            .indent(Some(0), None, Some(right), None)
+            .line_spacing(exact_spacing())
+            .add_run(run(text, BODY_FONT, BODY_SIZE))
+    };
+    [
+        blank_line(),
+        line(agency, sig_right),
+        line(date, date_right),
+    ]
+}
+
+/// Builds the document with docx-rs (before the canonicalizing pass).
+pub fn build(report: &Report, blocks: &Blocks) -> Docx {
+    let headings = tables::SECTION_HEADINGS;
+    let mut docx = Docx::new()
+        .page_size(PAGE_SIZE.0, PAGE_SIZE.1)
+        .page_margin(
+            PageMargin::new()
+                .top(MARGINS.top)
+                .bottom(MARGINS.bottom)
+                .left(MARGINS.left)
+                .right(MARGINS.right)
+                .header(MARGINS.header)
+                .footer(MARGINS.footer)
+                .gutter(0),
+        )
+        .default_fonts(fonts(BODY_FONT))
+        .default_size(BODY_SIZE)
+        .add_style(table_style())
+        .footer(footer(true))
+        .even_footer(footer(false));
+    docx.document = docx.document.doc_grid(
+        DocGrid::new()
+            .grid_type(DocGridType::Lines)
+            .line_pitch(LINE_TWIPS as usize),
+    );
+    let mut body: Vec<Paragraph> = vec![title(report), blank_line()];
+    // 一、总体情况: the lead block and the five run-in sub-blocks.
+    body.push(heading(headings[0]));
+    body.extend(run_in(None, blocks.get("overview")));
+    let sub = [
+        "proactive",
+        "on_request",
+        "management",
+        "platforms",
+        "oversight",
+    ];
+    for (i, name) in sub.iter().enumerate() {
+        let head = format!(
+            "（{}）{}：",
+            chinese_number(i as u64 + 1),
+            report.headings.get(name)
+        );
+        body.extend(run_in(Some(head), blocks.get(name)));
+    }
+    for p in body.drain(..) {
+        docx = docx.add_paragraph(p);
+    }
+    // 二、三、四: the tables.
+    for t in tables::all() {
+        docx = docx
+            .add_paragraph(heading(t.heading))
+            .add_table(table(t, report));
+    }
+    // 五: problems and improvements.
+    body.push(heading(headings[4]));
+    for (i, name) in ["problems", "improvements"].iter().enumerate() {
+        let head = format!(
+            "（{}）{}：",
+            chinese_number(i as u64 + 1),
+            report.headings.get(name)
+        );
+        body.extend(run_in(Some(head), blocks.get(name)));
+    }
+    // 六: the 信息处理费 statement, then the agency's block.
+    body.push(heading(headings[5]));
+    body.extend(run_in(None, blocks.get(text::PROCESSING_FEES)));
+    body.extend(run_in(None, blocks.get("other_matters")));
+    if let Some(date) = report.report.issued_on {
+        body.extend(signature(&report.report.agency, &date.to_chinese()));
+    }
+    for p in body {
+        docx = docx.add_paragraph(p);
+    }
+    docx
+}
+
+/// The fonts of the report for `word/fontTable.xml`: the official names
+/// with the names Windows ships (仿宋, 楷体, SimHei, SimSun) as alternatives.
+pub const FONTS: [FontEntry; 6] = [
+    FontEntry {
+        name: LATIN_FONT,
+        alt_name: None,
+        charset: "00",
+        family: "roman",
+        pitch: "variable",
+    },
+    FontEntry {
+        name: BODY_FONT,
+        alt_name: Some("仿宋"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: RUN_IN_FONT,
+        alt_name: Some("楷体"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: HEADING_FONT,
+        alt_name: Some("SimHei"),
+        charset: "86",
+        family: "modern",
+        pitch: "fixed",
+    },
+    FontEntry {
+        name: TITLE_FONT,
+        alt_name: Some("宋体"),
+        charset: "86",
+        family: "auto",
+        pitch: "variable",
+    },
+    FontEntry {
+        name: PAGE_NUMBER_FONT,
+        alt_name: Some("SimSun"),
+        charset: "86",
+        family: "auto",
+        pitch: "variable",
+    },
+];
+
+/// Parts docx-rs writes that the report does not use (all empty).
+const OMITTED_PARTS: [&str; 5] = [
+    "comments.xml",
+    "commentsExtended.xml",
+    "numbering.xml",
+    "footnotes.xml",
+    "custom.xml",
+];
+
+/// The header rows each table repeats, in document order.
+fn header_rows() -> Vec<usize> {
+    tables::all().iter().map(|t| t.header_rows).collect()
+}
+
+/// Runs `docx.build()`, the canonicalizing pass and the packer.
+fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
+    let x = docx.build();
+    let fixes = Fixes {
+        header_rows: header_rows(),
+        first_line_chars: vec![(i64::from(2 * CHAR_TWIPS), 200)],
+        omit_parts: Vec::new(),
+    };
+    // docx-rs always writes empty comments, numbering, footnotes and custom
+    // properties: we leave them out of the package, with their references.
+    let package = Fixes {
+        omit_parts: OMITTED_PARTS.to_vec(),
+        ..Fixes::default()
+    };
+    let plain = Fixes::default();
+    let created = report
+        .report
+        .issued_on
+        .map(|d| d.to_iso_datetime())
+        .unwrap_or_else(|| format!("{}-12-31T00:00:00Z", report.report.year));
+    let core = ooxml::core_xml(&CoreProperties {
+        title: report.title(),
+        author: report.report.agency.clone(),
+        created,
+    })?;
+    let c = |bytes: &[u8], part: &str, fixes: &Fixes| ooxml::canonicalize(bytes, part, fixes);
+    let mut parts: Vec<(String, Vec<u8>)> = vec![
+        (
+            "[Content_Types].xml".into(),
+            c(&x.content_type, "[Content_Types].xml", &package)?,
+        ),
+        ("_rels/.rels".into(), c(&x.rels, "_rels/.rels", &package)?),
+        (
+            "docProps/app.xml".into(),
+            c(&x.doc_props.app, "docProps/app.xml", &plain)?,
+        ),
+        ("docProps/core.xml".into(), core),
+        (
+            "word/_rels/document.xml.rels".into(),
+            c(&x.document_rels, "word/_rels/document.xml.rels", &package)?,
+        ),
+        (
+            "word/document.xml".into(),
+            c(&x.document, "word/document.xml", &fixes)?,
+        ),
+        (
+            "word/styles.xml".into(),
+            c(&x.styles, "word/styles.xml", &plain)?,
+        ),
+        (
+            "word/settings.xml".into(),
+            c(&x.settings, "word/settings.xml", &plain)?,
+        ),
+        // docx-rs's font table is fixed (Times New Roman, Symbol, Arial): ours
+        // lists the fonts the report uses, with their fallbacks.
+        ("word/fontTable.xml".into(), ooxml::font_table_xml(&FONTS)?),
+    ];
+    for (i, h) in x.headers.iter().enumerate() {
+        let name = format!("word/header{}.xml", i + 1);
+        parts.push((name.clone(), c(h, &name, &plain)?));
+        if let Some(rels) = x.header_rels.get(i) {
+            let name = format!("word/_rels/header{}.xml.rels", i + 1);
+            parts.push((name.clone(), c(rels, &name, &plain)?));
+        }
+    }
+    for (i, f) in x.footers.iter().enumerate() {
+        let name = format!("word/footer{}.xml", i + 1);
+        parts.push((name.clone(), c(f, &name, &fixes)?));
+        if let Some(rels) = x.footer_rels.get(i) {
+            let name = format!("word/_rels/footer{}.xml.rels", i + 1);
+            parts.push((name.clone(), c(rels, &name, &plain)?));
+        }
+    }
+    Ok(ooxml::pack(&parts)?)
 }

@@ -4,6 +4,7 @@
 
 use crate::check::{self, Finding};
 use crate::model::Report;
+use crate::text::TextEngine;
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,16 @@ pub fn render(
     source: &str,
     outputs: Outputs,
 ) -> Result<(Vec<OutputFile>, Vec<Finding>), GenerateError> {
+    render_with(report, source, outputs, TextEngine::embedded())
+}
+
+/// [`render`] with the text templates of `engine` (e.g. `--templates DIR`).
+pub fn render_with(
+    report: &Report,
+    source: &str,
+    outputs: Outputs,
+    engine: &TextEngine,
+) -> Result<(Vec<OutputFile>, Vec<Finding>), GenerateError> {
     let findings = check::check(report);
     if check::has_errors(&findings) {
         return Err(GenerateError::Rules(findings));
@@ -59,7 +70,7 @@ pub fn render(
     if outputs.docx {
         files.push(OutputFile {
             name: format!("{title}.docx"),
-            bytes: crate::docx::document_bytes(report)
+            bytes: crate::docx::document_bytes_with(report, engine)
                 .map_err(|e| GenerateError::Render(e.to_string()))?,
         });
     }

@@ -249,7 +249,7 @@ fn explain(path: &str, message: &str) -> (String, String) {
 }
 
 /// Text blocks and names must be writable as XML 1.0: refuse what it forbids.
-fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
+pub(crate) fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
     let mut fields: Vec<(String, &str)> = vec![
         ("report.agency".into(), report.report.agency.as_str()),
         (

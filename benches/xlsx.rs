@@ -1,0 +1,26 @@
+//! Writing the statistical workbook of the sample report (`cargo bench --bench xlsx`).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+
+fn sample() -> nianbao::model::Report {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/inputs/butaji-2024.toml");
+    nianbao::load(std::path::Path::new(path)).expect("the sample loads")
+}
+
+fn bench(c: &mut Criterion) {
+    let report = sample();
+    c.bench_function("workbook_bytes (sample)", |b| {
+        b.iter(|| nianbao::xlsx::workbook_bytes(black_box(&report), "butaji-2024.toml"))
+    });
+    c.bench_function("form_bytes (sample)", |b| {
+        b.iter(|| nianbao::form::form_bytes(black_box(&report), Some("butaji-2024.toml")))
+    });
+    let form = nianbao::form::form_bytes(&report, None).expect("form");
+    c.bench_function("read_form_bytes (sample form)", |b| {
+        b.iter(|| nianbao::form::read_form_bytes(black_box(&form), "form.xlsx"))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
