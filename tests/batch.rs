@@ -658,3 +658,23 @@ fn one_summary_per_year() {
     assert_eq!(files(&out), ["manifest.json", "校验报告.xlsx"]);
     assert!(manifest::verify(&out).unwrap().is_clean());
 }
+
+/// An agency name longer than an Excel cell holds fails at most its own
+/// input: the batch, its summary and its check report go on.
+#[test]
+fn a_giant_agency_name_fails_only_its_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = tmp.path().join("in");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let mut giant = synthetic::report(900);
+    giant.report.agency = "巨".repeat(40_000);
+    write_toml(&inputs.join("giant.toml"), &giant);
+    write_toml(&inputs.join("normal.toml"), &synthetic::report(901));
+    let out = tmp.path().join("out");
+    let outcome = batch::run(&Options::new(vec![inputs], out.clone()), &|_, _, _| {}).unwrap();
+    assert_eq!(outcome.counts.total, 2);
+    assert!(outcome.count(Status::Ok) >= 1);
+    assert!(manifest::verify(&out).unwrap().is_clean());
+    let mut wb: Xlsx<_> = open_workbook(out.join("校验报告.xlsx")).unwrap();
+    assert_eq!(wb.worksheet_range("校验报告").unwrap().height(), 3);
+}

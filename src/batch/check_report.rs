@@ -12,6 +12,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbo
 use serde::Deserialize;
 
 use super::spool::Spool;
+use super::summary::cell_text;
 use super::{Counts, PreviousCheck, Status};
 use crate::check::Severity;
 
@@ -21,6 +22,12 @@ pub const XLSX_NAME: &str = "校验报告.xlsx";
 pub const JSON_NAME: &str = "check-report.json";
 /// Sheet name of the Excel check report.
 pub const SHEET: &str = "校验报告";
+
+/// The last row an Excel sheet has (0-based); kept for [`TRUNCATED`].
+const LAST_ROW: u32 = 1_048_575;
+/// The last row's note when the findings do not fit in one sheet.
+const TRUNCATED: &str =
+    "行数超出 Excel 上限，以下从略；完整内容见 check-report.json（--format json）";
 
 /// The columns of the Excel check report.
 pub const COLUMNS: [&str; 14] = [
@@ -101,7 +108,7 @@ pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError
     }
     sheet.set_freeze_panes(1, 0)?;
     let mut row = 1u32;
-    for (n, line) in spool.results().enumerate() {
+    'inputs: for (n, line) in spool.results().enumerate() {
         let r: Stored = serde_json::from_str(&line.map_err(xlsx_error)?).map_err(xlsx_error)?;
         let r = &r;
         let status_format = match r.status {
@@ -114,8 +121,8 @@ pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError
                         format: &Format|
          -> Result<(), XlsxError> {
             sheet.write(row, 0, (n + 1) as u32)?;
-            sheet.write(row, 1, r.input.as_str())?;
-            sheet.write(row, 2, r.agency.as_deref().unwrap_or(""))?;
+            sheet.write(row, 1, cell_text(&r.input))?;
+            sheet.write(row, 2, cell_text(r.agency.as_deref().unwrap_or("")))?;
             if let Some(year) = r.year {
                 sheet.write(row, 3, year)?;
             }
@@ -123,19 +130,27 @@ pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError
             sheet.write(row, 5, r.previous.describe())?;
             Ok(())
         };
+        if row >= LAST_ROW {
+            sheet.write(LAST_ROW, 13, TRUNCATED)?;
+            break 'inputs;
+        }
         identity(sheet, row, status_format)?;
-        sheet.write(row, 13, r.message.as_str())?;
+        sheet.write(row, 13, cell_text(&r.message))?;
         row += 1;
         for f in &r.findings {
+            if row >= LAST_ROW {
+                sheet.write(LAST_ROW, 13, TRUNCATED)?;
+                break 'inputs;
+            }
             identity(sheet, row, &plain)?;
             sheet.write(row, 6, f.rule.as_str())?;
             sheet.write(row, 7, severity_chinese(&f.severity))?;
-            sheet.write(row, 8, f.cell.as_str())?;
+            sheet.write(row, 8, cell_text(&f.cell))?;
             sheet.write(row, 9, f.excel_cell.as_str())?;
             sheet.write(row, 10, f.key.as_str())?;
             sheet.write(row, 11, f.expected as f64)?;
             sheet.write(row, 12, f.found as f64)?;
-            sheet.write(row, 13, f.message.as_str())?;
+            sheet.write(row, 13, cell_text(&f.message))?;
             row += 1;
         }
     }

@@ -122,6 +122,18 @@ pub fn add_report(total: &mut Report, other: &Report) {
     fees.collected.0 += other.processing_fees.collected.0;
 }
 
+/// The most characters an Excel cell holds.
+pub const CELL_CHARS: usize = 32_767;
+
+/// `text` cut to what an Excel cell holds, so that no input's text can make
+/// a batch-level workbook fail.
+pub fn cell_text(text: &str) -> &str {
+    match text.char_indices().nth(CELL_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 /// A cell value as a spreadsheet number.
 fn number(value: Option<Value>) -> f64 {
     match value {
@@ -238,10 +250,15 @@ impl SummaryWriter {
         let first = first_number_col();
         let sheet = self.workbook.worksheet_from_index(0)?;
         let info = &report.report;
-        sheet.write_with_format(row, 0, info.agency.as_str(), &self.text)?;
-        sheet.write_with_format(row, 1, info.region.as_deref().unwrap_or(""), &self.text)?;
+        sheet.write_with_format(row, 0, cell_text(&info.agency), &self.text)?;
+        sheet.write_with_format(
+            row,
+            1,
+            cell_text(info.region.as_deref().unwrap_or("")),
+            &self.text,
+        )?;
         sheet.write_with_format(row, 2, info.year.0, &self.count)?;
-        sheet.write_with_format(row, 3, source, &self.text)?;
+        sheet.write_with_format(row, 3, cell_text(source), &self.text)?;
         for (i, c) in self.columns.iter().enumerate() {
             let value = c.table.value(report, c.row, c.col);
             let format = match value {
@@ -453,6 +470,13 @@ mod tests {
             cols.iter()
                 .all(|c| !c.label.is_empty() && !c.group.is_empty())
         );
+    }
+
+    #[test]
+    fn cell_text_fits_a_cell() {
+        let long = "机".repeat(CELL_CHARS + 10);
+        assert_eq!(cell_text(&long).chars().count(), CELL_CHARS);
+        assert_eq!(cell_text("短"), "短");
     }
 
     #[test]
