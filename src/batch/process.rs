@@ -156,7 +156,8 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
     (result, Some(report))
 }
 
-/// [`process`], with a panic turned into a failed input.
+/// Pass 2 for one input — read, check, compare, render, write — with a
+/// panic turned into a failed input.
 pub fn process_isolated(
     ctx: &Context,
     path: &Path,
