@@ -46,6 +46,40 @@ pub struct Column {
     pub group: String,
     /// Second header row: the column of the cell, e.g. `自然人`.
     pub label: String,
+    /// The input fields whose sum is the cell (one for an input cell).
+    leaves: Vec<Field>,
+}
+
+impl Column {
+    /// The value of the cell in `report`, as [`Table::value`] gives it, but
+    /// without looking the cells up again for every agency.
+    pub fn value(&self, report: &Report) -> Value {
+        match self.leaves.as_slice() {
+            [field @ Field::Fees] => field.get(report),
+            leaves => Value::Count(
+                leaves
+                    .iter()
+                    .map(|f| match f.get(report) {
+                        Value::Count(n) => n,
+                        Value::Amount(_) => 0,
+                    })
+                    .sum(),
+            ),
+        }
+    }
+}
+
+/// The input fields that add up to the body cell at (`row`, `col`) of `table`.
+fn leaves(table: &Table, row: usize, col: usize) -> Vec<Field> {
+    match table.cell_at(row, col).map(|c| &c.content) {
+        Some(Content::Input(input)) => vec![input.field],
+        Some(Content::Total(total)) => total
+            .terms
+            .iter()
+            .flat_map(|&(r, c)| leaves(table, r, c))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The number columns, in table order and reading order: every input and
@@ -66,6 +100,7 @@ pub fn columns() -> Vec<Column> {
                 col: cell.col,
                 group: format!("{} {row_words}", table.name),
                 label: col_words.to_string(),
+                leaves: leaves(table, cell.row, cell.col),
             });
         }
     }
@@ -152,9 +187,7 @@ pub struct SummaryWriter {
     sums: Vec<Decimal>,
     sum: Report,
     header: Format,
-    text: Format,
     count: Format,
-    amount: Format,
     total_label: Format,
     total_count: Format,
     total_amount: Format,
@@ -175,7 +208,6 @@ impl SummaryWriter {
             .set_align(FormatAlign::VerticalCenter)
             .set_border(FormatBorder::Thin)
             .set_background_color("#DDEBF7");
-        let text = Format::new();
         let count = Format::new().set_num_format("0");
         let amount = Format::new().set_num_format("0.000000");
         let total_label = Format::new()
@@ -215,6 +247,11 @@ impl SummaryWriter {
             for (i, c) in columns.iter().enumerate() {
                 sheet.write_with_format(1, first + i as u16, c.label.as_str(), &header)?;
                 sheet.set_column_width(first + i as u16, 9)?;
+                let format = match c.value(&Report::default()) {
+                    Value::Amount(_) => &amount,
+                    Value::Count(_) => &count,
+                };
+                sheet.set_column_format(first + i as u16, format)?;
             }
             sheet.set_column_width(0, 34)?;
             sheet.set_column_width(1, 12)?;
@@ -235,9 +272,7 @@ impl SummaryWriter {
             sums,
             sum: Report::default(),
             header,
-            text,
             count,
-            amount,
             total_label,
             total_count,
             total_amount,
@@ -250,29 +285,18 @@ impl SummaryWriter {
         let first = first_number_col();
         let sheet = self.workbook.worksheet_from_index(0)?;
         let info = &report.report;
-        sheet.write_with_format(row, 0, cell_text(&info.agency), &self.text)?;
-        sheet.write_with_format(
-            row,
-            1,
-            cell_text(info.region.as_deref().unwrap_or("")),
-            &self.text,
-        )?;
-        sheet.write_with_format(row, 2, info.year.0, &self.count)?;
-        sheet.write_with_format(row, 3, cell_text(source), &self.text)?;
+        // No format per cell (each would be looked up by hash): the columns carry them.
+        sheet.write_string(row, 0, cell_text(&info.agency))?;
+        sheet.write_string(row, 1, cell_text(info.region.as_deref().unwrap_or("")))?;
+        sheet.write_number(row, 2, info.year.0)?;
+        sheet.write_string(row, 3, cell_text(source))?;
         for (i, c) in self.columns.iter().enumerate() {
-            let value = c.table.value(report, c.row, c.col);
-            let format = match value {
-                Some(Value::Amount(a)) => {
-                    self.sums[i] += a.0;
-                    &self.amount
-                }
-                Some(Value::Count(n)) => {
-                    self.sums[i] += Decimal::from(n);
-                    &self.count
-                }
-                None => &self.count,
+            let value = c.value(report);
+            self.sums[i] += match value {
+                Value::Amount(a) => a.0,
+                Value::Count(n) => Decimal::from(n),
             };
-            sheet.write_with_format(row, first + i as u16, number(value), format)?;
+            sheet.write_number(row, first + i as u16, number(Some(value)))?;
         }
         add_report(&mut self.sum, report);
         self.rows += 1;
@@ -470,6 +494,23 @@ mod tests {
             cols.iter()
                 .all(|c| !c.label.is_empty() && !c.group.is_empty())
         );
+    }
+
+    #[test]
+    fn column_values_are_the_table_values() {
+        let cols = columns();
+        for seed in 0..50 {
+            let r = crate::synthetic::report(seed);
+            for c in &cols {
+                assert_eq!(
+                    Some(c.value(&r)),
+                    c.table.value(&r, c.row, c.col),
+                    "{} {}",
+                    c.group,
+                    c.label
+                );
+            }
+        }
     }
 
     #[test]
