@@ -90,11 +90,12 @@ fn main() {
         "{:>7} {:>7} {:>7} {:>9} {:>12}",
         "inputs", "ok", "failed", "wall (s)", "peak RSS (MB)"
     );
-    for n in sizes {
-        let inputs = work.join(format!("in-{n}"));
-        let out = work.join(format!("out-{n}"));
-        let _ = std::fs::remove_dir_all(&inputs);
-        let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&work);
+    for (i, n) in sizes.into_iter().enumerate() {
+        // New folders for every run, removed only at the end: ext4 creates
+        // files slowly for ~30 s after thousands were deleted.
+        let inputs = work.join(format!("in-{i}-{n}"));
+        let out = work.join(format!("out-{i}-{n}"));
         batch::write_sample_inputs(n, &inputs).expect("sample inputs");
         let output = Command::new(&exe)
             .arg("--child")
@@ -117,4 +118,5 @@ fn main() {
             f[0], f[1], f[2], f[3], rss_mb
         );
     }
+    let _ = std::fs::remove_dir_all(&work);
 }
