@@ -81,9 +81,11 @@ fn main() {
     } else {
         sizes
     };
+    // Always a folder of our own inside BENCH_DIR: it is deleted.
     let work = std::env::var_os("BENCH_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("nianbao-bench"));
+        .unwrap_or_else(std::env::temp_dir)
+        .join("nianbao-bench-batch");
     let exe = std::env::current_exe().expect("own path");
     println!("batch benchmark, {JOBS} jobs, work dir {}", work.display());
     println!(

@@ -11,7 +11,8 @@ set -eu
 export CARGO_TARGET_DIR
 cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/nianbao"
-WORK="${BENCH_DIR:-${TMPDIR:-/tmp}/nianbao-bench-cli}"
+# Always a folder of our own inside BENCH_DIR: it is deleted.
+WORK="${BENCH_DIR:-${TMPDIR:-/tmp}}/nianbao-bench-cli"
 rm -rf "$WORK"
 mkdir -p "$WORK"
 [ $# -gt 0 ] || set -- 1000 5000
