@@ -14,7 +14,7 @@ use nianbao::text::TextEngine;
 
 /// 政府信息公开工作年度报告：从一个输入文件生成规定格式的 Word 报告和 Excel 统计表。
 #[derive(Parser)]
-#[command(name = "nianbao", version, about)]
+#[command(name = "nianbao", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -22,24 +22,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
-    ///
-    /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
-    /// 则只带入机关信息、文字和「上年结转」「现行有效件数」，其余数字为 0。
-    Form {
-        /// 机关全称（有 --from 时可省略，沿用其中的）。
-        #[arg(long, required_unless_present = "from")]
-        agency: Option<String>,
-        /// 报告年度（有 --from 时可省略，沿用其中的）。
-        #[arg(long, required_unless_present = "from", value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
-        year: Option<u16>,
-        /// 用这个输入文件预填。
-        #[arg(long)]
-        from: Option<PathBuf>,
-        /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
     /// 校验输入文件的勾稽关系（不生成文件）。
     Check {
         /// 输入文件：.toml、.json 或填好的 .xlsx 表单；- 表示从标准输入读 TOML。
@@ -66,6 +48,24 @@ enum Command {
         /// 只生成 Excel 统计表。
         #[arg(long)]
         xlsx_only: bool,
+    },
+    /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
+    ///
+    /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
+    /// 则只带入机关信息、文字和「上年结转」「现行有效件数」，其余数字为 0。
+    Form {
+        /// 机关全称（有 --from 时可省略，沿用其中的）。
+        #[arg(long, required_unless_present = "from")]
+        agency: Option<String>,
+        /// 报告年度（有 --from 时可省略，沿用其中的）。
+        #[arg(long, required_unless_present = "from", value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
+        year: Option<u16>,
+        /// 用这个输入文件预填。
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
+        #[arg(short, long)]
+        output: Option<PathBuf>,
     },
     /// 写一个完整的起始输入文件（TOML），每个键都带中文说明。
     Init {
@@ -122,6 +122,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Form {
@@ -468,6 +469,16 @@ fn run_sample_inputs(count: u64, dir: &Path) -> u8 {
             eprintln!("{}: 无法写入：{e}", dir.display());
             2
         }
+    }
+}
+
+/// Lets a closed pipe end the program quietly, as for any Unix tool
+/// (`nianbao check … | head`); Rust ignores SIGPIPE and `println!` would panic.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resets one signal to its default action before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -427,16 +427,11 @@ fn run_in_pool(
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        unsafe extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        const M_TRIM_THRESHOLD: i32 = -1;
-        const M_MMAP_THRESHOLD: i32 = -3;
         // SAFETY: mallopt only sets allocator parameters; it accepts or
         // refuses a value and touches no memory of ours.
         unsafe {
-            mallopt(M_MMAP_THRESHOLD, 4 << 20);
-            mallopt(M_TRIM_THRESHOLD, 8 << 20);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
         }
     }
 }
