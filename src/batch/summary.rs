@@ -240,6 +240,8 @@ impl SummaryWriter {
             }
             sheet.merge_range(0, 0, 0, first - 1, INFO_GROUP, &header)?;
             sheet.set_row_height(0, 60)?;
+            // Three lines for the column labels (本年制发件数 wraps in a 9-wide column).
+            sheet.set_row_height(1, 42)?;
             // Row 1: the info columns and the column of each number.
             for (i, name) in INFO_COLUMNS.iter().enumerate() {
                 sheet.write_with_format(1, i as u16, *name, &header)?;
@@ -381,6 +383,10 @@ impl SummaryWriter {
         sheet.set_name(CHART_SHEET)?;
         sheet.set_column_width(0, 40)?;
         sheet.set_column_width(1, 12)?;
+        // Both charts on one printed page.
+        sheet.set_landscape();
+        sheet.set_paper_size(9);
+        sheet.set_print_fit_to_pages(1, 1);
         let heading = format!("{} {}", t3.name, t3.heading);
         sheet.write_with_format(0, 0, heading.as_str(), &header)?;
         sheet.write_with_format(0, 1, tables::TOTAL, &header)?;
