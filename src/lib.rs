@@ -30,6 +30,7 @@ pub mod form;
 pub mod generate;
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod ooxml;
 pub mod output;
 pub mod starter;

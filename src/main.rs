@@ -326,7 +326,13 @@ fn run_generate(files: &[PathBuf], out: &Path, templates: Option<&Path>, outputs
                     return 2;
                 }
                 for f in written {
-                    let path = out.join(&f.name);
+                    // An agency name with `/`, `..` or control characters
+                    // must not write outside `out`.
+                    let (name, changed) = nianbao::names::safe_file_name(&f.name);
+                    if changed {
+                        eprintln!("{source}: 机关名称不宜作文件名，已改写为「{name}」");
+                    }
+                    let path = out.join(name);
                     match nianbao::output::write_atomically(&path, &f.bytes) {
                         Ok(()) => println!("{}", path.display()),
                         Err(e) => {

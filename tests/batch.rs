@@ -562,7 +562,7 @@ fn hostile_agency_names_are_made_safe() {
                 e.path
             );
             assert!(!e.path.starts_with('.'), "{}", e.path);
-            assert!(e.path.len() <= batch::names::MAX_NAME_BYTES);
+            assert!(e.path.len() <= nianbao::names::MAX_NAME_BYTES);
             assert!(!e.path.chars().any(char::is_control), "{:?}", e.path);
             let original = e.unsafe_name.as_deref().expect("mapping recorded");
             assert!(original.starts_with(name.as_str()));

@@ -138,3 +138,42 @@ fn templates_flag_replaces_the_defaults() {
     let bytes = std::fs::read(out.join("丁局2024年政府信息公开工作年度报告.docx")).unwrap();
     assert!(unzip(&bytes)["word/document.xml"].contains("丁局的平台模板。"));
 }
+
+/// An agency name that is a path never writes outside the output folder.
+#[test]
+fn an_agency_name_with_a_path_stays_inside_the_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("evil.toml");
+    std::fs::write(
+        &input,
+        "[report]\nagency = \"../../逃逸/某局\"\nyear = 2024\n",
+    )
+    .unwrap();
+    let out = dir.path().join("a").join("out");
+    let run = nianbao()
+        .arg("generate")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let written: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+    for name in &written {
+        assert!(!name.contains('/') && !name.starts_with('.'), "{name}");
+        assert!(
+            name.contains("某局2024年政府信息公开工作年度报告"),
+            "{name}"
+        );
+    }
+    assert!(!dir.path().join("逃逸").exists());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("已改写为"));
+}

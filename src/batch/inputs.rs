@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::names::safe_file_name;
 use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
+use crate::names::safe_file_name;
 
 /// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
 /// Office lock file (`~$…`).

@@ -25,7 +25,6 @@
 pub mod check_report;
 pub mod inputs;
 pub mod manifest;
-pub mod names;
 pub mod process;
 pub mod spool;
 pub mod summary;
@@ -39,9 +38,9 @@ use serde::{Deserialize, Serialize};
 use crate::check::Finding;
 use crate::generate::Outputs;
 use crate::model::Report;
+use crate::names::safe_file_name;
 pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
-use names::safe_file_name;
 use summary::SummaryWriter;
 
 /// What to do.

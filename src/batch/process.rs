@@ -6,11 +6,11 @@ use std::path::Path;
 
 use super::inputs::{Precheck, PreviousIndex};
 use super::manifest::{self, ManifestEntry};
-use super::names::safe_file_name;
 use super::{InputResult, PreviousCheck, Status};
 use crate::check::{self, Severity};
 use crate::generate::{self, GenerateError, Outputs};
 use crate::model::Report;
+use crate::names::safe_file_name;
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a
 /// rename, so that no reader ever sees part of a file; on error nothing is
