@@ -7,6 +7,13 @@
 //! our own `docProps/core.xml` and packs the parts with deflate and fixed
 //! timestamps, so the same input always gives the same bytes.
 //!
+//! The three tables (without their numbers) and every part but
+//! `word/document.xml` and `docProps/core.xml` never change: they are built
+//! and canonicalized once per process (a `LazyLock`); per document, docx-rs and
+//! the canonicalizer handle the narrative, and the numbers are put between the
+//! cached table segments. [`document_bytes_uncached`] builds everything from
+//! scratch and gives the same bytes (tests/docx_cache.rs).
+//!
 //! ```
 //! let report = nianbao::model::Report::from_toml_str(
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
