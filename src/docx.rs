@@ -7,6 +7,13 @@
 //! our own `docProps/core.xml` and packs the parts with deflate and fixed
 //! timestamps, so the same input always gives the same bytes.
 //!
+//! The three tables (without their numbers) and every part but
+//! `word/document.xml` and `docProps/core.xml` never change: they are built
+//! and canonicalized once per process (a `LazyLock`); per document, docx-rs and
+//! the canonicalizer handle the narrative, and the numbers are put between the
+//! cached table segments. [`document_bytes_uncached`] builds everything from
+//! scratch and gives the same bytes (tests/docx_cache.rs).
+//!
 //! ```
 //! let report = nianbao::model::Report::from_toml_str(
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
@@ -24,6 +31,8 @@ use docx_rs::{
     TableBorderPosition, TableBorders, TableCell, TableCellMargins, TableLayoutType, TableRow,
     VAlignType, VMergeType, WidthType,
 };
+
+use std::sync::LazyLock;
 
 use crate::model::Report;
 use crate::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
@@ -116,8 +125,12 @@ pub fn document_bytes(report: &Report) -> Result<Vec<u8>, DocxError> {
 pub fn document_bytes_with(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
     check_names(report)?;
     let blocks = engine.render_all(report)?;
-    let docx = build(report, &blocks);
-    finish(docx, report)
+    if let Some(cache) = Cache::get()
+        && let Some(bytes) = cache.document_bytes(report, &blocks)?
+    {
+        return Ok(bytes);
+    }
+    finish(build(report, &blocks), report)
 }
 
 /// Names go into the document as they are: refuse what XML forbids.
@@ -355,8 +368,9 @@ fn border(position: TableBorderPosition) -> TableBorder {
         .color("000000")
 }
 
-/// One mandated table as a Word table, walking its description.
-fn table(t: &tables::Table, report: &Report) -> Table {
+/// One mandated table as a Word table, walking its description; `value`
+/// gives the text of the number cell at `(row, col)`.
+fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Table {
     // Which described cell covers each grid position.
     let mut cover = vec![vec![usize::MAX; t.cols]; t.rows];
     for (i, c) in t.cells.iter().enumerate() {
@@ -401,10 +415,7 @@ fn table(t: &tables::Table, report: &Report) -> Table {
             if c.row == r {
                 let text = match &c.content {
                     Content::Label(l) => l.to_string(),
-                    Content::Input(_) | Content::Total(_) => t
-                        .value(report, c.row, c.col)
-                        .map(|v| v.to_string())
-                        .unwrap_or_else(|| "0".into()),
+                    Content::Input(_) | Content::Total(_) => value(c.row, c.col),
                 };
                 if c.row_span > 1 {
                     cell = cell.vertical_merge(VMergeType::Restart);
@@ -508,9 +519,8 @@ fn signature(agency: &str, date: &str) -> [Paragraph; 3] {
     ]
 }
 
-/// Builds the document with docx-rs (before the canonicalizing pass).
-pub fn build(report: &Report, blocks: &Blocks) -> Docx {
-    let headings = tables::SECTION_HEADINGS;
+/// The page, the styles and the footers: the document without its body.
+fn skeleton() -> Docx {
     let mut docx = Docx::new()
         .page_size(PAGE_SIZE.0, PAGE_SIZE.1)
         .page_margin(
@@ -533,6 +543,51 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
             .grid_type(DocGridType::Lines)
             .line_pitch(LINE_TWIPS as usize),
     );
+    docx
+}
+
+/// Sections 二、三、四: each heading and its table. `value(table, row, col)`
+/// gives the text of a number cell (`table` counts from 0 in document order).
+fn add_tables(mut docx: Docx, mut value: impl FnMut(usize, usize, usize) -> String) -> Docx {
+    for (i, t) in tables::all().into_iter().enumerate() {
+        docx = docx
+            .add_paragraph(heading(t.heading))
+            .add_table(table(t, |row, col| value(i, row, col)));
+    }
+    docx
+}
+
+/// The text of the number cell `(row, col)` of `t` for `report`.
+fn cell_value(t: &tables::Table, report: &Report, row: usize, col: usize) -> String {
+    t.value(report, row, col)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "0".into())
+}
+
+/// What [`build_body`] puts where sections 二、三、四 go.
+#[derive(Clone, Copy)]
+enum TablesAs<'r> {
+    /// The headings and tables with the numbers of the report.
+    Values(&'r Report),
+    /// One empty paragraph of style [`MARKER_STYLE`], for the cached tables.
+    Marker,
+}
+
+/// The paragraph style naming the place of the cached tables (never written).
+const MARKER_STYLE: &str = "NianbaoTables";
+
+fn marker() -> Paragraph {
+    Paragraph::new().style(MARKER_STYLE)
+}
+
+/// Builds the document with docx-rs (before the canonicalizing pass).
+pub fn build(report: &Report, blocks: &Blocks) -> Docx {
+    build_body(report, blocks, TablesAs::Values(report))
+}
+
+fn build_body(report: &Report, blocks: &Blocks, tables_as: TablesAs) -> Docx {
+    let headings = tables::SECTION_HEADINGS;
+    let mut docx = skeleton();
     let mut body: Vec<Paragraph> = vec![title(report), blank_line()];
     // 一、总体情况: the lead block and the five run-in sub-blocks.
     body.push(heading(headings[0]));
@@ -556,11 +611,12 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
         docx = docx.add_paragraph(p);
     }
     // 二、三、四: the tables.
-    for t in tables::all() {
-        docx = docx
-            .add_paragraph(heading(t.heading))
-            .add_table(table(t, report));
-    }
+    docx = match tables_as {
+        TablesAs::Values(r) => add_tables(docx, |i, row, col| {
+            cell_value(tables::all()[i], r, row, col)
+        }),
+        TablesAs::Marker => docx.add_paragraph(marker()),
+    };
     // 五: problems and improvements.
     body.push(heading(headings[4]));
     for (i, name) in ["problems", "improvements"].iter().enumerate() {
@@ -645,14 +701,40 @@ fn header_rows() -> Vec<usize> {
     tables::all().iter().map(|t| t.header_rows).collect()
 }
 
-/// Runs `docx.build()`, the canonicalizing pass and the packer.
-fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
-    let x = docx.build();
-    let fixes = Fixes {
+/// The fixes of `word/document.xml` and the footers.
+fn document_fixes() -> Fixes {
+    Fixes {
         header_rows: header_rows(),
         first_line_chars: vec![(i64::from(2 * CHAR_TWIPS), 200)],
         omit_parts: Vec::new(),
-    };
+    }
+}
+
+/// `docProps/core.xml` of the report.
+fn core(report: &Report) -> Result<Vec<u8>, OoxmlError> {
+    let created = report
+        .report
+        .issued_on
+        .map(|d| d.to_iso_datetime())
+        .unwrap_or_else(|| format!("{}-12-31T00:00:00Z", report.report.year));
+    ooxml::core_xml(&CoreProperties {
+        title: report.title(),
+        author: report.report.agency.clone(),
+        created,
+    })
+}
+
+const DOCUMENT_PART: &str = "word/document.xml";
+const CORE_PART: &str = "docProps/core.xml";
+
+/// The package parts in order: every part of `x` but `word/document.xml`
+/// canonicalized, with `document` and `core` as they are given.
+fn package_parts(
+    x: &docx_rs::XMLDocx,
+    document: Vec<u8>,
+    core: Vec<u8>,
+) -> Result<Vec<(String, Vec<u8>)>, OoxmlError> {
+    let fixes = document_fixes();
     // docx-rs always writes empty comments, numbering, footnotes and custom
     // properties: we leave them out of the package, with their references.
     let package = Fixes {
@@ -660,16 +742,6 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
         ..Fixes::default()
     };
     let plain = Fixes::default();
-    let created = report
-        .report
-        .issued_on
-        .map(|d| d.to_iso_datetime())
-        .unwrap_or_else(|| format!("{}-12-31T00:00:00Z", report.report.year));
-    let core = ooxml::core_xml(&CoreProperties {
-        title: report.title(),
-        author: report.report.agency.clone(),
-        created,
-    })?;
     let c = |bytes: &[u8], part: &str, fixes: &Fixes| ooxml::canonicalize(bytes, part, fixes);
     let mut parts: Vec<(String, Vec<u8>)> = vec![
         (
@@ -681,15 +753,12 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
             "docProps/app.xml".into(),
             c(&x.doc_props.app, "docProps/app.xml", &plain)?,
         ),
-        ("docProps/core.xml".into(), core),
+        (CORE_PART.into(), core),
         (
             "word/_rels/document.xml.rels".into(),
             c(&x.document_rels, "word/_rels/document.xml.rels", &package)?,
         ),
-        (
-            "word/document.xml".into(),
-            c(&x.document, "word/document.xml", &fixes)?,
-        ),
+        (DOCUMENT_PART.into(), document),
         (
             "word/styles.xml".into(),
             c(&x.styles, "word/styles.xml", &plain)?,
@@ -718,5 +787,175 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
             parts.push((name.clone(), c(rels, &name, &plain)?));
         }
     }
+    Ok(parts)
+}
+
+/// Runs `docx.build()`, the canonicalizing pass over every part and the packer.
+fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
+    let x = docx.build();
+    let document = ooxml::canonicalize(&x.document, DOCUMENT_PART, &document_fixes())?;
+    let parts = package_parts(&x, document, core(report)?)?;
     Ok(ooxml::pack(&parts)?)
+}
+
+/// The same bytes as [`document_bytes_with`], without the per-process cache:
+/// docx-rs builds the whole document and every part is canonicalized. The
+/// reference the cached path is tested against.
+pub fn document_bytes_uncached(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
+    check_names(report)?;
+    let blocks = engine.render_all(report)?;
+    finish(build(report, &blocks), report)
+}
+
+/// What does not change from one report to the next, built by docx-rs and
+/// canonicalized once per process.
+struct Cache {
+    /// The canonical XML of sections 二、三、四 (headings and tables), cut at
+    /// each number cell: one segment more than [`Cache::slots`].
+    segments: Vec<Vec<u8>>,
+    /// `(table, row, col)` of each number cell, in document order.
+    slots: Vec<(usize, usize, usize)>,
+    /// The marker paragraph as the canonicalizer writes it.
+    marker: Vec<u8>,
+    /// The package parts, canonicalized, with `word/document.xml` and
+    /// `docProps/core.xml` left empty.
+    parts: Vec<(String, Vec<u8>)>,
+}
+
+/// Placeholder of number cell `k` in the cached tables: private-use
+/// characters, written through unchanged by docx-rs and the canonicalizer.
+const SLOT_OPEN: char = '\u{E000}';
+const SLOT_CLOSE: char = '\u{E001}';
+
+/// The children of `w:body` before its `w:sectPr`, in a canonical document.xml.
+fn body_content(doc: &[u8]) -> Option<&[u8]> {
+    let open = b"<w:body>";
+    let start = memchr::memmem::find(doc, open)? + open.len();
+    let end = memchr::memmem::rfind(doc, b"<w:sectPr")?;
+    doc.get(start..end)
+}
+
+impl Cache {
+    fn build() -> Result<Cache, DocxError> {
+        let fixes = document_fixes();
+        // The tables with a placeholder in each number cell.
+        let mut slots = Vec::new();
+        let docx = add_tables(skeleton(), |i, row, col| {
+            slots.push((i, row, col));
+            format!("{SLOT_OPEN}{}{SLOT_CLOSE}", slots.len() - 1)
+        });
+        let doc = ooxml::canonicalize(&docx.build().document, DOCUMENT_PART, &fixes)?;
+        let block = body_content(&doc).ok_or_else(|| cache_error("no body"))?;
+        let block = std::str::from_utf8(block).map_err(|e| cache_error(&e.to_string()))?;
+        let mut segments = Vec::with_capacity(slots.len() + 1);
+        let mut rest = block;
+        for k in 0..slots.len() {
+            let placeholder = format!("{SLOT_OPEN}{k}{SLOT_CLOSE}");
+            let at = rest
+                .find(&placeholder)
+                .ok_or_else(|| cache_error("placeholder missing"))?;
+            segments.push(rest.as_bytes()[..at].to_vec());
+            rest = &rest[at + placeholder.len()..];
+        }
+        if rest.contains(SLOT_OPEN) {
+            return Err(cache_error("placeholder out of order").into());
+        }
+        segments.push(rest.as_bytes().to_vec());
+        // The marker paragraph and the parts besides document.xml.
+        let x = skeleton().add_paragraph(marker()).build();
+        let doc = ooxml::canonicalize(&x.document, DOCUMENT_PART, &fixes)?;
+        let marker = body_content(&doc)
+            .ok_or_else(|| cache_error("no body"))?
+            .to_vec();
+        let parts = package_parts(&x, Vec::new(), Vec::new())?;
+        Ok(Cache {
+            segments,
+            slots,
+            marker,
+            parts,
+        })
+    }
+
+    /// The process's cache; `None` if it could not be built (then every
+    /// document takes the uncached path, which reports the error).
+    fn get() -> Option<&'static Cache> {
+        static CACHE: LazyLock<Option<Cache>> = LazyLock::new(|| Cache::build().ok());
+        CACHE.as_ref()
+    }
+
+    /// The document through the cache, or `None` where the cache does not
+    /// apply (a number that is not plain digits).
+    fn document_bytes(
+        &self,
+        report: &Report,
+        blocks: &Blocks,
+    ) -> Result<Option<Vec<u8>>, DocxError> {
+        let all = tables::all();
+        let mut values = Vec::with_capacity(self.slots.len());
+        for &(i, row, col) in &self.slots {
+            let v = cell_value(all[i], report, row, col);
+            // Written as they are: only text no writer escapes.
+            let plain = !v.is_empty()
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'));
+            if !plain {
+                return Ok(None);
+            }
+            values.push(v);
+        }
+        let x = build_body(report, blocks, TablesAs::Marker).build();
+        let doc = ooxml::canonicalize(&x.document, DOCUMENT_PART, &document_fixes())?;
+        let Some(at) = memchr::memmem::find(&doc, &self.marker) else {
+            return Ok(None);
+        };
+        let size = doc.len() + self.segments.iter().map(Vec::len).sum::<usize>() + 8 * values.len();
+        let mut document = Vec::with_capacity(size);
+        document.extend_from_slice(&doc[..at]);
+        for (segment, value) in self.segments.iter().zip(&values) {
+            document.extend_from_slice(segment);
+            document.extend_from_slice(value.as_bytes());
+        }
+        document.extend_from_slice(self.segments.last().map_or(&[][..], Vec::as_slice));
+        document.extend_from_slice(&doc[at + self.marker.len()..]);
+        let core = core(report)?;
+        let parts: Vec<(&str, &[u8])> = self
+            .parts
+            .iter()
+            .map(|(name, bytes)| {
+                let bytes = match name.as_str() {
+                    DOCUMENT_PART => &document[..],
+                    CORE_PART => &core[..],
+                    _ => &bytes[..],
+                };
+                (name.as_str(), bytes)
+            })
+            .collect();
+        Ok(Some(ooxml::pack(&parts)?))
+    }
+}
+
+fn cache_error(message: &str) -> OoxmlError {
+    OoxmlError::Xml {
+        part: DOCUMENT_PART.into(),
+        message: format!("内部错误：表格缓存：{message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache builds, and the sample goes through it (not the fallback).
+    #[test]
+    fn the_sample_takes_the_cached_path() {
+        let cache = Cache::get().expect("the cache builds");
+        assert_eq!(cache.segments.len(), cache.slots.len() + 1);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/butaji-2024.toml");
+        let report = crate::load(&path).unwrap();
+        let blocks = TextEngine::embedded().render_all(&report).unwrap();
+        let cached = cache.document_bytes(&report, &blocks).unwrap();
+        let cached = cached.expect("the cache applies to the sample");
+        let full = finish(build(&report, &blocks), &report).unwrap();
+        assert!(cached == full);
+    }
 }

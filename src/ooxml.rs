@@ -1035,8 +1035,8 @@ pub fn font_table_xml(fonts: &[FontEntry]) -> Result<Vec<u8>, OoxmlError> {
 
 /// Packs `(path, bytes)` parts into a zip archive: in the given order,
 /// deflated, every entry dated 1980-01-01 00:00 (no wall-clock time).
-pub fn pack(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, OoxmlError> {
-    let total: usize = parts.iter().map(|(_, b)| b.len()).sum();
+pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(parts: &[(N, B)]) -> Result<Vec<u8>, OoxmlError> {
+    let total: usize = parts.iter().map(|(_, b)| b.as_ref().len()).sum();
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(total / 4 + 1024)));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -1046,8 +1046,8 @@ pub fn pack(parts: &[(String, Vec<u8>)]) -> Result<Vec<u8>, OoxmlError> {
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     for (path, bytes) in parts {
-        zip.start_file(path.as_str(), options)?;
-        zip.write_all(bytes)?;
+        zip.start_file(path.as_ref(), options)?;
+        zip.write_all(bytes.as_ref())?;
     }
     Ok(zip.finish()?.into_inner())
 }
