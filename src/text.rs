@@ -676,31 +676,41 @@ fn outcome(row: &OutcomeRow) -> Json {
 /// ```
 pub fn context(report: &Report) -> Json {
     let a = &report.applications;
-    let w = &a.withheld;
-    let u = &a.unavailable;
-    let n = &a.not_processed;
-    let o = &a.other;
-    let withheld = [
-        &w.state_secret,
-        &w.law_prohibited,
-        &w.three_securities_one_stability,
-        &w.third_party_rights,
-        &w.internal_affairs,
-        &w.process_information,
-        &w.enforcement_files,
-        &w.administrative_queries,
-    ];
-    let unavailable = [&u.not_held, &u.needs_creation, &u.unclear_after_correction];
-    let not_processed = [
-        &n.complaints,
-        &n.duplicate,
-        &n.publications,
-        &n.excessive,
-        &n.reconfirmation,
-    ];
-    let other = [&o.correction_overdue, &o.fee_overdue, &o.other];
+    // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
+    // top, `withheld.state_secret` inside its group, with a total per group.
+    let mut applications = serde_json::Map::new();
+    let mut groups: Vec<(&str, Vec<(&str, &ApplicantRow)>)> = Vec::new();
+    for (key, row) in a.outcome_rows() {
+        match key.split_once('.') {
+            None => {
+                applications.insert(key.to_string(), applicant(row));
+            }
+            Some((group, item)) => match groups.iter_mut().find(|(g, _)| *g == group) {
+                Some((_, items)) => items.push((item, row)),
+                None => groups.push((group, vec![(item, row)])),
+            },
+        }
+    }
+    for (group, items) in groups {
+        let mut object: serde_json::Map<String, Json> = items
+            .iter()
+            .map(|(item, row)| (item.to_string(), applicant(row)))
+            .collect();
+        let total = applicant_sum(items.iter().map(|(_, row)| *row));
+        object.insert("total".to_string(), applicant(&total));
+        applications.insert(group.to_string(), Json::Object(object));
+    }
     let results_total = applicant_sum(a.outcome_rows().iter().map(|(_, r)| *r));
     let received = applicant_sum([&a.new, &a.carried_over]);
+    for (key, row) in [
+        ("new", &a.new),
+        ("carried_over", &a.carried_over),
+        ("received", &received),
+        ("total", &results_total),
+        ("carry_forward", &a.carry_forward),
+    ] {
+        applications.insert(key.to_string(), applicant(row));
+    }
     let rl = &report.review_litigation;
     let mut litigation = OutcomeRow::default();
     for (s, (x, y)) in litigation.values.iter_mut().zip(
@@ -735,46 +745,7 @@ pub fn context(report: &Report) -> Json {
             "enforcement": report.active.enforcement,
             "fees": report.active.fees.to_string(),
         },
-        "applications": {
-            "new": applicant(&a.new),
-            "carried_over": applicant(&a.carried_over),
-            "received": applicant(&received),
-            "granted": applicant(&a.granted),
-            "partially_granted": applicant(&a.partially_granted),
-            "withheld": {
-                "state_secret": applicant(&w.state_secret),
-                "law_prohibited": applicant(&w.law_prohibited),
-                "three_securities_one_stability": applicant(&w.three_securities_one_stability),
-                "third_party_rights": applicant(&w.third_party_rights),
-                "internal_affairs": applicant(&w.internal_affairs),
-                "process_information": applicant(&w.process_information),
-                "enforcement_files": applicant(&w.enforcement_files),
-                "administrative_queries": applicant(&w.administrative_queries),
-                "total": applicant(&applicant_sum(withheld)),
-            },
-            "unavailable": {
-                "not_held": applicant(&u.not_held),
-                "needs_creation": applicant(&u.needs_creation),
-                "unclear_after_correction": applicant(&u.unclear_after_correction),
-                "total": applicant(&applicant_sum(unavailable)),
-            },
-            "not_processed": {
-                "complaints": applicant(&n.complaints),
-                "duplicate": applicant(&n.duplicate),
-                "publications": applicant(&n.publications),
-                "excessive": applicant(&n.excessive),
-                "reconfirmation": applicant(&n.reconfirmation),
-                "total": applicant(&applicant_sum(not_processed)),
-            },
-            "other": {
-                "correction_overdue": applicant(&o.correction_overdue),
-                "fee_overdue": applicant(&o.fee_overdue),
-                "other": applicant(&o.other),
-                "total": applicant(&applicant_sum(other)),
-            },
-            "total": applicant(&results_total),
-            "carry_forward": applicant(&a.carry_forward),
-        },
+        "applications": Json::Object(applications),
         "review_litigation": {
             "review": outcome(&rl.review),
             "litigation_direct": outcome(&rl.litigation_direct),
