@@ -23,7 +23,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::Report;
-use crate::tables::{self, Content, Table};
+use crate::spec::tables::{self, Content, Table};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -80,6 +80,55 @@ impl fmt::Display for Finding {
             self.found,
             self.message
         )
+    }
+}
+
+/// The outcome of checking one report, as `nianbao check --format json` prints
+/// it and the service returns it.
+///
+/// ```
+/// let report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+/// let result = nianbao::CheckResult::new(&report);
+/// assert!(result.ok());
+/// let json = serde_json::to_value(&result).unwrap();
+/// assert_eq!(json["agency"], "潢川县卜塔集镇人民政府");
+/// assert_eq!(json["status"], "ok");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    /// 机关全称.
+    pub agency: String,
+    /// The reported year.
+    pub year: u16,
+    /// `ok` (no error findings) or `failed`.
+    pub status: &'static str,
+    /// Every finding, errors and warnings, in rule order.
+    pub findings: Vec<Finding>,
+}
+
+impl CheckResult {
+    /// Checks `report`.
+    pub fn new(report: &Report) -> CheckResult {
+        CheckResult::from_findings(report, check(report))
+    }
+
+    /// The result for `report` with findings already computed (e.g. with R5/R6 added).
+    pub fn from_findings(report: &Report, findings: Vec<Finding>) -> CheckResult {
+        CheckResult {
+            agency: report.report.agency.clone(),
+            year: report.report.year.0,
+            status: if has_errors(&findings) {
+                "failed"
+            } else {
+                "ok"
+            },
+            findings,
+        }
+    }
+
+    /// True when no finding blocks generation.
+    pub fn ok(&self) -> bool {
+        !has_errors(&self.findings)
     }
 }
 

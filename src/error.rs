@@ -1,100 +1,89 @@
-//! Errors the user can cause, each with the file and, where known, the key path
-//! and the line and column.
+//! The one error type of the library's face: it says whether the input was
+//! wrong (the user can fix it: exit 2 or a 4xx) or we failed (a writer or the
+//! disk: exit 2 or a 5xx).
 
 use std::path::PathBuf;
 
-/// Why an input could not be read. Displayed as one line in Chinese that names
-/// the file, the key path and, for TOML/JSON, the line and column.
+use crate::check::{Finding, Severity};
+use crate::read::LoadError;
+use crate::render::docx::DocxError;
+use crate::render::ooxml::OoxmlError;
+use crate::render::xlsx::WorkbookError;
+use crate::text::TextError;
+
+/// Why a report could not be read, checked or rendered.
 ///
 /// ```
-/// let err = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 1999\n",
-///     "bad.toml",
-/// ).unwrap_err();
-/// assert_eq!(err.key_path(), Some("report.year"));
-/// assert!(err.to_string().starts_with("bad.toml:3:8: report.year:"), "{err}");
+/// let err = nianbao::read_bytes(b"[report]\nyear = 2024\n", nianbao::InputKind::Toml, "x.toml")
+///     .map_err(nianbao::Error::from)
+///     .unwrap_err();
+/// assert!(err.is_input());
+/// assert!(err.to_string().starts_with("x.toml"), "{err}");
 /// ```
 #[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// The file could not be opened or read.
-    #[error("{}: 无法读取文件：{source}", path.display())]
-    Io {
+pub enum Error {
+    /// The input could not be read: bad syntax, a bad value, a bad cell. The input is wrong.
+    #[error(transparent)]
+    Read(#[from] LoadError),
+    /// A text block's template is wrong (syntax, an unknown variable, too much
+    /// work, a forbidden character). The input is wrong.
+    #[error(transparent)]
+    Template(#[from] TextError),
+    /// The report breaks rules that block generation. The input is wrong.
+    #[error("数据未通过校验（{} 个错误）", .0.iter().filter(|f| f.severity == Severity::Error).count())]
+    Rules(Vec<Finding>),
+    /// A text of the report cannot be written into a document. The input is wrong.
+    #[error("{key}：含有 XML 不允许的字符 U+{code:04X}，不能写入文档")]
+    ForbiddenChar {
+        /// The key path, e.g. `report.agency`.
+        key: String,
+        /// The code point.
+        code: u32,
+    },
+    /// A document writer failed. We failed.
+    #[error("生成文档失败：{0}")]
+    Writer(String),
+    /// A file could not be written. We failed (or the disk is full).
+    #[error("{}: 无法写入：{}", path.display(), crate::read::io_message(source))]
+    Write {
         /// The file.
         path: PathBuf,
         /// What the system said.
         #[source]
         source: std::io::Error,
     },
-    /// The file is not UTF-8 text.
-    #[error(
-        "{file}: 不是 UTF-8 编码的文本（第 {line} 行附近，字节偏移 {offset}）；请以 UTF-8 保存"
-    )]
-    NotUtf8 {
-        /// The file.
-        file: String,
-        /// Byte offset of the first bad byte.
-        offset: usize,
-        /// Line of the first bad byte.
-        line: usize,
-    },
-    /// The extension says neither TOML, JSON nor XLSX.
-    #[error("{file}: 不支持的文件类型（应为 .toml、.json 或 .xlsx）")]
-    UnknownKind {
-        /// The file.
-        file: String,
-    },
-    /// A syntax error: the text is not TOML/JSON at all.
-    #[error("{file}:{line}:{column}: 语法错误：{message}")]
-    Syntax {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column (in characters).
-        column: usize,
-        /// What the parser said.
-        message: String,
-    },
-    /// A value or key that does not fit the format.
-    #[error("{file}{}: {key_path}: {message}", position(*line, *column))]
-    Invalid {
-        /// The file.
-        file: String,
-        /// Where in the document, e.g. `applications.withheld.third_party_rights[2]`.
-        key_path: String,
-        /// 1-based line, when the parser knows it.
-        line: Option<usize>,
-        /// 1-based column, when the parser knows it.
-        column: Option<usize>,
-        /// What is wrong, in Chinese.
-        message: String,
-    },
-    /// A cell of a filled Excel form that is not what the form expects.
-    #[error("{file}: {cell}：{message}")]
-    Form {
-        /// The file.
-        file: String,
-        /// `sheet!A1`, or the sheet name when a whole sheet is wrong.
-        cell: String,
-        /// What is wrong, in Chinese.
-        message: String,
-    },
 }
 
-fn position(line: Option<usize>, column: Option<usize>) -> String {
-    match (line, column) {
-        (Some(l), Some(c)) => format!(":{l}:{c}"),
-        (Some(l), None) => format!(":{l}"),
-        _ => String::new(),
+impl Error {
+    /// True when the input was wrong (the user can fix it), false when we failed.
+    pub fn is_input(&self) -> bool {
+        match self {
+            Error::Read(_) | Error::Template(_) | Error::Rules(_) | Error::ForbiddenChar { .. } => {
+                true
+            }
+            Error::Writer(_) | Error::Write { .. } => false,
+        }
     }
 }
 
-impl LoadError {
-    /// The key path the error is about, when it is about one.
-    pub fn key_path(&self) -> Option<&str> {
-        match self {
-            LoadError::Invalid { key_path, .. } => Some(key_path),
-            _ => None,
+impl From<DocxError> for Error {
+    fn from(e: DocxError) -> Error {
+        match e {
+            DocxError::Text(t) => Error::Template(t),
+            DocxError::ForbiddenChar { key, code } => Error::ForbiddenChar { key, code },
+            DocxError::Ooxml(o) => Error::from(o),
         }
+    }
+}
+
+impl From<OoxmlError> for Error {
+    fn from(e: OoxmlError) -> Error {
+        Error::Writer(e.to_string())
+    }
+}
+
+impl From<WorkbookError> for Error {
+    fn from(e: WorkbookError) -> Error {
+        Error::Writer(e.to_string())
     }
 }

@@ -2,42 +2,69 @@
 //!
 //! Produces the statutory 政府信息公开工作年度报告 of a Chinese government
 //! agency — the official Word document and the Excel statistical workbook —
-//! from one structured input file (TOML, JSON or a filled Excel form).
+//! from one structured input (TOML, JSON or a filled Excel form).
 //!
-//! The pieces, in the order data flows through them:
+//! ## The face
 //!
-//! - [`model`]: the report as read from the input ([`model::Report`]);
-//! - [`load`]: reading TOML/JSON/XLSX with errors that name file, key and line;
-//! - [`tables`]: the three mandated tables, described once as data;
-//! - [`check`]: the consistency rules (勾稽关系) → [`check::Finding`]s;
-//! - [`starter`]: the commented starter file of `nianbao init`;
-//! - [`batch`]: a whole county in one run — reports, summary, check report, manifest;
-//! - [`synthetic`]: varied consistent reports for load tests.
+//! - read a report: [`read_bytes`] (bytes plus an [`InputKind`]) or [`read_path`];
+//! - check it: [`check()`] → [`Finding`]s, serializable as [`CheckResult`];
+//! - render it: [`render()`] → the files in memory ([`OutputFile`]), after the check;
+//! - a whole county: [`batch`];
+//! - one [`Error`] that says whether the input was wrong or we failed.
+//!
+//! The mandated format itself is data in [`spec`] (tables, outline, sheets);
+//! the report is [`model::Report`].
+//!
+//! A program that does not use the command line:
 //!
 //! ```
-//! let report = nianbao::model::Report::from_toml_str(
-//!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
-//!     "example.toml",
-//! ).unwrap();
-//! assert!(nianbao::check::check(&report).is_empty());
+//! use nianbao::{InputKind, Outputs};
+//! let toml = std::fs::read("inputs/butaji-2024.toml").unwrap();
+//! let report = nianbao::read_bytes(&toml, InputKind::Toml, "butaji-2024.toml").unwrap();
+//! let result = nianbao::CheckResult::new(&report);
+//! assert!(result.ok());
+//! let (files, _warnings) = nianbao::render(&report, "butaji-2024.toml", Outputs::default()).unwrap();
+//! assert_eq!(files[0].name, "潢川县卜塔集镇人民政府2024年政府信息公开工作年度报告.docx");
+//! assert_eq!(&files[1].bytes[..2], b"PK");
 //! ```
+//!
+//! ## Layers
+//!
+//! Dependencies point down only (a test reads `src/**/*.rs` and fails on an
+//! upward `crate::` path or a cycle):
+//!
+//! ```text
+//! model      the report, money, dates, text validation (leaf)
+//! spec       the mandated format as data: tables, outline, sheet geometry
+//! check      spec × report → findings
+//! text       handlebars blocks, helpers, defaults
+//! read       TOML / JSON / filled form → report
+//! synthetic  varied consistent reports for load tests
+//! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes
+//! error      the face's error type
+//! batch      many inputs → reports, summary, check report, manifest
+//! ```
+//!
+//! The command line (`src/main.rs`, `src/cli/`) uses only this face.
+
+mod check;
+mod error;
+pub mod model;
+mod read;
+mod render;
+pub mod spec;
+mod text;
 
 pub mod batch;
-pub mod check;
-pub mod docx;
-pub mod error;
-pub mod form;
-pub mod generate;
-pub mod load;
-pub mod model;
-pub mod names;
-pub mod ooxml;
-pub mod output;
-pub mod starter;
 pub mod synthetic;
-pub mod tables;
-pub mod text;
-pub mod xlsx;
 
-pub use error::LoadError;
-pub use load::load;
+pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};
+pub use error::Error;
+pub use read::form::read_form_bytes;
+pub use read::{InputKind, LoadError, io_message, load as read_path, read_bytes};
+pub use render::form::{form_bytes, new_report};
+pub use render::names::safe_file_name;
+pub use render::output::write_atomically;
+pub use render::starter::starter_toml;
+pub use render::{OutputFile, Outputs, render, render_with};
+pub use text::{TextEngine, TextError};

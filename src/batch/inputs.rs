@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
-use crate::names::safe_file_name;
+use crate::render::names::safe_file_name;
 
 /// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
 /// Office lock file (`~$…`).
@@ -20,7 +20,7 @@ pub fn is_input_file(path: &Path) -> bool {
     !name.starts_with('.')
         && !name.starts_with("~$")
         && matches!(
-            crate::load::extension(path).as_str(),
+            crate::read::extension(path).as_str(),
             "toml" | "json" | "xlsx"
         )
 }
@@ -105,7 +105,7 @@ fn hash_of(value: impl Hash) -> u64 {
 pub fn precheck(inputs: &[PathBuf]) -> Vec<Precheck> {
     let keys: Vec<Result<(u64, u64), Box<str>>> = inputs
         .par_iter()
-        .map(|path| match crate::load(path) {
+        .map(|path| match crate::read::load(path) {
             Ok(report) => Ok((
                 hash_of((report.report.agency.trim(), report.report.year.0)),
                 hash_of(safe_file_name(&report.title()).0.to_lowercase()),
@@ -191,7 +191,7 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
     let loaded: Vec<(PathBuf, Result<Report, String>)> = files
         .into_par_iter()
         .map(|path| {
-            let r = crate::load(&path).map_err(|e| e.to_string());
+            let r = crate::read::load(&path).map_err(|e| e.to_string());
             (path, r)
         })
         .collect();

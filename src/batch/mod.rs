@@ -7,7 +7,7 @@
 //!    that an agency given twice for the same year is caught before anything
 //!    is written;
 //! 2. in parallel again, in chunks: read, check (and compare with last year's
-//!    input when asked), render through [`crate::generate::render`] and write
+//!    input when asked), render through [`crate::render`] and write
 //!    each file at once (atomically). Each chunk's results are then taken in
 //!    input order: the agency's row goes to the summary, its findings to the
 //!    check report.
@@ -36,9 +36,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::check::Finding;
-use crate::generate::Outputs;
 use crate::model::Report;
-use crate::names::safe_file_name;
+use crate::render::Outputs;
+use crate::render::names::safe_file_name;
 pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
 use summary::SummaryWriter;
@@ -453,7 +453,7 @@ pub fn write_sample_inputs(count: u64, dir: &Path) -> std::io::Result<Vec<PathBu
                 )
             };
             let path = dir.join(format!("{seed:0width$}.{ext}"));
-            crate::output::write_atomically(&path, text.as_bytes())?;
+            crate::render::output::write_atomically(&path, text.as_bytes())?;
             Ok(path)
         })
         .collect()

@@ -8,13 +8,14 @@ use super::inputs::{Precheck, PreviousIndex};
 use super::manifest::{self, ManifestEntry};
 use super::{InputResult, PreviousCheck, Status};
 use crate::check::{self, Severity};
-use crate::generate::{self, GenerateError, Outputs};
+use crate::error::Error;
 use crate::model::Report;
-use crate::names::safe_file_name;
+use crate::render::names::safe_file_name;
+use crate::render::{self, Outputs};
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a
 /// rename, so that no reader ever sees part of a file; on error nothing is
-/// left behind. Unlike [`crate::output::write_atomically`] it does not wait
+/// left behind. Unlike [`crate::render::output::write_atomically`] it does not wait
 /// for the disk (no fsync per file): on a batch of thousands of files that
 /// wait dominates the run. The manifest, written last, is synced.
 pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -66,7 +67,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
             result.message =
                 format!("同一机关同一年度（或同名输出文件）有多个输入，均未生成：{others}");
             // Read again only to name the agency in the report.
-            if let Ok(report) = crate::load(path) {
+            if let Ok(report) = crate::read::load(path) {
                 result.agency = Some(report.report.agency);
                 result.year = Some(report.report.year.0);
             }
@@ -74,7 +75,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         }
         Precheck::Fresh => {}
     }
-    let report = match crate::load(path) {
+    let report = match crate::read::load(path) {
         Ok(report) => report,
         Err(e) => {
             result.message = e.to_string();
@@ -114,9 +115,9 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         result.message = format!("{errors} 个错误，{warnings} 个警告，未生成");
         return (result, None);
     }
-    let files = match generate::render(&report, &source, ctx.outputs) {
+    let files = match render::render(&report, &source, ctx.outputs) {
         Ok((files, _)) => files,
-        Err(GenerateError::Rules(_)) => {
+        Err(Error::Rules(_)) => {
             result.message = "未通过校验，未生成".to_string();
             return (result, None);
         }

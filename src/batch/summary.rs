@@ -1,12 +1,12 @@
 //! The county summary workbook `汇总-<name>-<year>.xlsx`.
 //!
 //! - `汇总`: one row per agency, one column per number of tables 二/三/四,
-//!   two header rows walked from [`crate::tables`] (table and row, then
+//!   two header rows walked from [`crate::spec::tables`] (table and row, then
 //!   column), frozen panes, an autofilter, and a totals row of formulas with
 //!   their values cached. Rows are streamed (constant-memory mode), so the
 //!   sheet costs no memory per agency.
 //! - `主动公开`/`依申请公开`/`复议诉讼`: the region-wide sums in the mandated
-//!   layout, written by [`crate::xlsx::add_table_sheets`] from the sum of all
+//!   layout, written by [`crate::render::xlsx::add_table_sheets`] from the sum of all
 //!   reports ([`add_report`]).
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.
@@ -20,7 +20,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::{Report, ReportInfo, Year};
-use crate::tables::{self, Content, Field, Table, Value};
+use crate::spec::tables::{self, Content, Field, Table, Value};
 
 /// The name of the per-agency sheet.
 pub const SUMMARY_SHEET: &str = "汇总";
@@ -359,7 +359,7 @@ impl SummaryWriter {
             region: Some(name.to_string()),
             issued_on: None,
         };
-        crate::xlsx::add_table_sheets(&mut self.workbook, &sum)?;
+        crate::render::xlsx::add_table_sheets(&mut self.workbook, &sum)?;
         self.add_charts(&sum)?;
 
         let date = ExcelDateTime::from_ymd(self.year.0, 12, 31)?;

@@ -1,8 +1,25 @@
-//! From a loaded report to the files nianbao writes: check first, then render.
+//! From a loaded report to the files nianbao writes: check first, then render
+//! in memory. The writers: [`docx`] (with the [`ooxml`] pass), [`xlsx`], the
+//! fill-in [`form`], the [`starter`] file; [`names`] makes file names safe and
+//! [`output`] writes files atomically.
 //!
-//! Used by `nianbao generate` and by the batch.
+//! ```
+//! let report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+//! let rendered = nianbao::render(&report, "butaji-2024.toml", nianbao::Outputs::default()).unwrap();
+//! assert_eq!(rendered.0.len(), 2);
+//! assert!(rendered.0[0].name.ends_with("年政府信息公开工作年度报告.docx"));
+//! ```
+
+pub mod docx;
+pub mod form;
+pub mod names;
+pub mod ooxml;
+pub mod output;
+pub mod starter;
+pub mod xlsx;
 
 use crate::check::{self, Finding};
+use crate::error::Error;
 use crate::model::Report;
 use crate::text::TextEngine;
 
@@ -33,24 +50,13 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// Why a report could not be rendered.
-#[derive(Debug, thiserror::Error)]
-pub enum GenerateError {
-    /// The report breaks rules that block generation.
-    #[error("数据未通过校验（{} 个错误）", .0.iter().filter(|f| f.severity == check::Severity::Error).count())]
-    Rules(Vec<Finding>),
-    /// Rendering failed (a text block, the document writer).
-    #[error("{0}")]
-    Render(String),
-}
-
 /// Checks `report` and, when no rule blocks it, renders the requested outputs
 /// in memory. `source` is the input file name, recorded in the workbook.
 pub fn render(
     report: &Report,
     source: &str,
     outputs: Outputs,
-) -> Result<(Vec<OutputFile>, Vec<Finding>), GenerateError> {
+) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
     render_with(report, source, outputs, TextEngine::embedded())
 }
 
@@ -60,25 +66,23 @@ pub fn render_with(
     source: &str,
     outputs: Outputs,
     engine: &TextEngine,
-) -> Result<(Vec<OutputFile>, Vec<Finding>), GenerateError> {
+) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
     let findings = check::check(report);
     if check::has_errors(&findings) {
-        return Err(GenerateError::Rules(findings));
+        return Err(Error::Rules(findings));
     }
     let title = report.title();
     let mut files = Vec::new();
     if outputs.docx {
         files.push(OutputFile {
             name: format!("{title}.docx"),
-            bytes: crate::docx::document_bytes_with(report, engine)
-                .map_err(|e| GenerateError::Render(e.to_string()))?,
+            bytes: docx::document_bytes_with(report, engine)?,
         });
     }
     if outputs.xlsx {
         files.push(OutputFile {
             name: format!("{title}统计表.xlsx"),
-            bytes: crate::xlsx::workbook_bytes(report, source)
-                .map_err(|e| GenerateError::Render(e.to_string()))?,
+            bytes: xlsx::workbook_bytes(report, source)?,
         });
     }
     Ok((files, findings))

@@ -36,7 +36,7 @@ use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
-use crate::text::is_xml_char;
+use crate::model::is_xml_char;
 
 /// Why a part could not be canonicalized or packed.
 #[derive(Debug, thiserror::Error)]

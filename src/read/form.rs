@@ -1,7 +1,7 @@
 //! The fill-in Excel form: writing it ([`form_bytes`]) and reading a filled
 //! one back into a [`Report`] ([`read_form`]).
 //!
-//! The form has the sheets of the statistical workbook ([`crate::xlsx`]) plus
+//! The form has the sheets of the statistical workbook ([`crate::render::xlsx`]) plus
 //! `文字` (one tall cell per text block and per run-in heading). Only the input
 //! cells are unlocked and shaded; every sheet is protected without a password;
 //! every input cell has a data validation with a Chinese input message; totals
@@ -26,301 +26,16 @@
 //! ```
 
 use std::io::Cursor;
-use std::path::Path;
 
 use calamine::{Data, Range, Reader, Xlsx};
-use rust_xlsxwriter::{DataValidation, Workbook, XlsxError};
 
-use crate::error::LoadError;
-use crate::model::{Date, Headings, Report, TEXT_BLOCKS, Year};
-use crate::tables::{self, BasicInfo, Content, Field, TITLE_ROWS, Table};
-use crate::xlsx::{self, Mode, Styles, WorkbookError};
-
-/// The sheet of text blocks.
-pub const TEXT_SHEET: &str = "文字";
-
-/// The sheets a filled form must have (the `校验` sheet is not read).
-///
-/// ```
-/// assert_eq!(
-///     nianbao::form::required_sheets(),
-///     ["基本信息", "主动公开", "依申请公开", "复议诉讼", "文字"]
-/// );
-/// ```
-pub fn required_sheets() -> Vec<&'static str> {
-    let mut sheets = vec![BasicInfo::SHEET];
-    sheets.extend(tables::all().iter().map(|t| t.sheet));
-    sheets.push(TEXT_SHEET);
-    sheets
-}
-
-// ---------------------------------------------------------------------------
-// The 文字 sheet layout
-
-/// What a row of the `文字` sheet holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextKind {
-    /// A text block of `[text]`.
-    Block,
-    /// A run-in heading of `[headings]`.
-    Heading,
-}
-
-/// One row of the `文字` sheet: label in A, key in B, the text in C.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextRow {
-    /// Block or heading.
-    pub kind: TextKind,
-    /// The name in [`TEXT_BLOCKS`], e.g. `overview`.
-    pub name: &'static str,
-    /// Key path in the input file, e.g. `text.overview` (column B).
-    pub key: String,
-    /// What the row is, in words (column A).
-    pub label: String,
-    /// 0-based sheet row.
-    pub sheet_row: usize,
-}
-
-impl TextRow {
-    /// `文字!C<row>`: the cell holding the text.
-    pub fn excel_ref(&self) -> String {
-        format!("{TEXT_SHEET}!C{}", self.sheet_row + 1)
-    }
-}
-
-/// First 0-based row of the text rows (below the title and the column header).
-const TEXT_FIRST_ROW: usize = TITLE_ROWS + 1;
-/// Column headers of the `文字` sheet.
-const TEXT_COLUMNS: [&str; 3] = [
-    "项目",
-    "键",
-    "内容（可多段，段与段之间空一行；留空则用默认文字）",
-];
-
-/// The rows of the `文字` sheet: the 9 text blocks, then the 7 run-in headings.
-///
-/// ```
-/// let rows = nianbao::form::text_rows();
-/// assert_eq!(rows[0].key, "text.overview");
-/// assert_eq!(rows[0].excel_ref(), "文字!C3");
-/// assert_eq!(rows[9].key, "headings.proactive");
-/// ```
-pub fn text_rows() -> Vec<TextRow> {
-    let defaults = Headings::default();
-    let blocks = TEXT_BLOCKS.iter().map(|(name, place)| {
-        (
-            TextKind::Block,
-            *name,
-            format!("text.{name}"),
-            place.to_string(),
-        )
-    });
-    let headings = TEXT_BLOCKS
-        .iter()
-        .filter(|(name, _)| !defaults.get(name).is_empty())
-        .map(|(name, place)| {
-            (
-                TextKind::Heading,
-                *name,
-                format!("headings.{name}"),
-                format!("{place} 的小标题（留空即用「{}」）", defaults.get(name)),
-            )
-        });
-    blocks
-        .chain(headings)
-        .enumerate()
-        .map(|(i, (kind, name, key, label))| TextRow {
-            kind,
-            name,
-            key,
-            label,
-            sheet_row: TEXT_FIRST_ROW + i,
-        })
-        .collect()
-}
-
-/// The heading the input gives for `name` (not the default).
-fn heading(h: &Headings, name: &str) -> Option<String> {
-    match name {
-        "proactive" => h.proactive.clone(),
-        "on_request" => h.on_request.clone(),
-        "management" => h.management.clone(),
-        "platforms" => h.platforms.clone(),
-        "oversight" => h.oversight.clone(),
-        "problems" => h.problems.clone(),
-        "improvements" => h.improvements.clone(),
-        _ => None,
-    }
-}
-
-fn set_heading(h: &mut Headings, name: &str, value: Option<String>) {
-    let slot = match name {
-        "proactive" => &mut h.proactive,
-        "on_request" => &mut h.on_request,
-        "management" => &mut h.management,
-        "platforms" => &mut h.platforms,
-        "oversight" => &mut h.oversight,
-        "problems" => &mut h.problems,
-        "improvements" => &mut h.improvements,
-        _ => return,
-    };
-    *slot = value;
-}
-
-fn text_value(report: &Report, row: &TextRow) -> Option<String> {
-    match row.kind {
-        TextKind::Block => report.text.get(row.name).map(str::to_string),
-        TextKind::Heading => heading(&report.headings, row.name),
-    }
-}
-
-/// Writes the `文字` sheet of the form.
-pub(crate) fn text_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
-    const WIDTHS: [f64; 3] = [24.0, 22.0, 90.0];
-    let ws = wb.add_worksheet();
-    ws.set_name(TEXT_SHEET)?;
-    for (col, w) in WIDTHS.iter().enumerate() {
-        ws.set_column_width(col as u16, *w)?;
-    }
-    ws.merge_range(0, 0, 0, 2, "文字（报告正文各部分）", &st.title)?;
-    ws.set_row_height(0, 30)?;
-    let header = TITLE_ROWS as u32;
-    for (col, name) in TEXT_COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(header, col as u16, *name, &st.label_bold)?;
-    }
-    for row in text_rows() {
-        let r = row.sheet_row as u32;
-        let text = text_value(report, &row).unwrap_or_default();
-        ws.write_string_with_format(r, 0, &row.label, &st.label_left)?;
-        ws.write_string_with_format(r, 1, &row.key, &st.label_left)?;
-        ws.write_string_with_format(r, 2, &text, &st.input_long_text)?;
-        let (min_lines, help) = match row.kind {
-            TextKind::Block => (
-                8,
-                "填这一部分的正文；可多段，段与段之间空一行。可用 {{变量}} 引用表中数字。留空则用默认文字。",
-            ),
-            TextKind::Heading => (1, "填小标题的另一种说法；留空即用默认小标题。"),
-        };
-        let lines = xlsx::lines_needed(&text, WIDTHS[2])
-            .max(xlsx::lines_needed(&row.label, WIDTHS[0]))
-            .max(min_lines);
-        ws.set_row_height(r, xlsx::row_height(lines))?;
-        let dv = DataValidation::new()
-            .allow_any_value()
-            .set_input_title(xlsx::clip(&row.label).chars().take(30).collect::<String>())?
-            .set_input_message(help)?;
-        ws.add_data_validation(r, 2, r, 2, &dv)?;
-    }
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, header)?;
-    xlsx::protect(ws);
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------
-// Writing the form
-
-/// The fill-in form for `report` as XLSX bytes; `source` (the `--from` file)
-/// is recorded on the `基本信息` sheet. Given totals are not written: the
-/// totals of the form are formulas.
-///
-/// ```
-/// let report = nianbao::form::new_report("某县统计局", 2024, None);
-/// let bytes = nianbao::form::form_bytes(&report, None).unwrap();
-/// assert_eq!(&bytes[..2], b"PK");
-/// ```
-pub fn form_bytes(report: &Report, source: Option<&str>) -> Result<Vec<u8>, WorkbookError> {
-    let mut wb = xlsx::build(report, source, Mode::Form)?;
-    wb.save_to_buffer().map_err(|source| WorkbookError {
-        sheet: "工作簿".into(),
-        source,
-    })
-}
-
-/// The report a new form starts from: `from` (if any) with the agency and
-/// year replaced, and given totals dropped.
-///
-/// When `from` is the previous year's report (its year is `year - 1`), the
-/// form starts a new year instead: it keeps who reports and the texts (as a
-/// draft), pre-fills 二、上年结转 with last year's 四、结转下年度继续办理 and
-/// 现行有效件数 with last year's, and leaves every other number 0.
-///
-/// ```
-/// use nianbao::form::new_report;
-/// let mut last = new_report("某局", 2024, None);
-/// last.applications.carry_forward.values = [1, 0, 0, 0, 0, 2];
-/// last.applications.new.values = [5, 0, 0, 0, 0, 2];
-/// let this = new_report("某局", 2025, Some(last));
-/// assert_eq!(this.applications.carried_over.values, [1, 0, 0, 0, 0, 2]);
-/// assert_eq!(this.applications.new.values, [0; 6]);
-/// ```
-pub fn new_report(agency: &str, year: u16, from: Option<Report>) -> Report {
-    let mut report = match from {
-        Some(last) if last.report.year.0.checked_add(1) == Some(year) => {
-            let mut r = Report {
-                report: last.report.clone(),
-                text: last.text.clone(),
-                headings: last.headings.clone(),
-                ..Report::default()
-            };
-            r.report.issued_on = None;
-            r.applications.carried_over.values = last.applications.carry_forward.values;
-            r.active.rules.in_force = last.active.rules.in_force;
-            r.active.normative_documents.in_force = last.active.normative_documents.in_force;
-            r
-        }
-        Some(r) => r,
-        None => Report::default(),
-    };
-    report.report.agency = agency.to_string();
-    report.report.year = Year(year);
-    clear_given_totals(&mut report);
-    report
-}
-
-/// Drops every total the input typed (the form computes them).
-///
-/// ```
-/// let mut report = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0, 1]\n",
-///     "x.toml",
-/// ).unwrap();
-/// assert_eq!(report.applications.new.given_total, Some(1));
-/// nianbao::form::clear_given_totals(&mut report);
-/// assert_eq!(report.applications.new.given_total, None);
-/// ```
-pub fn clear_given_totals(report: &mut Report) {
-    report.applications.total = None;
-    for t in tables::all() {
-        for (_, total) in t.totals() {
-            match total.given {
-                tables::Given::ApplicantRowTotal((_, get_mut)) => {
-                    get_mut(report).given_total = None
-                }
-                tables::Given::OutcomeRowTotal((_, get_mut)) => get_mut(report).given_total = None,
-                tables::Given::ResultsTotal(_) => {}
-            }
-        }
-    }
-}
+use crate::model::{Date, Report, Year};
+use crate::read::LoadError;
+use crate::spec::sheets::{TEXT_SHEET, TextKind, required_sheets, sum_formula, text_rows};
+use crate::spec::tables::{self, BasicInfo, Content, Field, TITLE_ROWS, Table};
 
 // ---------------------------------------------------------------------------
 // Reading a filled form
-
-/// Reads a filled form (`.xlsx`) back into a report.
-///
-/// ```no_run
-/// let report = nianbao::form::read_form(std::path::Path::new("填报表.xlsx")).unwrap();
-/// println!("{}", report.title());
-/// ```
-pub fn read_form(path: &Path) -> Result<Report, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    read_form_bytes(&bytes, &path.display().to_string())
-}
 
 /// Reads a filled form from its bytes; `file` names it in errors.
 ///
@@ -370,7 +85,7 @@ pub fn read_form_bytes(bytes: &[u8], file: &str) -> Result<Report, LoadError> {
     }
     let text = sheet(TEXT_SHEET)?;
     read_text(&text, &mut report).map_err(|(c, m)| err(&c, m))?;
-    crate::load::check_text(&report, file).map_err(|e| match e {
+    crate::read::check_text(&report, file).map_err(|e| match e {
         LoadError::Invalid {
             key_path, message, ..
         } => err(&cell_of_key(&key_path), message),
@@ -626,7 +341,7 @@ fn read_table(sheet: &Sheet, table: &Table, report: &mut Report) -> Result<(), C
                 }
             }
             Content::Total(total) => {
-                let expected = xlsx::sum_formula(table, &total.terms, "");
+                let expected = sum_formula(table, &total.terms, "");
                 let found = sheet.formula(row, col);
                 if normalise(found) != normalise(&expected) {
                     let what = if found.is_empty() {
@@ -653,8 +368,7 @@ fn read_text(sheet: &Sheet, report: &mut Report) -> Result<(), CellError> {
         sheet.expect_label(row.sheet_row, 1, &row.key)?;
         let value = read_text_value(sheet.get(row.sheet_row, 2));
         match row.kind {
-            TextKind::Block => report.text.set(row.name, value),
-            TextKind::Heading => set_heading(&mut report.headings, row.name, value),
+            TextKind::Block | TextKind::Heading => row.set(report, value),
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! empty text blocks, each commented with its Chinese label, so that a clerk
 //! never has to read the format description.
 //!
-//! The labels come from the table description ([`crate::tables`]).
+//! The labels come from the table description ([`crate::spec::tables`]).
 //!
 //! ```
 //! let text = nianbao::starter::starter_toml("某县统计局", 2024);
@@ -13,7 +13,7 @@
 
 use std::fmt::Write;
 
-use crate::tables::{self, BasicInfo, OUTCOME_COLUMNS, TOTAL};
+use crate::spec::tables::{self, BasicInfo, OUTCOME_COLUMNS, TOTAL};
 
 /// A TOML string literal (basic string, escaped).
 fn quoted(s: &str) -> String {
@@ -182,7 +182,7 @@ pub fn starter_toml(agency: &str, year: u16) -> String {
     let _ = writeln!(
         w,
         "[processing_fees]  # 信息处理费，在“{}”中报告（单位：元）",
-        tables::SECTION_HEADINGS[5]
+        crate::spec::outline::SECTION_HEADINGS[5]
     );
     for b in [
         BasicInfo::ProcessingFeeNotices,
@@ -204,8 +204,8 @@ pub fn starter_toml(agency: &str, year: u16) -> String {
         "# 可用 {{{{…}}}} 引用数据，如 {{{{applications.new.total}}}}；空一行分段。"
     );
     let _ = writeln!(w, "[text]");
-    for (name, label) in crate::model::TEXT_BLOCKS {
-        let _ = writeln!(w, "{name} = \"\"  # {label}");
+    for block in crate::spec::outline::BLOCKS {
+        let _ = writeln!(w, "{} = \"\"  # {}", block.name, block.place);
     }
 
     let _ = writeln!(w);
@@ -214,12 +214,10 @@ pub fn starter_toml(agency: &str, year: u16) -> String {
         "# 一、五中各小节的标题，可按本机关习惯改写（如 improvements = \"下步打算\"）。"
     );
     let _ = writeln!(w, "[headings]");
-    let defaults = crate::model::Headings::default();
-    for (name, label) in crate::model::TEXT_BLOCKS {
-        if matches!(name, "overview" | "other_matters") {
-            continue;
+    for block in crate::spec::outline::BLOCKS {
+        if let Some(head) = block.default_head {
+            let _ = writeln!(w, "{} = {}  # {}", block.name, quoted(head), block.place);
         }
-        let _ = writeln!(w, "{name} = {}  # {label}", quoted(defaults.get(name)));
     }
     out
 }

@@ -9,7 +9,7 @@
 //! [`TITLE_ROWS`] title row(s), so table row `r` is sheet row `r + 1 + TITLE_ROWS`.
 //!
 //! ```
-//! use nianbao::tables::{self, Content};
+//! use nianbao::spec::tables::{self, Content};
 //! let t3 = tables::applications();
 //! let header = t3.cell_at(0, 3).unwrap();
 //! assert_eq!(header.content, Content::Label("申请人情况"));
@@ -23,6 +23,7 @@
 use std::sync::LazyLock;
 
 use crate::model::{ApplicantRow, OutcomeRow, Report};
+use crate::spec::outline::SECTION_HEADINGS;
 
 /// Title rows above each table on its sheet.
 pub const TITLE_ROWS: usize = 1;
@@ -349,23 +350,13 @@ pub fn review_litigation() -> &'static Table {
     &TABLE
 }
 
-/// The section headings of the report, exactly as FORMAT.md §2.3.
-pub const SECTION_HEADINGS: [&str; 6] = [
-    "一、总体情况",
-    "二、主动公开政府信息情况",
-    "三、收到和处理政府信息公开申请情况",
-    "四、政府信息公开行政复议、行政诉讼情况",
-    "五、存在的主要问题及改进情况",
-    "六、其他需要报告的事项",
-];
-
 /// The rows of the `基本信息` sheet: who reports, and the 信息处理费 of 六.
 ///
 /// Labels sit in column A and values in column B, from sheet row
 /// `2 + TITLE_ROWS - 1` on (below the title row), in the order of [`BasicInfo::ALL`].
 ///
 /// ```
-/// use nianbao::tables::BasicInfo;
+/// use nianbao::spec::tables::BasicInfo;
 /// assert_eq!(BasicInfo::Agency.excel_ref(), "基本信息!B2");
 /// assert_eq!(BasicInfo::ProcessingFeeNotices.key(), "processing_fees.notices");
 /// ```

@@ -1,8 +1,8 @@
 //! The Word report (DOCX): GB/T 9704 page, title, the six sections with their
-//! text blocks, the three mandated tables built from [`crate::tables`], the
+//! text blocks, the three mandated tables built from [`crate::spec::tables`], the
 //! signature, and `— N —` page numbers on the outer side.
 //!
-//! docx-rs builds the document; [`crate::ooxml`] then canonicalizes every XML
+//! docx-rs builds the document; [`crate::render::ooxml`] then canonicalizes every XML
 //! part (schema order, `tblHeader`, `firstLineChars`, no `w14:paraId`), writes
 //! our own `docProps/core.xml` and packs the parts with deflate and fixed
 //! timestamps, so the same input always gives the same bytes.
@@ -35,8 +35,9 @@ use docx_rs::{
 use std::sync::LazyLock;
 
 use crate::model::Report;
-use crate::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
-use crate::tables::{self, Align, Content};
+use crate::render::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
+use crate::spec::outline;
+use crate::spec::tables::{self, Align, Content};
 use crate::text::{self, Blocks, TextEngine, TextError, chinese_number};
 
 /// 仿宋_GB2312: body text and tables.
@@ -117,6 +118,7 @@ pub enum DocxError {
 }
 
 /// Renders the report as DOCX bytes with the embedded templates.
+#[cfg(test)]
 pub fn document_bytes(report: &Report) -> Result<Vec<u8>, DocxError> {
     document_bytes_with(report, TextEngine::embedded())
 }
@@ -143,9 +145,9 @@ fn check_names(report: &Report) -> Result<(), DocxError> {
             report.report.region.as_deref().unwrap_or(""),
         ),
     ];
-    let headings = crate::model::TEXT_BLOCKS
+    let headings = crate::spec::outline::BLOCKS
         .iter()
-        .map(|(name, _)| (*name, report.headings.get(name)));
+        .filter_map(|b| Some((b.name, outline::head(&report.headings, b.name)?)));
     for (key, value) in fields.into_iter().chain(headings) {
         if let Some(c) = value.chars().find(|&c| !text::is_xml_char(c)) {
             let key = if key.contains('.') {
@@ -586,51 +588,35 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
 }
 
 fn build_body(report: &Report, blocks: &Blocks, tables_as: TablesAs) -> Docx {
-    let headings = tables::SECTION_HEADINGS;
     let mut docx = skeleton();
     let mut body: Vec<Paragraph> = vec![title(report), blank_line()];
-    // 一、总体情况: the lead block and the five run-in sub-blocks.
-    body.push(heading(headings[0]));
-    body.extend(run_in(None, blocks.get("overview")));
-    let sub = [
-        "proactive",
-        "on_request",
-        "management",
-        "platforms",
-        "oversight",
-    ];
-    for (i, name) in sub.iter().enumerate() {
-        let head = format!(
-            "（{}）{}：",
-            chinese_number(i as u64 + 1),
-            report.headings.get(name)
-        );
-        body.extend(run_in(Some(head), blocks.get(name)));
+    for (section, heading_text) in outline::SECTION_HEADINGS.iter().enumerate() {
+        if section == outline::FIRST_TABLE_SECTION {
+            // 二、三、四: the tables, each under its own heading.
+            for p in body.drain(..) {
+                docx = docx.add_paragraph(p);
+            }
+            docx = match tables_as {
+                TablesAs::Values(r) => add_tables(docx, |i, row, col| {
+                    cell_value(tables::all()[i], r, row, col)
+                }),
+                TablesAs::Marker => docx.add_paragraph(marker()),
+            };
+        }
+        if outline::is_table_section(section) {
+            continue;
+        }
+        body.push(heading(heading_text));
+        // The blocks of the section; those with a run-in head are numbered （一）（二）….
+        let mut numbered = 0;
+        for name in outline::templates_of(section) {
+            let head = outline::head(&report.headings, name).map(|head| {
+                numbered += 1;
+                format!("（{}）{head}：", chinese_number(numbered))
+            });
+            body.extend(run_in(head, blocks.get(name)));
+        }
     }
-    for p in body.drain(..) {
-        docx = docx.add_paragraph(p);
-    }
-    // 二、三、四: the tables.
-    docx = match tables_as {
-        TablesAs::Values(r) => add_tables(docx, |i, row, col| {
-            cell_value(tables::all()[i], r, row, col)
-        }),
-        TablesAs::Marker => docx.add_paragraph(marker()),
-    };
-    // 五: problems and improvements.
-    body.push(heading(headings[4]));
-    for (i, name) in ["problems", "improvements"].iter().enumerate() {
-        let head = format!(
-            "（{}）{}：",
-            chinese_number(i as u64 + 1),
-            report.headings.get(name)
-        );
-        body.extend(run_in(Some(head), blocks.get(name)));
-    }
-    // 六: the 信息处理费 statement, then the agency's block.
-    body.push(heading(headings[5]));
-    body.extend(run_in(None, blocks.get(text::PROCESSING_FEES)));
-    body.extend(run_in(None, blocks.get("other_matters")));
     if let Some(date) = report.report.issued_on {
         body.extend(signature(&report.report.agency, &date.to_chinese()));
     }
@@ -801,6 +787,7 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
 /// The same bytes as [`document_bytes_with`], without the per-process cache:
 /// docx-rs builds the whole document and every part is canonicalized. The
 /// reference the cached path is tested against.
+#[cfg(test)]
 pub fn document_bytes_uncached(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
     check_names(report)?;
     let blocks = engine.render_all(report)?;
@@ -951,7 +938,7 @@ mod tests {
         let cache = Cache::get().expect("the cache builds");
         assert_eq!(cache.segments.len(), cache.slots.len() + 1);
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/butaji-2024.toml");
-        let report = crate::load(&path).unwrap();
+        let report = crate::read::load(&path).unwrap();
         let blocks = TextEngine::embedded().render_all(&report).unwrap();
         let cached = cache.document_bytes(&report, &blocks).unwrap();
         let cached = cached.expect("the cache applies to the sample");

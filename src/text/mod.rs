@@ -1,7 +1,7 @@
 //! Text blocks: handlebars templates filled from the report.
 //!
 //! Each narrative block of the report (`overview`, `proactive`, … the names of
-//! [`crate::model::TEXT_BLOCKS`]) plus `processing_fees` (the 信息处理费
+//! [`crate::spec::outline::BLOCKS`]) plus `processing_fees` (the 信息处理费
 //! statement that opens section 六) is a handlebars template. The defaults in
 //! `templates/*.hbs` are embedded in the binary; [`TextEngine::from_dir`]
 //! replaces them from a folder, and a block given in the input's `[text]` is
@@ -36,8 +36,8 @@ use crate::model::{ApplicantRow, OutcomeRow, Report};
 /// and everything from U+0020 except the surrogates, U+FFFE and U+FFFF).
 ///
 /// ```
-/// assert!(nianbao::text::is_xml_char('𠀀'));
-/// assert!(!nianbao::text::is_xml_char('\u{b}'));
+/// assert!(nianbao::model::is_xml_char('𠀀'));
+/// assert!(!nianbao::model::is_xml_char('\u{b}'));
 /// ```
 pub fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
@@ -63,24 +63,24 @@ pub const TEMPLATE_NAMES: [&str; 10] = [
 
 /// The default templates, embedded at build time.
 const EMBEDDED: [(&str, &str); 10] = [
-    ("overview", include_str!("../templates/overview.hbs")),
-    ("proactive", include_str!("../templates/proactive.hbs")),
-    ("on_request", include_str!("../templates/on_request.hbs")),
-    ("management", include_str!("../templates/management.hbs")),
-    ("platforms", include_str!("../templates/platforms.hbs")),
-    ("oversight", include_str!("../templates/oversight.hbs")),
-    ("problems", include_str!("../templates/problems.hbs")),
+    ("overview", include_str!("../../templates/overview.hbs")),
+    ("proactive", include_str!("../../templates/proactive.hbs")),
+    ("on_request", include_str!("../../templates/on_request.hbs")),
+    ("management", include_str!("../../templates/management.hbs")),
+    ("platforms", include_str!("../../templates/platforms.hbs")),
+    ("oversight", include_str!("../../templates/oversight.hbs")),
+    ("problems", include_str!("../../templates/problems.hbs")),
     (
         "improvements",
-        include_str!("../templates/improvements.hbs"),
+        include_str!("../../templates/improvements.hbs"),
     ),
     (
         PROCESSING_FEES,
-        include_str!("../templates/processing_fees.hbs"),
+        include_str!("../../templates/processing_fees.hbs"),
     ),
     (
         "other_matters",
-        include_str!("../templates/other_matters.hbs"),
+        include_str!("../../templates/other_matters.hbs"),
     ),
 ];
 

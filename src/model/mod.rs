@@ -16,7 +16,6 @@
 //! ```
 
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
@@ -24,7 +23,8 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::LoadError;
+mod text;
+pub use text::{TextProblem, forbidden_char, is_xml_char, text_fields, validate_text};
 
 /// One agency's annual report: everything the input file holds.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
@@ -322,22 +322,23 @@ pub struct Headings {
     pub improvements: Option<String>,
 }
 
-/// The text blocks in document order: the key each has in `[text]` (and the
-/// template name), and where it stands in the report.
-pub const TEXT_BLOCKS: [(&str, &str); 9] = [
-    ("overview", "一、总体情况 开头段落"),
-    ("proactive", "一（一）主动公开"),
-    ("on_request", "一（二）依申请公开"),
-    ("management", "一（三）政府信息管理"),
-    ("platforms", "一（四）政府信息公开平台建设"),
-    ("oversight", "一（五）监督保障"),
-    ("problems", "五（一）存在的主要问题"),
-    ("improvements", "五（二）改进情况"),
-    ("other_matters", "六、其他需要报告的事项"),
-];
-
 impl TextBlocks {
-    /// The block the input gives for `name` (one of [`TEXT_BLOCKS`]), if any and not blank.
+    /// Every block with its key in `[text]`, as given (blank or not).
+    pub fn entries(&self) -> [(&'static str, Option<&str>); 9] {
+        [
+            ("overview", self.overview.as_deref()),
+            ("proactive", self.proactive.as_deref()),
+            ("on_request", self.on_request.as_deref()),
+            ("management", self.management.as_deref()),
+            ("platforms", self.platforms.as_deref()),
+            ("oversight", self.oversight.as_deref()),
+            ("problems", self.problems.as_deref()),
+            ("improvements", self.improvements.as_deref()),
+            ("other_matters", self.other_matters.as_deref()),
+        ]
+    }
+
+    /// The block the input gives for `name` (a name of `spec::outline::BLOCKS`), if any and not blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         let block = match name {
             "overview" => &self.overview,
@@ -373,22 +374,61 @@ impl TextBlocks {
 }
 
 impl Headings {
-    /// The run-in head of sub-block `name`: the agency's wording or the default.
-    pub fn get(&self, name: &str) -> &str {
-        let (given, default) = match name {
-            "proactive" => (&self.proactive, "主动公开"),
-            "on_request" => (&self.on_request, "依申请公开"),
-            "management" => (&self.management, "政府信息管理"),
-            "platforms" => (&self.platforms, "政府信息公开平台建设"),
-            "oversight" => (&self.oversight, "监督保障"),
-            "problems" => (&self.problems, "存在问题"),
-            "improvements" => (&self.improvements, "改进情况"),
-            _ => (&None, ""),
-        };
-        given
-            .as_deref()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or(default)
+    /// The run-in head the agency gives for block `name`, if any and not blank
+    /// (the defaults are in `spec::outline`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.slot(name)?.as_deref().filter(|s| !s.trim().is_empty())
+    }
+
+    /// Sets the head of block `name` (exactly as given).
+    pub fn set(&mut self, name: &str, value: Option<String>) {
+        if let Some(slot) = self.slot_mut(name) {
+            *slot = value;
+        }
+    }
+
+    /// Every head with its key in `[headings]`, as given (blank or not).
+    pub fn entries(&self) -> [(&'static str, Option<&str>); 7] {
+        [
+            ("proactive", self.proactive.as_deref()),
+            ("on_request", self.on_request.as_deref()),
+            ("management", self.management.as_deref()),
+            ("platforms", self.platforms.as_deref()),
+            ("oversight", self.oversight.as_deref()),
+            ("problems", self.problems.as_deref()),
+            ("improvements", self.improvements.as_deref()),
+        ]
+    }
+
+    /// The head as given, blank or not (what a form shows).
+    pub fn given(&self, name: &str) -> Option<String> {
+        self.slot(name)?.clone()
+    }
+
+    fn slot(&self, name: &str) -> Option<&Option<String>> {
+        Some(match name {
+            "proactive" => &self.proactive,
+            "on_request" => &self.on_request,
+            "management" => &self.management,
+            "platforms" => &self.platforms,
+            "oversight" => &self.oversight,
+            "problems" => &self.problems,
+            "improvements" => &self.improvements,
+            _ => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "proactive" => &mut self.proactive,
+            "on_request" => &mut self.on_request,
+            "management" => &mut self.management,
+            "platforms" => &mut self.platforms,
+            "oversight" => &mut self.oversight,
+            "problems" => &mut self.problems,
+            "improvements" => &mut self.improvements,
+            _ => return None,
+        })
     }
 }
 
@@ -728,14 +768,6 @@ impl<'de> Deserialize<'de> for Date {
 // Derived values
 
 impl Report {
-    /// The document title and file stem: `{agency}{year}年政府信息公开工作年度报告`.
-    pub fn title(&self) -> String {
-        format!(
-            "{}{}年政府信息公开工作年度报告",
-            self.report.agency, self.report.year
-        )
-    }
-
     /// 简称, or the full name when none is given.
     pub fn short_name(&self) -> &str {
         self.report
@@ -743,23 +775,6 @@ impl Report {
             .as_deref()
             .filter(|s| !s.trim().is_empty())
             .unwrap_or(&self.report.agency)
-    }
-
-    /// Reads a report from a file: `.toml` or `.json` by extension, `-` for TOML on stdin.
-    ///
-    /// Filled Excel forms (`.xlsx`) are read by [`crate::load`].
-    pub fn from_path(path: &Path) -> Result<Report, LoadError> {
-        crate::load::load_text_file(path)
-    }
-
-    /// Reads a report from TOML text; `file` names it in errors.
-    pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
-        crate::load::from_toml_str(text, file)
-    }
-
-    /// Reads a report from JSON text; `file` names it in errors.
-    pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
-        crate::load::from_json_str(text, file)
     }
 }
 

@@ -2,7 +2,7 @@
 //! form ([`crate::form`]) shares.
 //!
 //! Sheets: `基本信息`, one sheet per mandated table (`主动公开`, `依申请公开`,
-//! `复议诉讼`, laid out cell for cell as [`crate::tables`] describes them, a
+//! `复议诉讼`, laid out cell for cell as [`crate::spec::tables`] describes them, a
 //! title row above each), and `校验`, where each rule R1–R4 of FORMAT.md §7 is
 //! a live formula showing 通过/不通过. Every total is an Excel formula with its
 //! value cached, so viewers that do not recalculate still show the right number.
@@ -27,7 +27,11 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Report;
-use crate::tables::{
+use crate::spec::sheets::{
+    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind,
+    text_rows,
+};
+use crate::spec::tables::{
     self, APPLICANT_COLUMNS, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, TOTAL, Table,
     TableId, Value,
 };
@@ -40,12 +44,6 @@ pub const FONT_SIZE: f64 = 10.5;
 pub const FEES_FORMAT: &str = "0.00####";
 /// The number format of the 元 amounts of 信息处理费.
 pub const YUAN_FORMAT: &str = "0.00";
-/// The name of the sheet of live rule checks.
-pub const CHECK_SHEET: &str = "校验";
-/// What a passed / failed rule shows on the `校验` sheet.
-pub const PASS: &str = "通过";
-/// See [`PASS`].
-pub const FAIL: &str = "不通过";
 
 /// Why a workbook could not be written: the sheet, and what the writer said.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +115,7 @@ pub(crate) fn build(
         table_sheet(&mut wb, table, report, &styles).map_err(at(table.sheet))?;
     }
     if mode == Mode::Form {
-        crate::form::text_sheet(&mut wb, report, &styles).map_err(at(crate::form::TEXT_SHEET))?;
+        text_sheet(&mut wb, report, &styles).map_err(at(TEXT_SHEET))?;
     }
     check_sheet(&mut wb, report, &styles).map_err(at(CHECK_SHEET))?;
     Ok(wb)
@@ -360,40 +358,6 @@ impl Counts {
     }
 }
 
-/// The `SUM(…)` of `terms` (table cells), with `prefix` (e.g. `'依申请公开'!`)
-/// before each reference; adjacent cells are joined into ranges.
-///
-/// ```
-/// let t3 = nianbao::tables::applications();
-/// let terms: Vec<_> = (3..9).map(|c| (3, c)).collect();
-/// assert_eq!(nianbao::xlsx::sum_formula(t3, &terms, ""), "SUM(D5:I5)");
-/// ```
-pub fn sum_formula(table: &Table, terms: &[(usize, usize)], prefix: &str) -> String {
-    let mut runs: Vec<((usize, usize), (usize, usize))> = Vec::new();
-    for &(r, c) in terms {
-        if let Some((start, end)) = runs.last_mut() {
-            let row_run = start.0 == end.0 && r == end.0 && c == end.1 + 1;
-            let col_run = start.1 == end.1 && c == end.1 && r == end.0 + 1;
-            if row_run || col_run {
-                *end = (r, c);
-                continue;
-            }
-        }
-        runs.push(((r, c), (r, c)));
-    }
-    let parts: Vec<String> = runs
-        .iter()
-        .map(|&(s, e)| {
-            if s == e {
-                format!("{prefix}{}", table.a1(s.0, s.1))
-            } else {
-                format!("{prefix}{}:{}", table.a1(s.0, s.1), table.a1(e.0, e.1))
-            }
-        })
-        .collect();
-    format!("SUM({})", parts.join(","))
-}
-
 /// Writes one table sheet: title row, every cell of the description, print setup.
 fn table_sheet(
     wb: &mut Workbook,
@@ -471,8 +435,8 @@ fn write_cell(
         }
         Content::Total(total) => {
             let value = counts.get(cell.row, cell.col);
-            let formula =
-                Formula::new(sum_formula(table, &total.terms, "")).set_result(value.to_string());
+            let formula = Formula::new(crate::spec::sheets::sum_formula(table, &total.terms, ""))
+                .set_result(value.to_string());
             ws.write_formula_with_format(r, c, formula, format)?;
         }
     }
@@ -720,7 +684,7 @@ pub fn check_lines(report: &Report) -> Vec<CheckLine> {
                 cell: table.excel_ref(cell.row, cell.col),
                 words: t.words.clone(),
                 left: cell_ref(table, cell.row, cell.col),
-                right: sum_formula(table, &t.terms, &prefix),
+                right: crate::spec::sheets::sum_formula(table, &t.terms, &prefix),
                 left_value: counts.get(cell.row, cell.col),
                 right_value: counts.sum(&t.terms),
             });
@@ -730,11 +694,6 @@ pub fn check_lines(report: &Report) -> Vec<CheckLine> {
     lines.extend(by_rule);
     lines
 }
-
-/// Columns of the `校验` sheet.
-pub const CHECK_COLUMNS: [&str; 6] = ["规则", "单元格", "检查内容", "左边", "右边", "结果"];
-/// First 0-based row of the check lines on the `校验` sheet (below title, summary, header).
-pub const CHECK_FIRST_ROW: usize = TITLE_ROWS + 2;
 
 fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
     let lines = check_lines(report);
@@ -827,6 +786,50 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     Ok(())
 }
 
+/// Writes the `文字` sheet of the form.
+fn text_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
+    const WIDTHS: [f64; 3] = [24.0, 22.0, 90.0];
+    let ws = wb.add_worksheet();
+    ws.set_name(TEXT_SHEET)?;
+    for (col, w) in WIDTHS.iter().enumerate() {
+        ws.set_column_width(col as u16, *w)?;
+    }
+    ws.merge_range(0, 0, 0, 2, "文字（报告正文各部分）", &st.title)?;
+    ws.set_row_height(0, 30)?;
+    let header = TITLE_ROWS as u32;
+    for (col, name) in TEXT_COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(header, col as u16, *name, &st.label_bold)?;
+    }
+    for row in text_rows() {
+        let r = row.sheet_row as u32;
+        let text = row.value(report).unwrap_or_default();
+        ws.write_string_with_format(r, 0, &row.label, &st.label_left)?;
+        ws.write_string_with_format(r, 1, &row.key, &st.label_left)?;
+        ws.write_string_with_format(r, 2, &text, &st.input_long_text)?;
+        let (min_lines, help) = match row.kind {
+            TextKind::Block => (
+                8,
+                "填这一部分的正文；可多段，段与段之间空一行。可用 {{变量}} 引用表中数字。留空则用默认文字。",
+            ),
+            TextKind::Heading => (1, "填小标题的另一种说法；留空即用默认小标题。"),
+        };
+        let lines = lines_needed(&text, WIDTHS[2])
+            .max(lines_needed(&row.label, WIDTHS[0]))
+            .max(min_lines);
+        ws.set_row_height(r, row_height(lines))?;
+        let dv = DataValidation::new()
+            .allow_any_value()
+            .set_input_title(clip(&row.label).chars().take(30).collect::<String>())?
+            .set_input_message(help)?;
+        ws.add_data_validation(r, 2, r, 2, &dv)?;
+    }
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, header)?;
+    protect(ws);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -834,12 +837,18 @@ mod tests {
     #[test]
     fn sum_formula_joins_runs() {
         let t3 = tables::applications();
-        assert_eq!(sum_formula(t3, &[(5, 3), (6, 3), (7, 3)], ""), "SUM(D7:D9)");
         assert_eq!(
-            sum_formula(t3, &[(5, 3), (7, 3), (7, 4)], "'x'!"),
+            crate::spec::sheets::sum_formula(t3, &[(5, 3), (6, 3), (7, 3)], ""),
+            "SUM(D7:D9)"
+        );
+        assert_eq!(
+            crate::spec::sheets::sum_formula(t3, &[(5, 3), (7, 3), (7, 4)], "'x'!"),
             "SUM('x'!D7,'x'!D9:E9)"
         );
-        assert_eq!(sum_formula(t3, &[(5, 3)], ""), "SUM(D7)");
+        assert_eq!(
+            crate::spec::sheets::sum_formula(t3, &[(5, 3)], ""),
+            "SUM(D7)"
+        );
     }
 
     #[test]

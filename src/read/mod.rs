@@ -3,71 +3,108 @@
 //! Every error names the file and, where the parser knows them, the key path,
 //! line and column (see [`LoadError`]). Nothing here panics on user input.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
-use crate::error::LoadError;
 use crate::model::Report;
 
-/// Reads a report from `path`: `.toml`, `.json` or a filled form `.xlsx`;
-/// `-` reads TOML from standard input.
-///
-/// ```no_run
-/// let report = nianbao::load(std::path::Path::new("inputs/卜塔集镇-2024.toml")).unwrap();
-/// println!("{}", report.title());
-/// ```
-pub fn load(path: &Path) -> Result<Report, LoadError> {
-    match extension(path).as_str() {
-        "xlsx" => crate::form::read_form(path),
-        _ => load_text_file(path),
+mod error;
+pub mod form;
+
+pub use error::LoadError;
+
+/// What kind of input a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputKind {
+    /// TOML text (`.toml`).
+    Toml,
+    /// JSON text (`.json`).
+    Json,
+    /// A filled fill-in form (`.xlsx`).
+    Form,
+}
+
+impl InputKind {
+    /// The kind a file name's extension says, if it names one.
+    ///
+    /// ```
+    /// use nianbao::InputKind;
+    /// assert_eq!(InputKind::from_path("a/b.TOML".as_ref()), Some(InputKind::Toml));
+    /// assert_eq!(InputKind::from_path("b.docx".as_ref()), None);
+    /// ```
+    pub fn from_path(path: &Path) -> Option<InputKind> {
+        match extension(path).as_str() {
+            "toml" => Some(InputKind::Toml),
+            "json" => Some(InputKind::Json),
+            "xlsx" => Some(InputKind::Form),
+            _ => None,
+        }
     }
 }
 
-/// Reads a TOML or JSON input (or `-`: TOML from standard input).
-pub fn load_text_file(path: &Path) -> Result<Report, LoadError> {
+/// Reads a report from `path`: `.toml`, `.json` or a filled form `.xlsx`,
+/// by extension.
+///
+/// ```
+/// let report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+/// assert_eq!(report.report.agency, "潢川县卜塔集镇人民政府");
+/// ```
+pub fn load(path: &Path) -> Result<Report, LoadError> {
     let file = path.display().to_string();
-    let bytes = if file == "-" {
-        let mut buf = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut buf)
-            .map_err(|source| LoadError::Io {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        buf
-    } else {
-        std::fs::read(path).map_err(|source| LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?
-    };
-    let kind = if file == "-" {
-        "toml".to_string()
-    } else {
-        extension(path)
-    };
-    if kind != "toml" && kind != "json" {
+    let Some(kind) = InputKind::from_path(path) else {
         return Err(LoadError::UnknownKind { file });
+    };
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_bytes(&bytes, kind, &file)
+}
+
+/// Reads a report from the bytes of an input of `kind`; `file` names it in
+/// errors. A UTF-8 byte-order mark before TOML or JSON is ignored.
+///
+/// ```
+/// use nianbao::{InputKind, read_bytes};
+/// let report = read_bytes(b"[report]\nagency = \"某局\"\nyear = 2024\n", InputKind::Toml, "x.toml").unwrap();
+/// assert_eq!(report.report.year.0, 2024);
+/// let err = read_bytes(b"{\"report\": 3}", InputKind::Json, "x.json").unwrap_err();
+/// assert!(err.to_string().starts_with("x.json"), "{err}");
+/// ```
+pub fn read_bytes(bytes: &[u8], kind: InputKind, file: &str) -> Result<Report, LoadError> {
+    if kind == InputKind::Form {
+        return form::read_form_bytes(bytes, file);
     }
-    let text = match String::from_utf8(bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let line = e.as_bytes()[..offset]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count()
-                + 1;
-            return Err(LoadError::NotUtf8 { file, offset, line });
+            let offset = e.valid_up_to();
+            let line = bytes[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
+            return Err(LoadError::NotUtf8 {
+                file: file.to_string(),
+                offset,
+                line,
+            });
         }
     };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if kind == "json" {
-        from_json_str(text, &file)
-    } else {
-        from_toml_str(text, &file)
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    match kind {
+        InputKind::Json => from_json_str(text, file),
+        _ => from_toml_str(text, file),
+    }
+}
+
+impl Report {
+    /// Reads a report from TOML text; `file` names it in errors.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
+        from_toml_str(text, file)
+    }
+
+    /// Reads a report from JSON text; `file` names it in errors.
+    pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
+        from_json_str(text, file)
     }
 }
 
@@ -80,7 +117,7 @@ pub fn extension(path: &Path) -> String {
 }
 
 /// Reads a report from TOML text.
-pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
+fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
     let de = toml::Deserializer::parse(text).map_err(|e| {
         let (line, column) = e
             .span()
@@ -106,7 +143,7 @@ pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
 const TRAILING: &str = "文件在 JSON 结束后还有多余的内容";
 
 /// Reads a report from JSON text.
-pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
+fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
     // Syntax first: a malformed or truncated document is a syntax error with
     // its position, not a value error at whatever key the parser had reached.
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text)
@@ -248,49 +285,15 @@ fn explain(path: &str, message: &str) -> (String, String) {
     (key_path.to_string(), message)
 }
 
-/// Text blocks and names must be writable as XML 1.0: refuse what it forbids.
+/// Text blocks and names must be writable as XML 1.0 (see [`crate::model::validate_text`]).
 pub(crate) fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
-    let mut fields: Vec<(String, &str)> = vec![
-        ("report.agency".into(), report.report.agency.as_str()),
-        (
-            "report.short_name".into(),
-            report.report.short_name.as_deref().unwrap_or(""),
-        ),
-        (
-            "report.region".into(),
-            report.report.region.as_deref().unwrap_or(""),
-        ),
-    ];
-    for (name, _) in crate::model::TEXT_BLOCKS {
-        if let Some(t) = report.text.get(name) {
-            fields.push((format!("text.{name}"), t));
-        }
-        fields.push((format!("headings.{name}"), report.headings.get(name)));
-    }
-    for (key_path, value) in fields {
-        if let Some(c) = value.chars().find(|&c| !crate::text::is_xml_char(c)) {
-            return Err(LoadError::Invalid {
-                file: file.to_string(),
-                key_path,
-                line: None,
-                column: None,
-                message: format!(
-                    "含有 XML 不允许的字符 U+{:04X}（常见于从 Excel 复制的文字），请删除",
-                    c as u32
-                ),
-            });
-        }
-    }
-    if report.report.agency.trim().is_empty() {
-        return Err(LoadError::Invalid {
-            file: file.to_string(),
-            key_path: "report.agency".into(),
-            line: None,
-            column: None,
-            message: "机关全称不能为空".into(),
-        });
-    }
-    Ok(())
+    crate::model::validate_text(report).map_err(|p| LoadError::Invalid {
+        file: file.to_string(),
+        key_path: p.key_path,
+        line: None,
+        column: None,
+        message: p.message,
+    })
 }
 
 /// serde_json counts columns in bytes; the column in characters of the byte
@@ -315,4 +318,28 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     (line, column)
+}
+
+/// What the operating system said, in Chinese (for messages about a user's file).
+///
+/// ```
+/// let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+/// assert_eq!(nianbao::io_message(&e), "文件不存在");
+/// ```
+pub fn io_message(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "文件不存在".into(),
+        PermissionDenied => "没有权限".into(),
+        IsADirectory => "是一个文件夹，不是文件".into(),
+        NotADirectory => "路径中有一段不是文件夹".into(),
+        AlreadyExists => "文件已存在".into(),
+        StorageFull => "磁盘已满".into(),
+        ReadOnlyFilesystem => "文件系统只读".into(),
+        InvalidFilename => "文件名不合法或过长".into(),
+        _ => match e.raw_os_error() {
+            Some(code) => format!("系统错误（错误码 {code}）"),
+            None => "系统错误".into(),
+        },
+    }
 }

@@ -1,0 +1,92 @@
+//! Validation of the report's text: every name, block and heading must be
+//! writable as XML 1.0 (DOCX and XLSX are XML), and the agency must be named.
+//! One guard for the readers and the writers.
+
+use super::Report;
+
+/// Whether XML 1.0 allows `c` in a document (tab, line feed, carriage return
+/// and everything from U+0020 except the surrogates, U+FFFE and U+FFFF).
+///
+/// ```
+/// assert!(nianbao::model::is_xml_char('𠀀'));
+/// assert!(!nianbao::model::is_xml_char('\u{b}'));
+/// ```
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// The first character of `text` that XML 1.0 forbids, if any.
+pub fn forbidden_char(text: &str) -> Option<char> {
+    text.chars().find(|&c| !is_xml_char(c))
+}
+
+/// What is wrong with a text of the report, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextProblem {
+    /// The key path, e.g. `text.overview` or `report.agency`.
+    pub key_path: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+}
+
+impl std::fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}：{}", self.key_path, self.message)
+    }
+}
+
+/// Every text of the report with its key path: names, blocks, headings.
+pub fn text_fields(report: &Report) -> Vec<(String, &str)> {
+    let info = &report.report;
+    let mut fields: Vec<(String, &str)> = vec![
+        ("report.agency".into(), info.agency.as_str()),
+        (
+            "report.short_name".into(),
+            info.short_name.as_deref().unwrap_or(""),
+        ),
+        ("report.region".into(), info.region.as_deref().unwrap_or("")),
+    ];
+    for (name, text) in report.text.entries() {
+        if let Some(t) = text {
+            fields.push((format!("text.{name}"), t));
+        }
+    }
+    for (name, head) in report.headings.entries() {
+        if let Some(h) = head {
+            fields.push((format!("headings.{name}"), h));
+        }
+    }
+    fields
+}
+
+/// Checks every text of the report: no character XML 1.0 forbids, and an
+/// agency name that is not blank.
+///
+/// ```
+/// let mut report = nianbao::model::Report::from_toml_str(
+///     "[report]\nagency = \"某局\"\nyear = 2024\n", "x.toml").unwrap();
+/// assert!(nianbao::model::validate_text(&report).is_ok());
+/// report.text.problems = Some("a\u{b}b".into());
+/// let problem = nianbao::model::validate_text(&report).unwrap_err();
+/// assert_eq!(problem.key_path, "text.problems");
+/// ```
+pub fn validate_text(report: &Report) -> Result<(), TextProblem> {
+    for (key_path, value) in text_fields(report) {
+        if let Some(c) = forbidden_char(value) {
+            return Err(TextProblem {
+                key_path,
+                message: format!(
+                    "含有 XML 不允许的字符 U+{:04X}（常见于从 Excel 复制的文字），请删除",
+                    c as u32
+                ),
+            });
+        }
+    }
+    if report.report.agency.trim().is_empty() {
+        return Err(TextProblem {
+            key_path: "report.agency".into(),
+            message: "机关全称不能为空".into(),
+        });
+    }
+    Ok(())
+}

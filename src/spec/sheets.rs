@@ -1,0 +1,167 @@
+//! The geometry of the workbook and the fill-in form beyond the three tables:
+//! which sheets a form has and the layout of its `文字` sheet.
+
+use crate::model::Report;
+use crate::spec::outline::BLOCKS;
+use crate::spec::tables::{self, BasicInfo, TITLE_ROWS, Table};
+
+/// The name of the sheet of live rule checks.
+pub const CHECK_SHEET: &str = "校验";
+/// What a passed / failed rule shows on the `校验` sheet.
+pub const PASS: &str = "通过";
+/// See [`PASS`].
+pub const FAIL: &str = "不通过";
+/// Columns of the `校验` sheet.
+pub const CHECK_COLUMNS: [&str; 6] = ["规则", "单元格", "检查内容", "左边", "右边", "结果"];
+/// First 0-based row of the check lines on the `校验` sheet (below title, summary, header).
+pub const CHECK_FIRST_ROW: usize = TITLE_ROWS + 2;
+
+/// The sheet of text blocks.
+pub const TEXT_SHEET: &str = "文字";
+
+/// The sheets a filled form must have (the `校验` sheet is not read).
+///
+/// ```
+/// assert_eq!(
+///     nianbao::spec::sheets::required_sheets(),
+///     ["基本信息", "主动公开", "依申请公开", "复议诉讼", "文字"]
+/// );
+/// ```
+pub fn required_sheets() -> Vec<&'static str> {
+    let mut sheets = vec![BasicInfo::SHEET];
+    sheets.extend(tables::all().iter().map(|t| t.sheet));
+    sheets.push(TEXT_SHEET);
+    sheets
+}
+
+// ---------------------------------------------------------------------------
+// The 文字 sheet layout
+
+/// What a row of the `文字` sheet holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextKind {
+    /// A text block of `[text]`.
+    Block,
+    /// A run-in heading of `[headings]`.
+    Heading,
+}
+
+/// One row of the `文字` sheet: label in A, key in B, the text in C.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextRow {
+    /// Block or heading.
+    pub kind: TextKind,
+    /// The name in [`BLOCKS`], e.g. `overview`.
+    pub name: &'static str,
+    /// Key path in the input file, e.g. `text.overview` (column B).
+    pub key: String,
+    /// What the row is, in words (column A).
+    pub label: String,
+    /// 0-based sheet row.
+    pub sheet_row: usize,
+}
+
+impl TextRow {
+    /// `文字!C<row>`: the cell holding the text.
+    pub fn excel_ref(&self) -> String {
+        format!("{TEXT_SHEET}!C{}", self.sheet_row + 1)
+    }
+
+    /// The text the report gives for this row (not a default).
+    pub fn value(&self, report: &Report) -> Option<String> {
+        match self.kind {
+            TextKind::Block => report.text.get(self.name).map(str::to_string),
+            TextKind::Heading => report.headings.given(self.name),
+        }
+    }
+
+    /// Sets this row's text in `report`.
+    pub fn set(&self, report: &mut Report, value: Option<String>) {
+        match self.kind {
+            TextKind::Block => report.text.set(self.name, value),
+            TextKind::Heading => report.headings.set(self.name, value),
+        }
+    }
+}
+
+/// First 0-based row of the text rows (below the title and the column header).
+pub const TEXT_FIRST_ROW: usize = TITLE_ROWS + 1;
+/// Column headers of the `文字` sheet.
+pub const TEXT_COLUMNS: [&str; 3] = [
+    "项目",
+    "键",
+    "内容（可多段，段与段之间空一行；留空则用默认文字）",
+];
+
+/// The rows of the `文字` sheet: the 9 text blocks, then the 7 run-in headings.
+///
+/// ```
+/// let rows = nianbao::spec::sheets::text_rows();
+/// assert_eq!(rows[0].key, "text.overview");
+/// assert_eq!(rows[0].excel_ref(), "文字!C3");
+/// assert_eq!(rows[9].key, "headings.proactive");
+/// ```
+pub fn text_rows() -> Vec<TextRow> {
+    let blocks = BLOCKS.iter().map(|b| {
+        (
+            TextKind::Block,
+            b.name,
+            format!("text.{}", b.name),
+            b.place.to_string(),
+        )
+    });
+    let headings = BLOCKS.iter().filter_map(|b| {
+        let head = b.default_head?;
+        Some((
+            TextKind::Heading,
+            b.name,
+            format!("headings.{}", b.name),
+            format!("{} 的小标题（留空即用「{head}」）", b.place),
+        ))
+    });
+    blocks
+        .chain(headings)
+        .enumerate()
+        .map(|(i, (kind, name, key, label))| TextRow {
+            kind,
+            name,
+            key,
+            label,
+            sheet_row: TEXT_FIRST_ROW + i,
+        })
+        .collect()
+}
+
+/// The `SUM(…)` of `terms` (table cells), with `prefix` (e.g. `'依申请公开'!`)
+/// before each reference; adjacent cells are joined into ranges.
+///
+/// ```
+/// let t3 = nianbao::spec::tables::applications();
+/// let terms: Vec<_> = (3..9).map(|c| (3, c)).collect();
+/// assert_eq!(nianbao::spec::sheets::sum_formula(t3, &terms, ""), "SUM(D5:I5)");
+/// ```
+pub fn sum_formula(table: &Table, terms: &[(usize, usize)], prefix: &str) -> String {
+    let mut runs: Vec<((usize, usize), (usize, usize))> = Vec::new();
+    for &(r, c) in terms {
+        if let Some((start, end)) = runs.last_mut() {
+            let row_run = start.0 == end.0 && r == end.0 && c == end.1 + 1;
+            let col_run = start.1 == end.1 && c == end.1 && r == end.0 + 1;
+            if row_run || col_run {
+                *end = (r, c);
+                continue;
+            }
+        }
+        runs.push(((r, c), (r, c)));
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(s, e)| {
+            if s == e {
+                format!("{prefix}{}", table.a1(s.0, s.1))
+            } else {
+                format!("{prefix}{}:{}", table.a1(s.0, s.1), table.a1(e.0, e.1))
+            }
+        })
+        .collect();
+    format!("SUM({})", parts.join(","))
+}
