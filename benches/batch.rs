@@ -46,7 +46,7 @@ fn child(inputs: &Path, out: &Path) {
     options.jobs = Some(JOBS);
     if std::env::var_os("BENCH_NO_WRITERS").is_some() {
         // The batch's own cost: everything but the DOCX and XLSX writers.
-        options.outputs = nianbao::generate::Outputs {
+        options.outputs = nianbao::Outputs {
             docx: false,
             xlsx: false,
         };

@@ -5,14 +5,14 @@
 //! and non-negative) is held by the model's types: such input never loads.
 //!
 //! ```
-//! use nianbao::{check, model::Report};
+//! use nianbao::model::Report;
 //! let mut report = Report::from_toml_str(
 //!     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [2, 0, 0, 0, 0, 0]\ngranted = [2, 0, 0, 0, 0, 0]\n",
 //!     "x.toml",
 //! ).unwrap();
-//! assert!(check::check(&report).is_empty());
+//! assert!(nianbao::check(&report).is_empty());
 //! report.applications.granted.values[0] = 1;
-//! let findings = check::check(&report);
+//! let findings = nianbao::check(&report);
 //! assert_eq!(findings[0].rule, "R1");
 //! assert_eq!(findings[0].cell, "表三 四、结转下年度继续办理 × 自然人");
 //! assert_eq!((findings[0].expected, findings[0].found), (1, 0));

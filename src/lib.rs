@@ -40,15 +40,14 @@
 //! text       handlebars blocks, helpers, defaults
 //! read       TOML / JSON / filled form → report
 //! synthetic  varied consistent reports for load tests
-//! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes
-//! error      the face's error type
+//! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes;
+//!            the face's one Error type
 //! batch      many inputs → reports, summary, check report, manifest
 //! ```
 //!
 //! The command line (`src/main.rs`, `src/cli/`) uses only this face.
 
 mod check;
-mod error;
 pub mod model;
 mod read;
 mod render;
@@ -59,12 +58,11 @@ pub mod batch;
 pub mod synthetic;
 
 pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};
-pub use error::Error;
 pub use read::form::read_form_bytes;
 pub use read::{InputKind, LoadError, io_message, load as read_path, read_bytes};
-pub use render::form::{form_bytes, new_report};
-pub use render::names::safe_file_name;
+pub use render::form::{clear_given_totals, form_bytes, new_report};
+pub use render::names::{MAX_NAME_BYTES, safe_file_name};
 pub use render::output::write_atomically;
 pub use render::starter::starter_toml;
-pub use render::{OutputFile, Outputs, render, render_with};
+pub use render::{Error, OutputFile, Outputs, render, render_with};
 pub use text::{TextEngine, TextError};

@@ -7,14 +7,14 @@
 //! (R5 and R6). No random crate: a small xorshift does.
 //!
 //! ```
-//! use nianbao::{check, synthetic};
+//! use nianbao::{check, check_against_previous, has_errors, synthetic};
 //! let a = synthetic::report(7);
 //! assert_eq!(a, synthetic::report(7));
 //! assert_ne!(a.report.agency, synthetic::report(8).report.agency);
-//! assert!(!check::has_errors(&check::check(&a)));
+//! assert!(!has_errors(&check(&a)));
 //! let b = synthetic::follow_up(&a, 99);
 //! assert_eq!(b.report.year.0, a.report.year.0 + 1);
-//! assert!(check::check_against_previous(&b, &a).is_empty());
+//! assert!(check_against_previous(&b, &a).is_empty());
 //! ```
 
 use rust_decimal::Decimal;
@@ -336,12 +336,12 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for seed in 0..2000 {
             let r = report(seed);
-            let findings = check::check(&r);
+            let findings = check(&r);
             assert!(findings.is_empty(), "seed {seed}: {findings:?}");
             assert!(names.insert(r.report.agency.clone()), "seed {seed}");
             let next = follow_up(&r, seed + 1);
-            assert!(check::check(&next).is_empty(), "follow-up of {seed}");
-            assert!(check::check_against_previous(&next, &r).is_empty());
+            assert!(check(&next).is_empty(), "follow-up of {seed}");
+            assert!(crate::check::check_against_previous(&next, &r).is_empty());
         }
     }
 

@@ -8,8 +8,8 @@ use super::inputs::{Precheck, PreviousIndex};
 use super::manifest::{self, ManifestEntry};
 use super::{InputResult, PreviousCheck, Status};
 use crate::check::{self, Severity};
-use crate::error::Error;
 use crate::model::Report;
+use crate::render::Error;
 use crate::render::names::safe_file_name;
 use crate::render::{self, Outputs};
 

@@ -14,14 +14,14 @@
 //! with the sheet or cell that is wrong.
 //!
 //! ```
-//! use nianbao::{form, model::Report};
+//! use nianbao::model::Report;
 //! let mut report = Report::from_toml_str(
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n[applications]\nnew = [2, 0, 0, 0, 0, 1]\n",
 //!     "x.toml",
 //! ).unwrap();
 //! report.text.overview = Some("总体情况。".into());
-//! let bytes = form::form_bytes(&report, Some("x.toml")).unwrap();
-//! let back = form::read_form_bytes(&bytes, "某县统计局.xlsx").unwrap();
+//! let bytes = nianbao::form_bytes(&report, Some("x.toml")).unwrap();
+//! let back = nianbao::read_form_bytes(&bytes, "某县统计局.xlsx").unwrap();
 //! assert_eq!(back, report);
 //! ```
 
@@ -40,7 +40,7 @@ use crate::spec::tables::{self, BasicInfo, Content, Field, TITLE_ROWS, Table};
 /// Reads a filled form from its bytes; `file` names it in errors.
 ///
 /// ```
-/// let err = nianbao::form::read_form_bytes(b"PK?", "x.xlsx").unwrap_err();
+/// let err = nianbao::read_form_bytes(b"PK?", "x.xlsx").unwrap_err();
 /// assert!(err.to_string().starts_with("x.xlsx: 工作簿：不是可读的 Excel 工作簿"));
 /// ```
 pub fn read_form_bytes(bytes: &[u8], file: &str) -> Result<Report, LoadError> {

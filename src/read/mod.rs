@@ -68,7 +68,8 @@ pub fn load(path: &Path) -> Result<Report, LoadError> {
 ///
 /// ```
 /// use nianbao::{InputKind, read_bytes};
-/// let report = read_bytes(b"[report]\nagency = \"某局\"\nyear = 2024\n", InputKind::Toml, "x.toml").unwrap();
+/// let toml = "[report]\nagency = \"某局\"\nyear = 2024\n";
+/// let report = read_bytes(toml.as_bytes(), InputKind::Toml, "x.toml").unwrap();
 /// assert_eq!(report.report.year.0, 2024);
 /// let err = read_bytes(b"{\"report\": 3}", InputKind::Json, "x.json").unwrap_err();
 /// assert!(err.to_string().starts_with("x.json"), "{err}");

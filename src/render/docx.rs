@@ -13,16 +13,6 @@
 //! the canonicalizer handle the narrative, and the numbers are put between the
 //! cached table segments. [`document_bytes_uncached`] builds everything from
 //! scratch and gives the same bytes (tests/docx_cache.rs).
-//!
-//! ```
-//! let report = nianbao::model::Report::from_toml_str(
-//!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
-//!     "x.toml",
-//! ).unwrap();
-//! let bytes = nianbao::docx::document_bytes(&report).unwrap();
-//! assert_eq!(&bytes[..2], b"PK");
-//! assert_eq!(bytes, nianbao::docx::document_bytes(&report).unwrap());
-//! ```
 
 use docx_rs::{
     AlignmentType, BorderType, BreakType, DocGrid, DocGridType, Docx, FieldCharType, Footer,
@@ -223,23 +213,6 @@ fn text_width(s: &str, char_twips: u32) -> u32 {
 
 /// The lines of the title: one when it fits the 版心, else broken after the
 /// agency name so that each line keeps its meaning (GB/T 9704).
-///
-/// ```
-/// use nianbao::docx::title_lines;
-/// assert_eq!(
-///     title_lines("潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"),
-///     vec!["潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"]
-/// );
-/// assert_eq!(
-///     title_lines("某县统计局", "2024年政府信息公开工作年度报告"),
-///     vec!["某县统计局2024年政府信息公开工作年度报告"]
-/// );
-/// // A name longer than a line breaks after an administrative unit.
-/// assert_eq!(
-///     title_lines("新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"),
-///     vec!["新疆维吾尔自治区巴音郭楞蒙古自治州和静县", "巴润哈尔莫敦镇人民政府", "2024年政府信息公开工作年度报告"]
-/// );
-/// ```
 pub fn title_lines(agency: &str, rest: &str) -> Vec<String> {
     let char_twips = (TITLE_SIZE as u32) * 10; // half-points → twips: 22 pt = 440
     let whole = format!("{agency}{rest}");
@@ -944,5 +917,164 @@ mod tests {
         let cached = cached.expect("the cache applies to the sample");
         let full = finish(build(&report, &blocks), &report).unwrap();
         assert!(cached == full);
+    }
+
+    fn sample() -> Report {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/butaji-2024.toml");
+        crate::read::load(&path).unwrap()
+    }
+
+    fn report(extra: &str) -> Report {
+        Report::from_toml_str(
+            &format!("[report]\nagency = \"某县统计局\"\nyear = 2024\n{extra}"),
+            "test.toml",
+        )
+        .unwrap()
+    }
+
+    fn document_xml(bytes: &[u8]) -> String {
+        use std::io::Read;
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        zip.by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        xml
+    }
+
+    /// The cached path (tables and static parts built and canonicalized once
+    /// per process) gives the very bytes of the uncached full build.
+    fn same(report: &Report, what: &str) {
+        let cached = document_bytes(report).unwrap();
+        let full = document_bytes_uncached(report, TextEngine::embedded()).unwrap();
+        assert!(
+            cached == full,
+            "{what}: cached and uncached bytes differ ({} vs {} bytes)",
+            cached.len(),
+            full.len()
+        );
+    }
+
+    #[test]
+    fn cached_equals_uncached_for_the_inputs() {
+        for name in [
+            "butaji-2024.toml",
+            "moushi-zhengfuban-2024.toml",
+            "mouxian-ziranziyuan-2024.toml",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("inputs")
+                .join(name);
+            same(&crate::read::load(&path).unwrap(), name);
+        }
+    }
+
+    #[test]
+    fn cached_equals_uncached_for_small_and_odd_reports() {
+        let cases = [
+            ("empty", ""),
+            ("signed", "issued_on = \"2025-01-20\"\n"),
+            (
+                "special characters",
+                "[text]\noverview = \"A&B <c> \\\"q\\\" 'a' & {{agency}}\"\n",
+            ),
+            (
+                "marker-like text",
+                "[text]\noverview = \"NianbaoTables <w:p><w:pPr><w:pStyle w:val=\\\"NianbaoTables\\\"/></w:pPr></w:p> \u{E000}0\u{E001}\"\n",
+            ),
+        ];
+        for (what, extra) in cases {
+            same(&report(extra), what);
+        }
+    }
+
+    /// Every number cell of the tables a different value, so that a value put
+    /// into the wrong cell cannot go unnoticed.
+    #[test]
+    fn cached_equals_uncached_with_every_number_different() {
+        for round in 0..3u32 {
+            let mut r = sample();
+            let mut n = 1000 * round;
+            for t in tables::all() {
+                for c in &t.cells {
+                    if let Content::Input(i) = &c.content
+                        && let Some(v) = i.field.count_mut(&mut r)
+                    {
+                        n += 7;
+                        *v = n;
+                    }
+                }
+            }
+            same(&r, &format!("round {round}"));
+            let xml = document_xml(&document_bytes(&r).unwrap());
+            assert!(xml.contains(&format!(">{}<", 1000 * round + 7)));
+            assert!(xml.contains(&format!(">{n}<")));
+        }
+    }
+
+    #[test]
+    fn cached_equals_uncached_with_other_templates() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("overview.hbs"),
+            "我们的概述：{{agency}}。\n",
+        )
+        .unwrap();
+        let engine = TextEngine::from_dir(dir.path()).unwrap();
+        let report = sample();
+        let cached = document_bytes_with(&report, &engine).unwrap();
+        let full = document_bytes_uncached(&report, &engine).unwrap();
+        assert!(cached == full, "cached and uncached bytes differ");
+    }
+
+    #[test]
+    fn title_breaks_into_lines() {
+        assert_eq!(
+            title_lines("潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告").len(),
+            2
+        );
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this private module, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某县统计局\"\nyear = 2024\n",
+            "x.toml",
+        )
+        .unwrap();
+        let bytes = crate::render::docx::document_bytes(&report).unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+        assert_eq!(bytes, crate::render::docx::document_bytes(&report).unwrap());
+    }
+
+    #[test]
+    fn title_lines() {
+        use crate::render::docx::title_lines;
+        assert_eq!(
+            title_lines("潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"),
+            vec!["潢川县卜塔集镇人民政府", "2024年政府信息公开工作年度报告"]
+        );
+        assert_eq!(
+            title_lines("某县统计局", "2024年政府信息公开工作年度报告"),
+            vec!["某县统计局2024年政府信息公开工作年度报告"]
+        );
+        // A name longer than a line breaks after an administrative unit.
+        assert_eq!(
+            title_lines(
+                "新疆维吾尔自治区巴音郭楞蒙古自治州和静县巴润哈尔莫敦镇人民政府",
+                "2024年政府信息公开工作年度报告"
+            ),
+            vec![
+                "新疆维吾尔自治区巴音郭楞蒙古自治州和静县",
+                "巴润哈尔莫敦镇人民政府",
+                "2024年政府信息公开工作年度报告"
+            ]
+        );
     }
 }

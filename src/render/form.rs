@@ -13,8 +13,8 @@ use crate::spec::tables;
 /// totals of the form are formulas.
 ///
 /// ```
-/// let report = nianbao::render::form::new_report("某县统计局", 2024, None);
-/// let bytes = nianbao::render::form::form_bytes(&report, None).unwrap();
+/// let report = nianbao::new_report("某县统计局", 2024, None);
+/// let bytes = nianbao::form_bytes(&report, None).unwrap();
 /// assert_eq!(&bytes[..2], b"PK");
 /// ```
 pub fn form_bytes(report: &Report, source: Option<&str>) -> Result<Vec<u8>, WorkbookError> {
@@ -34,7 +34,7 @@ pub fn form_bytes(report: &Report, source: Option<&str>) -> Result<Vec<u8>, Work
 /// 现行有效件数 with last year's, and leaves every other number 0.
 ///
 /// ```
-/// use nianbao::render::form::new_report;
+/// use nianbao::new_report;
 /// let mut last = new_report("某局", 2024, None);
 /// last.applications.carry_forward.values = [1, 0, 0, 0, 0, 2];
 /// last.applications.new.values = [5, 0, 0, 0, 0, 2];
@@ -74,7 +74,7 @@ pub fn new_report(agency: &str, year: u16, from: Option<Report>) -> Report {
 ///     "x.toml",
 /// ).unwrap();
 /// assert_eq!(report.applications.new.given_total, Some(1));
-/// nianbao::render::form::clear_given_totals(&mut report);
+/// nianbao::clear_given_totals(&mut report);
 /// assert_eq!(report.applications.new.given_total, None);
 /// ```
 pub fn clear_given_totals(report: &mut Report) {

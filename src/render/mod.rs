@@ -11,6 +11,7 @@
 //! ```
 
 pub mod docx;
+mod error;
 pub mod form;
 pub mod names;
 pub mod ooxml;
@@ -19,9 +20,9 @@ pub mod starter;
 pub mod xlsx;
 
 use crate::check::{self, Finding};
-use crate::error::Error;
 use crate::model::Report;
 use crate::text::TextEngine;
+pub use error::Error;
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

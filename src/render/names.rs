@@ -10,7 +10,7 @@
 //! different names never become the same file.
 //!
 //! ```
-//! use nianbao::names::safe_file_name;
+//! use nianbao::safe_file_name;
 //! assert_eq!(safe_file_name("某局2024年报告.docx").0, "某局2024年报告.docx");
 //! let (name, changed) = safe_file_name("../../etc/passwd.docx");
 //! assert!(changed);

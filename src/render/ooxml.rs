@@ -17,14 +17,6 @@
 //!   no empty `w:rPr` (docx-rs puts one in every `pPr`, also where the schema allows none);
 //! - characters XML 1.0 forbids are refused, never written;
 //! - the references to parts we leave out of the package ([`Fixes::omit_parts`]).
-//!
-//! ```
-//! use nianbao::ooxml::{canonicalize, Fixes};
-//! let xml = br#"<w:r xmlns:w="w"><w:rPr><w:sz w:val="32"/><w:b/><w:rFonts w:eastAsia="x"/></w:rPr></w:r>"#;
-//! let out = canonicalize(xml, "word/document.xml", &Fixes::default()).unwrap();
-//! let out = String::from_utf8(out).unwrap();
-//! assert!(out.contains(r#"<w:rPr><w:rFonts w:eastAsia="x"/><w:b/><w:sz w:val="32"/></w:rPr>"#), "{out}");
-//! ```
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -918,14 +910,6 @@ pub struct CoreProperties {
 }
 
 /// `docProps/core.xml` with title, author and dates (no wall-clock time).
-///
-/// ```
-/// let xml = nianbao::ooxml::core_xml(&nianbao::ooxml::CoreProperties {
-///     title: "A & B".into(), author: "某局".into(), created: "2025-01-20T00:00:00Z".into(),
-/// }).unwrap();
-/// let xml = String::from_utf8(xml).unwrap();
-/// assert!(xml.contains("<dc:title>A &amp; B</dc:title>"));
-/// ```
 pub fn core_xml(p: &CoreProperties) -> Result<Vec<u8>, OoxmlError> {
     let mut out = Vec::with_capacity(800);
     let mut w = Writer::new(&mut out);
@@ -987,15 +971,6 @@ pub struct FontEntry {
 /// `word/fontTable.xml` listing `fonts`, with the alternative names and the
 /// GB2312 character set that let Word and WPS substitute a font the machine
 /// lacks (仿宋_GB2312 → 仿宋) instead of falling back to a default.
-///
-/// ```
-/// use nianbao::ooxml::{font_table_xml, FontEntry};
-/// let xml = font_table_xml(&[FontEntry {
-///     name: "仿宋_GB2312", alt_name: Some("仿宋"), charset: "86", family: "modern", pitch: "fixed",
-/// }]).unwrap();
-/// let xml = String::from_utf8(xml).unwrap();
-/// assert!(xml.contains(r#"<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/><w:charset w:val="86"/>"#), "{xml}");
-/// ```
 pub fn font_table_xml(fonts: &[FontEntry]) -> Result<Vec<u8>, OoxmlError> {
     let mut out = Vec::with_capacity(200 + 200 * fonts.len());
     let mut w = Writer::new(&mut out);
@@ -1126,5 +1101,54 @@ mod tests {
         assert!(err.is_err());
         let err = canonicalize("<a>x\u{b}</a>".as_bytes(), "p.xml", &Fixes::default()).unwrap_err();
         assert!(err.to_string().contains("U+000B"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this private module, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        use crate::render::ooxml::{Fixes, canonicalize};
+        let xml = br#"<w:r xmlns:w="w"><w:rPr><w:sz w:val="32"/><w:b/><w:rFonts w:eastAsia="x"/></w:rPr></w:r>"#;
+        let out = canonicalize(xml, "word/document.xml", &Fixes::default()).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains(r#"<w:rPr><w:rFonts w:eastAsia="x"/><w:b/><w:sz w:val="32"/></w:rPr>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn core_xml() {
+        let xml = crate::render::ooxml::core_xml(&crate::render::ooxml::CoreProperties {
+            title: "A & B".into(),
+            author: "某局".into(),
+            created: "2025-01-20T00:00:00Z".into(),
+        })
+        .unwrap();
+        let xml = String::from_utf8(xml).unwrap();
+        assert!(xml.contains("<dc:title>A &amp; B</dc:title>"));
+    }
+
+    #[test]
+    fn font_table_xml() {
+        use crate::render::ooxml::{FontEntry, font_table_xml};
+        let xml = font_table_xml(&[FontEntry {
+            name: "仿宋_GB2312",
+            alt_name: Some("仿宋"),
+            charset: "86",
+            family: "modern",
+            pitch: "fixed",
+        }])
+        .unwrap();
+        let xml = String::from_utf8(xml).unwrap();
+        assert!(
+            xml.contains(
+                r#"<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/><w:charset w:val="86"/>"#
+            ),
+            "{xml}"
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::path::Path;
 /// let dir = std::env::temp_dir().join("nianbao-doc-write");
 /// std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("a.txt");
-/// nianbao::output::write_atomically(&path, b"hello").unwrap();
+/// nianbao::write_atomically(&path, b"hello").unwrap();
 /// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
 /// ```
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -5,10 +5,10 @@
 //! The labels come from the table description ([`crate::spec::tables`]).
 //!
 //! ```
-//! let text = nianbao::starter::starter_toml("某县统计局", 2024);
+//! let text = nianbao::starter_toml("某县统计局", 2024);
 //! let report = nianbao::model::Report::from_toml_str(&text, "starter.toml").unwrap();
 //! assert_eq!(report.report.agency, "某县统计局");
-//! assert!(nianbao::check::check(&report).is_empty());
+//! assert!(nianbao::check(&report).is_empty());
 //! ```
 
 use std::fmt::Write;

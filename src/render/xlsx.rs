@@ -9,16 +9,6 @@
 //!
 //! Same report, same bytes: the document-properties time comes from the report
 //! (成文日期, else 1 January of the following year), never from the clock.
-//!
-//! ```
-//! let report = nianbao::model::Report::from_toml_str(
-//!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n[applications]\nnew = [2, 0, 0, 0, 0, 0]\ngranted = [2, 0, 0, 0, 0, 0]\n",
-//!     "x.toml",
-//! ).unwrap();
-//! let bytes = nianbao::xlsx::workbook_bytes(&report, "x.toml").unwrap();
-//! assert_eq!(&bytes[..2], b"PK");
-//! assert_eq!(bytes, nianbao::xlsx::workbook_bytes(&report, "x.toml").unwrap());
-//! ```
 
 use rust_xlsxwriter::{
     Color, ConditionalFormatText, ConditionalFormatTextRule, DataValidation, DataValidationRule,
@@ -67,13 +57,6 @@ pub(crate) enum Mode {
 
 /// Renders the statistical workbook as XLSX bytes; `source` is the input file
 /// name, recorded on the `基本信息` sheet.
-///
-/// ```
-/// let report = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 2024\n", "x.toml").unwrap();
-/// let bytes = nianbao::xlsx::workbook_bytes(&report, "x.toml").unwrap();
-/// assert!(bytes.len() > 5000);
-/// ```
 pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, WorkbookError> {
     let mut wb = build(report, Some(source), Mode::Statistics)?;
     wb.save_to_buffer().map_err(at("工作簿"))
@@ -82,14 +65,6 @@ pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, Workbook
 /// Adds the sheets 主动公开, 依申请公开 and 复议诉讼 (tables 二, 三, 四 in the
 /// mandated layout, totals as formulas with cached values) for `report` to
 /// `workbook`.
-///
-/// ```
-/// let report = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 2024\n", "x.toml").unwrap();
-/// let mut wb = rust_xlsxwriter::Workbook::new();
-/// nianbao::xlsx::add_table_sheets(&mut wb, &report).unwrap();
-/// assert!(wb.worksheet_from_name("依申请公开").is_ok());
-/// ```
 pub fn add_table_sheets(workbook: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
     let styles = Styles::new(Mode::Statistics);
     for table in tables::all() {
@@ -627,15 +602,6 @@ fn cell_ref(table: &Table, row: usize, col: usize) -> String {
 
 /// The rule checks of the `校验` sheet for `report`, computed the way the
 /// workbook computes them (totals are the formulas' values).
-///
-/// ```
-/// let report = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0]\n", "x.toml").unwrap();
-/// let lines = nianbao::xlsx::check_lines(&report);
-/// let r1 = &lines[0];
-/// assert_eq!((r1.rule, r1.cell.as_str()), ("R1", "依申请公开!D29"));
-/// assert_eq!((r1.left_value, r1.right_value), (1, 0));
-/// ```
 pub fn check_lines(report: &Report) -> Vec<CheckLine> {
     let t3 = tables::applications();
     let row_of = |prefix: &str| -> usize {
@@ -876,5 +842,81 @@ mod tests {
         assert_eq!(lines_needed("一二三四", 10.0), 1);
         assert_eq!(lines_needed("一二三四五", 10.0), 2);
         assert_eq!(lines_needed("一\n二", 10.0), 2);
+    }
+}
+
+#[cfg(test)]
+mod sheets_for_the_batch {
+    use calamine::{Data, Reader, Xlsx};
+
+    #[test]
+    fn add_table_sheets_writes_the_three_tables() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/butaji-2024.toml");
+        let report = crate::read::load(&path).unwrap();
+        let total = report.applications.outcomes_total(6);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        super::add_table_sheets(&mut wb, &report).expect("sheets");
+        let bytes = wb.save_to_buffer().expect("buffer");
+        let mut back: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(back.sheet_names(), ["主动公开", "依申请公开", "复议诉讼"]);
+        let range = back.worksheet_range("依申请公开").unwrap();
+        // 三（七）总计 × 总计, cached.
+        assert_eq!(range.get_value((27, 9)), Some(&Data::Float(total as f64)));
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this private module, run as unit tests.
+
+    #[test]
+    fn module_example() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某县统计局\"\nyear = 2024\n[applications]\nnew = [2, 0, 0, 0, 0, 0]\ngranted = [2, 0, 0, 0, 0, 0]\n",
+            "x.toml",
+        ).unwrap();
+        let bytes = crate::render::xlsx::workbook_bytes(&report, "x.toml").unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+        assert_eq!(
+            bytes,
+            crate::render::xlsx::workbook_bytes(&report, "x.toml").unwrap()
+        );
+    }
+
+    #[test]
+    fn workbook_bytes() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某局\"\nyear = 2024\n",
+            "x.toml",
+        )
+        .unwrap();
+        let bytes = crate::render::xlsx::workbook_bytes(&report, "x.toml").unwrap();
+        assert!(bytes.len() > 5000);
+    }
+
+    #[test]
+    fn add_table_sheets() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某局\"\nyear = 2024\n",
+            "x.toml",
+        )
+        .unwrap();
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        crate::render::xlsx::add_table_sheets(&mut wb, &report).unwrap();
+        assert!(wb.worksheet_from_name("依申请公开").is_ok());
+    }
+
+    #[test]
+    fn check_lines() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0]\n",
+            "x.toml",
+        )
+        .unwrap();
+        let lines = crate::render::xlsx::check_lines(&report);
+        let r1 = &lines[0];
+        assert_eq!((r1.rule, r1.cell.as_str()), ("R1", "依申请公开!D29"));
+        assert_eq!((r1.left_value, r1.right_value), (1, 0));
     }
 }

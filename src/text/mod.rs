@@ -16,7 +16,7 @@
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n[text]\nother_matters = \"{{cn_year year}}年无 & <其他>。\"\n",
 //!     "x.toml",
 //! ).unwrap();
-//! let engine = nianbao::text::TextEngine::embedded();
+//! let engine = nianbao::TextEngine::embedded();
 //! let blocks = engine.render_all(&report).unwrap();
 //! assert_eq!(blocks.get("other_matters"), ["二〇二四年无 & <其他>。"]);
 //! ```
@@ -339,13 +339,6 @@ fn render_error(origin: &str, block: &str, e: RenderError) -> TextError {
 
 /// Splits rendered text into paragraphs at blank lines. Lines inside a
 /// paragraph are joined (without a space between two CJK characters).
-///
-/// ```
-/// assert_eq!(
-///     nianbao::text::paragraphs("第一段\n续写。\n\n  第二段 \n\n\n"),
-///     vec!["第一段续写。".to_string(), "第二段".to_string()]
-/// );
-/// ```
 pub fn paragraphs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -382,10 +375,6 @@ pub fn paragraphs(text: &str) -> Vec<String> {
 const DIGITS: [char; 10] = ['〇', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
 
 /// A year digit by digit: `2024` → `二〇二四`.
-///
-/// ```
-/// assert_eq!(nianbao::text::chinese_year(2024), "二〇二四");
-/// ```
 pub fn chinese_year(year: u64) -> String {
     year.to_string()
         .bytes()
@@ -394,15 +383,6 @@ pub fn chinese_year(year: u64) -> String {
 }
 
 /// A count in words: `3` → `三`, `10` → `十`, `110` → `一百一十`, `10305` → `一万零三百零五`.
-///
-/// ```
-/// use nianbao::text::chinese_number;
-/// assert_eq!(chinese_number(0), "零");
-/// assert_eq!(chinese_number(15), "十五");
-/// assert_eq!(chinese_number(110), "一百一十");
-/// assert_eq!(chinese_number(10305), "一万零三百零五");
-/// assert_eq!(chinese_number(200000000), "二亿");
-/// ```
 pub fn chinese_number(n: u64) -> String {
     if n == 0 {
         return "零".to_string();
@@ -453,12 +433,6 @@ pub fn chinese_number(n: u64) -> String {
 
 /// `part` as a percentage of `whole`, at most `digits` decimals, trailing
 /// zeros dropped: `percentage(1.0, 3.0, 1)` → `33.3%`; a zero whole gives `0%`.
-///
-/// ```
-/// assert_eq!(nianbao::text::percentage(1.0, 2.0, 1), "50%");
-/// assert_eq!(nianbao::text::percentage(2.0, 3.0, 2), "66.67%");
-/// assert_eq!(nianbao::text::percentage(1.0, 0.0, 1), "0%");
-/// ```
 pub fn percentage(part: f64, whole: f64, digits: usize) -> String {
     if whole == 0.0 || !part.is_finite() || !whole.is_finite() {
         return "0%".to_string();
@@ -663,17 +637,6 @@ fn outcome(row: &OutcomeRow) -> Json {
 ///   `review_litigation.review`, `.litigation_direct`,
 ///   `.litigation_after_review`, `.litigation` (both litigation rows);
 /// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, strings).
-///
-/// ```
-/// let report = nianbao::model::Report::from_toml_str(
-///     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 2, 0, 0, 0, 0]\n",
-///     "x.toml",
-/// ).unwrap();
-/// let c = nianbao::text::context(&report);
-/// assert_eq!(c["applications"]["new"]["total"], 3);
-/// assert_eq!(c["applications"]["new"]["organizations"], 2);
-/// assert_eq!(c["next_year"], 2025);
-/// ```
 pub fn context(report: &Report) -> Json {
     let a = &report.applications;
     // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
@@ -876,5 +839,53 @@ mod tests {
         assert_eq!(chinese_number(100000), "十万");
         assert_eq!(chinese_number(2024), "二千零二十四");
         assert_eq!(chinese_year(2100), "二一〇〇");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this private module, run as unit tests.
+
+    #[test]
+    fn paragraphs() {
+        assert_eq!(
+            crate::text::paragraphs("第一段\n续写。\n\n  第二段 \n\n\n"),
+            vec!["第一段续写。".to_string(), "第二段".to_string()]
+        );
+    }
+
+    #[test]
+    fn chinese_year() {
+        assert_eq!(crate::text::chinese_year(2024), "二〇二四");
+    }
+
+    #[test]
+    fn chinese_number() {
+        use crate::text::chinese_number;
+        assert_eq!(chinese_number(0), "零");
+        assert_eq!(chinese_number(15), "十五");
+        assert_eq!(chinese_number(110), "一百一十");
+        assert_eq!(chinese_number(10305), "一万零三百零五");
+        assert_eq!(chinese_number(200000000), "二亿");
+    }
+
+    #[test]
+    fn percentage() {
+        assert_eq!(crate::text::percentage(1.0, 2.0, 1), "50%");
+        assert_eq!(crate::text::percentage(2.0, 3.0, 2), "66.67%");
+        assert_eq!(crate::text::percentage(1.0, 0.0, 1), "0%");
+    }
+
+    #[test]
+    fn context() {
+        let report = crate::model::Report::from_toml_str(
+            "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 2, 0, 0, 0, 0]\n",
+            "x.toml",
+        )
+        .unwrap();
+        let c = crate::text::context(&report);
+        assert_eq!(c["applications"]["new"]["total"], 3);
+        assert_eq!(c["applications"]["new"]["organizations"], 2);
+        assert_eq!(c["next_year"], 2025);
     }
 }

@@ -180,7 +180,7 @@ fn assert_case(case: &Case, file: &str, err: &LoadError) {
 fn every_bad_fixture_through_load() {
     for case in CASES {
         let path = fixture(case.file);
-        let err = nianbao::load(&path).expect_err(case.file);
+        let err = nianbao::read_path(&path).expect_err(case.file);
         assert_case(case, &path.display().to_string(), &err);
     }
 }
@@ -203,14 +203,14 @@ fn every_bad_fixture_through_from_str() {
 #[test]
 fn missing_file_names_the_file() {
     let path = fixture("no-such-file.toml");
-    let err = nianbao::load(&path).expect_err("missing");
+    let err = nianbao::read_path(&path).expect_err("missing");
     assert!(matches!(err, LoadError::Io { .. }), "{err}");
     let text = err.to_string();
     assert!(
         text.starts_with(&format!("{}: 无法读取文件", path.display())),
         "{text}"
     );
-    let err = Report::from_path(&path).expect_err("missing");
+    let err = nianbao::read_path(&path).expect_err("missing");
     assert!(matches!(err, LoadError::Io { .. }), "{err}");
 }
 
@@ -225,7 +225,7 @@ fn not_utf8_names_the_file_and_line() {
             b"[report]\nagency = \"\xb2\xe2\xca\xd4\"\nyear = 2024\n",
         )
         .expect("write");
-        let err = nianbao::load(&path).expect_err(name);
+        let err = nianbao::read_path(&path).expect_err(name);
         match &err {
             LoadError::NotUtf8 { file, line, offset } => {
                 assert_eq!(file, &path.display().to_string());
@@ -253,7 +253,7 @@ fn utf8_bom_is_accepted() {
         "\u{feff}[report]\nagency = \"某局\"\nyear = 2024\n".as_bytes(),
     )
     .expect("write");
-    let report = nianbao::load(&path).expect("BOM is fine");
+    let report = nianbao::read_path(&path).expect("BOM is fine");
     assert_eq!(report.report.agency, "某局");
 }
 

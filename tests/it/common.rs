@@ -17,7 +17,7 @@ pub fn root() -> PathBuf {
 
 /// The sample report of the repository.
 pub fn sample() -> Report {
-    nianbao::load(&root().join("inputs/butaji-2024.toml")).expect("sample loads")
+    nianbao::read_path(&root().join("inputs/butaji-2024.toml")).expect("sample loads")
 }
 
 /// A report from TOML text (after `[report]` with agency and year).
@@ -105,4 +105,20 @@ pub fn on_path(program: &str) -> bool {
 
 fn is_executable(p: &Path) -> bool {
     p.is_file()
+}
+
+/// The DOCX of `report` with the embedded templates, through the public face.
+pub fn docx_bytes(report: &Report) -> Vec<u8> {
+    docx_bytes_with(report, nianbao::TextEngine::embedded())
+}
+
+/// The DOCX of `report` with the templates of `engine`.
+pub fn docx_bytes_with(report: &Report, engine: &nianbao::TextEngine) -> Vec<u8> {
+    let outputs = nianbao::Outputs {
+        docx: true,
+        xlsx: false,
+    };
+    let (mut files, _) =
+        nianbao::render_with(report, "test.toml", outputs, engine).expect("renders");
+    files.remove(0).bytes
 }

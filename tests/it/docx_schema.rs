@@ -2,12 +2,10 @@
 //! schemas (xmllint). Skips, with a note, when xmllint or the schemas are
 //! missing; CI installs libxml2-utils and has ../shared/ooxml-schemas.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// The schema for each part we validate (relative to the schema folder).
 fn schema_for(part: &str) -> Option<&'static str> {
@@ -74,20 +72,12 @@ fn every_part_validates_against_the_iso_schemas() {
         return;
     };
     let sample = sample();
-    validate(
-        &nianbao::docx::document_bytes(&sample).unwrap(),
-        &schemas,
-        "sample",
-    );
+    validate(&crate::common::docx_bytes(&sample), &schemas, "sample");
 
     // Everything optional switched on: signature, fees, numbers, odd text.
     let mut full = report(
         "region = \"某县\"\n[processing_fees]\nnotices = 2\nnotices_amount = 300\ncollected = 200\n[active]\nfees = 12.5\n[applications]\nnew = [3, 1, 0, 0, 0, 0]\ngranted = [3, 1, 0, 0, 0, 0]\n[text]\noverview = \"A&B <c> \\\"q\\\" 𠀀\\n\\n第二段\"\n",
     );
     full.report.issued_on = Some("2025-01-20".parse().unwrap());
-    validate(
-        &nianbao::docx::document_bytes(&full).unwrap(),
-        &schemas,
-        "full",
-    );
+    validate(&crate::common::docx_bytes(&full), &schemas, "full");
 }

@@ -3,11 +3,9 @@
 //! when `soffice` or `pdftotext` is missing (CI installs
 //! libreoffice-writer-nogui, poppler-utils and fonts-noto-cjk).
 
-mod common;
-
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn libreoffice_converts_the_sample() {
@@ -20,7 +18,7 @@ fn libreoffice_converts_the_sample() {
     let report = sample();
     let dir = tempfile::tempdir().unwrap();
     let docx = dir.path().join("sample.docx");
-    std::fs::write(&docx, nianbao::docx::document_bytes(&report).unwrap()).unwrap();
+    std::fs::write(&docx, crate::common::docx_bytes(&report)).unwrap();
     let profile = dir.path().join("profile");
     let status = Command::new("soffice")
         .arg(format!(
@@ -53,7 +51,7 @@ fn libreoffice_converts_the_sample() {
         flat.contains(&s)
     };
     assert!(has(&report.title()), "title missing");
-    for h in nianbao::tables::SECTION_HEADINGS {
+    for h in nianbao::spec::outline::SECTION_HEADINGS {
         assert!(has(h), "heading {h} missing");
     }
     // Table labels wrap inside narrow cells (自然/人) and pdftotext may put
@@ -73,12 +71,13 @@ fn libreoffice_converts_the_sample() {
             k == want.len()
         })
     };
-    for t in nianbao::tables::all() {
+    for t in nianbao::spec::tables::all() {
         for label in t.labels() {
             assert!(near(label), "{} label {label} missing", t.name);
         }
     }
-    for (name, _) in nianbao::model::TEXT_BLOCKS {
+    for block in nianbao::spec::outline::BLOCKS {
+        let name = block.name;
         let block = report.text.get(name).unwrap();
         // The first sentence of each block of the sample.
         let first: String = block.split('。').next().unwrap().to_string();

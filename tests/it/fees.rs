@@ -3,7 +3,7 @@
 //! The 信息处理费 amounts are in 元, up to 2 places.
 
 use nianbao::model::{Report, WanYuan};
-use nianbao::tables::{self, Value};
+use nianbao::spec::tables::{self, Value};
 
 const HEAD: &str = "[report]\nagency = \"某县测试局\"\nyear = 2024\n";
 

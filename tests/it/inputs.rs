@@ -4,16 +4,24 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nianbao::check;
 use nianbao::model::Report;
-use nianbao::tables::{self, Value};
+use nianbao::spec::tables::{self, Value};
 
 fn inputs() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("inputs/ exists")
         .map(|e| e.expect("entry").path())
-        .filter(|p| matches!(nianbao::load::extension(p).as_str(), "toml" | "json"))
+        .filter(|p| {
+            matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase()
+                    .as_str(),
+                "toml" | "json"
+            )
+        })
         .collect();
     files.sort();
     files
@@ -23,7 +31,7 @@ fn load(name: &str) -> Report {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("inputs")
         .join(name);
-    nianbao::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    nianbao::read_path(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -31,10 +39,10 @@ fn every_input_loads_without_error_findings() {
     let files = inputs();
     assert!(files.len() >= 3, "{files:?}");
     for file in &files {
-        let report = nianbao::load(file).unwrap_or_else(|e| panic!("{e}"));
-        let findings = check::check(&report);
+        let report = nianbao::read_path(file).unwrap_or_else(|e| panic!("{e}"));
+        let findings = nianbao::check(&report);
         assert!(
-            !check::has_errors(&findings),
+            !nianbao::has_errors(&findings),
             "{}: {findings:#?}",
             file.display()
         );
@@ -42,7 +50,7 @@ fn every_input_loads_without_error_findings() {
         let json = serde_json::to_string_pretty(&report).expect("to JSON");
         let again = Report::from_json_str(&json, "again.json").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, report, "{}", file.display());
-        assert_eq!(check::check(&again), findings);
+        assert_eq!(nianbao::check(&again), findings);
     }
 }
 
@@ -88,7 +96,7 @@ fn county_bureau_has_numbers_in_every_table() {
         report.title(),
         "某县自然资源局2024年政府信息公开工作年度报告"
     );
-    assert_eq!(check::check(&report), vec![], "no warning either");
+    assert_eq!(nianbao::check(&report), vec![], "no warning either");
     let (t2, _) = non_zero(tables::active(), &report);
     let (t3, t3_rows) = non_zero(tables::applications(), &report);
     let (t4, _) = non_zero(tables::review_litigation(), &report);
@@ -125,7 +133,7 @@ fn county_bureau_has_numbers_in_every_table() {
 #[test]
 fn city_office_has_hundreds_of_applications_over_many_cells() {
     let report = load("moushi-zhengfuban-2024.toml");
-    assert_eq!(check::check(&report), vec![], "no warning either");
+    assert_eq!(nianbao::check(&report), vec![], "no warning either");
     let a = &report.applications;
     assert!(a.handled_total() >= 300, "{}", a.handled_total());
     let (t3, t3_rows) = non_zero(tables::applications(), &report);

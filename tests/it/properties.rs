@@ -4,7 +4,7 @@
 //! (7 numbers), a given `applications.total` row, every row of table 四 with
 //! its 总计 given (5 numbers) — passes every rule. Changing any one data cell of
 //! tables 三 or 四 by ±1 yields at least one finding that names that cell's
-//! row or column, found through the table description of `nianbao::tables`
+//! row or column, found through the table description of `nianbao::spec::tables`
 //! (the finding's `excel_cell` and `cell` must be a cell of the same table in
 //! the same row or the same column).
 //!
@@ -15,9 +15,9 @@
 //! year's report only), so a change there yields nothing; the test
 //! `table_two_has_no_in_year_rule` states exactly that.
 
-use nianbao::check::{self, Finding};
+use nianbao::Finding;
 use nianbao::model::Report;
-use nianbao::tables::{self, Cell, Content, Given, Table};
+use nianbao::spec::tables::{self, Cell, Content, Given, Table};
 use proptest::prelude::*;
 
 /// The key of each data row of table 三 (`new`, `withheld.state_secret`, …),
@@ -208,7 +208,7 @@ fn nudge_and_check(report: &Report, table: &Table, cell: &Cell, up: bool) -> Vec
     } else {
         *value - 1
     };
-    let findings = check::check(&changed);
+    let findings = nianbao::check(&changed);
     let named = findings.iter().any(|f| {
         located(table, f).is_some_and(|c| {
             let same_row = c.row == cell.row;
@@ -226,7 +226,7 @@ fn nudge_and_check(report: &Report, table: &Table, cell: &Cell, up: bool) -> Vec
         table.excel_ref(cell.row, cell.col),
         if up { "+1" } else { "-1" }
     );
-    assert!(check::has_errors(&findings));
+    assert!(nianbao::has_errors(&findings));
     findings
 }
 
@@ -240,12 +240,12 @@ proptest! {
         let text = consistent_toml(&seed);
         let report = Report::from_toml_str(&text, "random.toml")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        prop_assert_eq!(check::check(&report), vec![]);
+        prop_assert_eq!(nianbao::check(&report), vec![]);
         let json = serde_json::to_string(&report).expect("serializes");
         let again = Report::from_json_str(&json, "random.json")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{json}")))?;
         prop_assert_eq!(&again, &report);
-        prop_assert_eq!(check::check(&again), vec![]);
+        prop_assert_eq!(nianbao::check(&again), vec![]);
     }
 
     /// One data cell changed by ±1 is named by a finding (row or column).
@@ -291,7 +291,7 @@ fn table_two_has_no_in_year_rule() {
         fees_fen: 1,
     };
     let report = Report::from_toml_str(&consistent_toml(&seed), "t2.toml").expect("loads");
-    assert_eq!(check::check(&report), vec![]);
+    assert_eq!(nianbao::check(&report), vec![]);
     let t2 = tables::active();
     let mut changed_cells = 0;
     for (cell, input) in t2.inputs() {
@@ -300,7 +300,7 @@ fn table_two_has_no_in_year_rule() {
             continue; // 收费 is an amount, not a count
         };
         *value += 1;
-        assert_eq!(check::check(&changed), vec![], "{}", t2.describe(cell));
+        assert_eq!(nianbao::check(&changed), vec![], "{}", t2.describe(cell));
         changed_cells += 1;
     }
     assert_eq!(changed_cells, 9);
@@ -332,7 +332,7 @@ fn generated_report_has_every_total() {
         let mut r = report.clone();
         assert!(target(&cell.1.content, &mut r).is_some());
     }
-    assert_eq!(check::check(&report), vec![]);
+    assert_eq!(nianbao::check(&report), vec![]);
 }
 
 proptest! {
@@ -357,7 +357,7 @@ proptest! {
         at in any::<prop::sample::Index>(),
         with in prop::sample::select(vec!['0', '9', '-', '.', '"', '[', ']', '=', ',', 'x', '\n', '年', ' ']),
     ) {
-        let sample = include_str!("../inputs/moushi-zhengfuban-2024.toml");
+        let sample = include_str!("../../inputs/moushi-zhengfuban-2024.toml");
         let chars: Vec<char> = sample.chars().collect();
         let i = at.index(chars.len());
         let mut changed: String = chars[..i].iter().collect();

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use nianbao::check::{self, Finding, Severity};
 use nianbao::model::Report;
+use nianbao::{Finding, Severity};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +15,7 @@ fn fixture(name: &str) -> PathBuf {
 
 fn load(name: &str) -> Report {
     let path = fixture(name);
-    nianbao::load(&path).unwrap_or_else(|e| panic!("{name} should load: {e}"))
+    nianbao::read_path(&path).unwrap_or_else(|e| panic!("{name} should load: {e}"))
 }
 
 /// (rule, severity, cell, excel_cell, key, expected, found) of each finding.
@@ -65,7 +65,7 @@ fn s(
 #[test]
 fn r1_fixture_yields_exactly_the_r1_findings() {
     let report = load("r1.toml");
-    let findings = check::check(&report);
+    let findings = nianbao::check(&report);
     assert_eq!(
         summary(&findings),
         vec![
@@ -89,7 +89,7 @@ fn r1_fixture_yields_exactly_the_r1_findings() {
             ),
         ]
     );
-    assert!(check::has_errors(&findings));
+    assert!(nianbao::has_errors(&findings));
     assert!(findings[0].message.contains("第一项加第二项之和（3）"));
     assert!(findings[0].message.contains("第三项加第四项之和（2）"));
 }
@@ -97,15 +97,15 @@ fn r1_fixture_yields_exactly_the_r1_findings() {
 /// The JSON twin of r1.toml gives the same findings.
 #[test]
 fn r1_json_fixture_matches_the_toml_one() {
-    let toml = check::check(&load("r1.toml"));
-    let json = check::check(&load("r1.json"));
+    let toml = nianbao::check(&load("r1.toml"));
+    let json = nianbao::check(&load("r1.json"));
     assert_eq!(toml, json);
     assert_eq!(json.len(), 2);
 }
 
 #[test]
 fn r2_fixture_yields_exactly_one_r2_finding() {
-    let findings = check::check(&load("r2.toml"));
+    let findings = nianbao::check(&load("r2.toml"));
     assert_eq!(
         summary(&findings),
         vec![s(
@@ -123,7 +123,7 @@ fn r2_fixture_yields_exactly_one_r2_finding() {
 
 #[test]
 fn r3_fixture_yields_exactly_one_r3_finding() {
-    let findings = check::check(&load("r3.toml"));
+    let findings = nianbao::check(&load("r3.toml"));
     assert_eq!(
         summary(&findings),
         vec![s(
@@ -142,7 +142,7 @@ fn r3_fixture_yields_exactly_one_r3_finding() {
 /// not be reported.
 #[test]
 fn r4_fixture_yields_exactly_one_r4_finding() {
-    let findings = check::check(&load("r4.toml"));
+    let findings = nianbao::check(&load("r4.toml"));
     assert_eq!(
         summary(&findings),
         vec![s(
@@ -160,7 +160,7 @@ fn r4_fixture_yields_exactly_one_r4_finding() {
 /// R10 is a warning: it is reported but does not block.
 #[test]
 fn r10_fixture_yields_exactly_one_warning() {
-    let findings = check::check(&load("r10.toml"));
+    let findings = nianbao::check(&load("r10.toml"));
     assert_eq!(
         summary(&findings),
         vec![s(
@@ -173,7 +173,7 @@ fn r10_fixture_yields_exactly_one_warning() {
             0
         )]
     );
-    assert!(!check::has_errors(&findings));
+    assert!(!nianbao::has_errors(&findings));
 }
 
 /// R10 holds once as many notices as overdue applications are reported.
@@ -181,7 +181,7 @@ fn r10_fixture_yields_exactly_one_warning() {
 fn r10_holds_with_enough_notices() {
     let mut report = load("r10.toml");
     report.processing_fees.notices = 1;
-    assert_eq!(check::check(&report), vec![]);
+    assert_eq!(nianbao::check(&report), vec![]);
 }
 
 /// R8 is held by the types: a negative or fractional count never loads; the
@@ -194,7 +194,7 @@ fn r8_negative_and_fractional_counts_do_not_load() {
         "negative.json",
         "fraction.json",
     ] {
-        let err = nianbao::load(&fixture(name)).expect_err(name);
+        let err = nianbao::read_path(&fixture(name)).expect_err(name);
         assert_eq!(
             err.key_path(),
             Some("applications.withheld.third_party_rights[2]"),
@@ -209,22 +209,22 @@ fn r8_negative_and_fractional_counts_do_not_load() {
 fn rule_fixtures_pass_once_repaired() {
     let mut r1 = load("r1.toml");
     r1.applications.carry_forward.values[0] = 1;
-    assert_eq!(check::check(&r1), vec![]);
+    assert_eq!(nianbao::check(&r1), vec![]);
 
     let mut r2 = load("r2.toml");
     if let Some(total) = r2.applications.total.as_mut() {
         total.values[0] = 1;
     }
     r2.applications.carry_forward.values[0] = 1;
-    assert_eq!(check::check(&r2), vec![]);
+    assert_eq!(nianbao::check(&r2), vec![]);
 
     let mut r3 = load("r3.toml");
     r3.applications.new.given_total = Some(2);
-    assert_eq!(check::check(&r3), vec![]);
+    assert_eq!(nianbao::check(&r3), vec![]);
 
     let mut r4 = load("r4.toml");
     r4.review_litigation.review.given_total = Some(1);
-    assert_eq!(check::check(&r4), vec![]);
+    assert_eq!(nianbao::check(&r4), vec![]);
 }
 
 /// R5/R6 (warnings) compare with last year's report.
@@ -244,15 +244,15 @@ fn r5_r6_against_last_year() {
         "2024.toml",
     )
     .expect("this year loads");
-    assert_eq!(check::check(&this), vec![]);
-    assert_eq!(check::check_against_previous(&this, &last), vec![]);
+    assert_eq!(nianbao::check(&this), vec![]);
+    assert_eq!(nianbao::check_against_previous(&this, &last), vec![]);
 
     // 上年结转 1 instead of 2; 现行有效 9 instead of 10 + 1 − 3 = 8.
     let mut wrong = this.clone();
     wrong.applications.carried_over.values[0] = 1;
     wrong.applications.granted.values[0] = 1;
     wrong.active.normative_documents.in_force = 9;
-    let findings = check::check_against_previous(&wrong, &last);
+    let findings = nianbao::check_against_previous(&wrong, &last);
     assert_eq!(
         summary(&findings),
         vec![

@@ -4,9 +4,8 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use nianbao::check;
 use nianbao::model::Report;
-use nianbao::starter::starter_toml;
+use nianbao::starter_toml;
 
 /// Every key of DESIGN.md's input format, as full paths, in its order.
 /// `applications.total` is optional and appears commented out (see below).
@@ -127,7 +126,7 @@ fn starter_has_applications_total_as_a_comment() {
     let uncommented = text.replacen("# total = ", "total = ", 1);
     let report = Report::from_toml_str(&uncommented, "init.toml").expect("loads");
     assert!(report.applications.total.is_some());
-    assert_eq!(check::check(&report), vec![]);
+    assert_eq!(nianbao::check(&report), vec![]);
 }
 
 /// Every key line carries a Chinese comment, so the clerk needs no manual.
@@ -169,7 +168,7 @@ fn starter_passes_check_and_keeps_the_agency() {
         assert_eq!(report.report.agency, agency);
         assert_eq!(report.report.year.0, 2100);
         assert_eq!(report.report.issued_on, None);
-        assert_eq!(check::check(&report), vec![]);
+        assert_eq!(nianbao::check(&report), vec![]);
     }
 }
 

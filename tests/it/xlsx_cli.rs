@@ -1,10 +1,8 @@
 //! `nianbao form`, and `nianbao check` on a filled form.
 
-mod xlsx_support;
-
 use std::process::{Command, Output};
 
-use xlsx_support::*;
+use crate::xlsx_support::*;
 
 fn nianbao(args: &[&str], dir: &std::path::Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nianbao"))
@@ -26,7 +24,7 @@ fn form_writes_a_form_and_check_reads_it() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let name = "某县统计局2024年政府信息公开工作年度报告填报表.xlsx";
     assert_eq!(text(&out.stdout).trim(), name);
-    let report = nianbao::load(&d.join(name)).expect("the form loads");
+    let report = nianbao::read_path(&d.join(name)).expect("the form loads");
     assert_eq!(report.report.agency, "某县统计局");
     assert_eq!(report.report.year.0, 2024);
     // Never overwrite a (possibly filled) form.
@@ -86,7 +84,7 @@ fn form_from_last_year_carries_over() {
         d,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let report = nianbao::load(&d.join("2025.xlsx")).expect("loads");
+    let report = nianbao::read_path(&d.join("2025.xlsx")).expect("loads");
     assert_eq!(report.report.agency, "某县自然资源局");
     assert_eq!(report.report.year.0, 2025);
     assert_eq!(report.applications.carried_over.values, [1, 0, 0, 0, 0, 0]);

@@ -1,32 +1,30 @@
 //! The fill-in form: its protection and validation, the round trip, forms
 //! filled by other programs, and every bad-cell error with its sheet!cell.
 
-mod xlsx_support;
-
+use crate::xlsx_support::*;
 use calamine::{Data, Reader};
 use nianbao::LoadError;
-use nianbao::form::{self, TEXT_SHEET};
 use nianbao::model::{Amount, Date, Report, Year};
-use nianbao::tables::{self, BasicInfo, Content, Field, TITLE_ROWS};
+use nianbao::spec::sheets::{self, TEXT_SHEET};
+use nianbao::spec::tables::{self, BasicInfo, Content, Field, TITLE_ROWS};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use xlsx_support::*;
 
 /// The form for the sample (as `nianbao form --from sample.toml` writes it).
 fn sample_form() -> Vec<u8> {
-    let report = form::new_report("某县自然资源局", 2024, Some(sample()));
-    form::form_bytes(&report, Some("sample.toml")).expect("form")
+    let report = nianbao::new_report("某县自然资源局", 2024, Some(sample()));
+    nianbao::form_bytes(&report, Some("sample.toml")).expect("form")
 }
 
 /// The sample without given totals: what a form of it reads back as.
 fn expected_sample() -> Report {
     let mut r = sample();
-    form::clear_given_totals(&mut r);
+    nianbao::clear_given_totals(&mut r);
     r
 }
 
 fn read(bytes: &[u8]) -> Result<Report, LoadError> {
-    form::read_form_bytes(bytes, "填报表.xlsx")
+    nianbao::read_form_bytes(bytes, "填报表.xlsx")
 }
 
 /// The `sheet!A1：message` part of a form error.
@@ -104,7 +102,7 @@ fn sheets_protection_and_validation() {
         "fees"
     );
     let text = entry_text(&bytes, &sheet_part(&bytes, TEXT_SHEET));
-    for row in form::text_rows() {
+    for row in sheets::text_rows() {
         assert!(
             unlocked(&text, &format!("C{}", row.sheet_row + 1)),
             "{}",
@@ -138,7 +136,7 @@ fn sample_round_trip_and_live_totals() {
         Some("SUM(D28:I28)")
     );
     assert_eq!(
-        value(&mut wb, TEXT_SHEET, form::text_rows()[0].sheet_row, 2),
+        value(&mut wb, TEXT_SHEET, sheets::text_rows()[0].sheet_row, 2),
         Data::String("2024年，本局认真贯彻《条例》。\n\n第二段。".into())
     );
     assert_eq!(sample_form(), bytes, "same input, same bytes");
@@ -151,28 +149,28 @@ fn generate_from_a_form() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("填报表.xlsx");
     std::fs::write(&path, sample_form()).expect("write");
-    let from_form = nianbao::load(&path).expect("loads through load()");
-    let outputs = nianbao::generate::Outputs {
+    let from_form = nianbao::read_path(&path).expect("loads through load()");
+    let outputs = nianbao::Outputs {
         docx: false,
         xlsx: true,
     };
-    let (a, _) = nianbao::generate::render(&from_form, "sample.toml", outputs).expect("renders");
-    let (b, _) =
-        nianbao::generate::render(&expected_sample(), "sample.toml", outputs).expect("renders");
+    let (a, _) = nianbao::render(&from_form, "sample.toml", outputs).expect("renders");
+    let (b, _) = nianbao::render(&expected_sample(), "sample.toml", outputs).expect("renders");
     assert_eq!(a[0].name, b[0].name);
     assert_eq!(a[0].bytes, b[0].bytes);
 }
 
 #[test]
 fn a_new_year_carries_over() {
-    let next = form::new_report("某县自然资源局", 2025, Some(sample()));
+    let next = nianbao::new_report("某县自然资源局", 2025, Some(sample()));
     assert_eq!(next.report.year, Year(2025));
     assert_eq!(next.applications.carried_over.values, [1, 0, 0, 0, 0, 0]);
     assert_eq!(next.active.normative_documents.in_force, 12);
     assert_eq!(next.active.licensing, 0);
     assert_eq!(next.report.issued_on, None);
     assert_eq!(next.text, sample().text);
-    let back = read(&form::form_bytes(&next, Some("sample.toml")).expect("form")).expect("reads");
+    let back =
+        read(&nianbao::form_bytes(&next, Some("sample.toml")).expect("form")).expect("reads");
     assert_eq!(back, next);
 }
 
@@ -322,7 +320,7 @@ fn not_our_form() {
         "{message}"
     );
     // The statistical workbook is not a form: it has no 文字 sheet.
-    let stat = nianbao::xlsx::workbook_bytes(&sample(), "sample.toml").expect("workbook");
+    let stat = crate::xlsx_support::workbook_bytes(&sample(), "sample.toml").expect("workbook");
     assert!(cell_error(&stat).starts_with("文字：缺少工作表"));
 }
 
@@ -380,22 +378,26 @@ fn written_by_a_plain_writer() {
                 Content::Total(t) => ws.write_formula(
                     r,
                     c,
-                    format!("={}", nianbao::xlsx::sum_formula(table, &t.terms, "")).as_str(),
+                    format!(
+                        "={}",
+                        nianbao::spec::sheets::sum_formula(table, &t.terms, "")
+                    )
+                    .as_str(),
                 ),
             }
             .expect("cell");
         }
     }
     let ws = wb.add_worksheet().set_name(TEXT_SHEET).expect("name");
-    for row in form::text_rows() {
+    for row in sheets::text_rows() {
         let r = row.sheet_row as u32;
         ws.write(r, 1, row.key.as_str()).expect("key");
         let text = match row.kind {
-            form::TextKind::Block => report.text.get(row.name).map(str::to_string),
-            form::TextKind::Heading if row.name == "improvements" => {
+            sheets::TextKind::Block => report.text.get(row.name).map(str::to_string),
+            sheets::TextKind::Heading if row.name == "improvements" => {
                 report.headings.improvements.clone()
             }
-            form::TextKind::Heading => None,
+            sheets::TextKind::Heading => None,
         };
         if let Some(t) = text {
             ws.write(r, 2, t.as_str()).expect("text");
@@ -434,18 +436,18 @@ fn filled_and_saved_by_libreoffice() {
     let mut wb = open(&saved);
     assert_eq!(value(&mut wb, "依申请公开", 4, 9), Data::Float(14.0)); // J5 recalculated
     assert_eq!(
-        value(&mut wb, nianbao::xlsx::CHECK_SHEET, 1, 5),
+        value(&mut wb, nianbao::spec::sheets::CHECK_SHEET, 1, 5),
         Data::String("2项不通过".into())
     );
     // The CSV export sees the same.
     let sheets = lo_csv(&soffice, dir.path(), &file);
     let check = &sheets
         .iter()
-        .find(|(s, _)| s == nianbao::xlsx::CHECK_SHEET)
+        .find(|(s, _)| s == nianbao::spec::sheets::CHECK_SHEET)
         .expect("校验 CSV")
         .1;
     assert_eq!(check[1][5], "2项不通过");
-    assert_eq!(check[nianbao::xlsx::CHECK_FIRST_ROW][5], "不通过");
+    assert_eq!(check[nianbao::spec::sheets::CHECK_FIRST_ROW][5], "不通过");
 }
 
 // ---------------------------------------------------------------------------
@@ -504,7 +506,8 @@ fn report_strategy() -> impl Strategy<Value = Report> {
             r.processing_fees.notices = processing.0;
             r.processing_fees.notices_amount = amount::<2>(Decimal::new(processing.1 as i64, 2));
             r.processing_fees.collected = amount::<2>(Decimal::new(processing.2 as i64, 2));
-            for ((name, _), t) in nianbao::model::TEXT_BLOCKS.iter().zip(texts) {
+            for (block, t) in nianbao::spec::outline::BLOCKS.iter().zip(texts) {
+                let name = block.name;
                 r.text.set(name, t);
             }
             let h = &mut r.headings;
@@ -534,9 +537,9 @@ proptest! {
         let toml = toml::to_string(&report).expect("serializes");
         let from = Report::from_toml_str(&toml, "x.toml").expect("the TOML loads");
         prop_assert_eq!(&from, &report);
-        let start = form::new_report(&report.report.agency, report.report.year.0, Some(from));
+        let start = nianbao::new_report(&report.report.agency, report.report.year.0, Some(from));
         prop_assert_eq!(&start, &report);
-        let bytes = form::form_bytes(&start, Some("random.toml")).expect("form");
+        let bytes = nianbao::form_bytes(&start, Some("random.toml")).expect("form");
         let back = read(&bytes).expect("reads back");
         prop_assert_eq!(back, report);
     }

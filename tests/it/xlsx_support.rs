@@ -308,3 +308,14 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     }
     rows
 }
+
+/// The statistical workbook of `report`, through the public face; `source`
+/// is the input file name it records.
+pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, nianbao::Error> {
+    let outputs = nianbao::Outputs {
+        docx: false,
+        xlsx: true,
+    };
+    let (mut files, _) = nianbao::render(report, source, outputs)?;
+    Ok(files.remove(0).bytes)
+}

@@ -1,0 +1,23 @@
+//! The integration tests: one binary, one module per subject. They use only
+//! the library's public face and the `nianbao` binary.
+
+mod common;
+mod xlsx_support;
+
+mod bad_input;
+mod batch;
+mod cli;
+mod cli_generate;
+mod docx;
+mod docx_schema;
+mod docx_soffice;
+mod fees;
+mod golden;
+mod inputs;
+mod layers;
+mod properties;
+mod rules;
+mod starter;
+mod xlsx_cli;
+mod xlsx_form;
+mod xlsx_workbook;
