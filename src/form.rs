@@ -221,8 +221,9 @@ pub(crate) fn text_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Res
 // ---------------------------------------------------------------------------
 // Writing the form
 
-/// The fill-in form for `report` as XLSX bytes; `source` (the `--from` file)
-/// is recorded on the `基本信息` sheet. Given totals are not written: the
+/// The fill-in form for `report` as XLSX bytes; the file name of `source`
+/// (the `--from` file; its folders are dropped) is recorded on the `基本信息`
+/// sheet. Given totals are not written: the
 /// totals of the form are formulas.
 ///
 /// ```
