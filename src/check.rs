@@ -1,6 +1,7 @@
 //! The consistency rules (勾稽关系) of FORMAT.md §7.
 //!
-//! R1–R4 are errors that block generation; R10 is a warning; R5/R6 compare
+//! R1–R4 are errors that block generation; R10 and D1 (成文日期 in the year
+//! after the reported one) are warnings; R5/R6 compare
 //! with last year's report ([`check_against_previous`]). R8 (counts are whole
 //! and non-negative) is held by the model's types: such input never loads.
 //!
@@ -31,7 +32,7 @@ use crate::spec::tables::{self, Content, Table};
 pub enum Severity {
     /// Blocks generation (R1–R4).
     Error,
-    /// Printed, does not block (R5, R6, R10).
+    /// Printed, does not block (R5, R6, R10, D1).
     Warning,
 }
 
@@ -137,7 +138,7 @@ pub fn has_errors(findings: &[Finding]) -> bool {
     findings.iter().any(|f| f.severity == Severity::Error)
 }
 
-/// Checks one report: R1–R4 (errors) and R10 (warning), in rule order.
+/// Checks one report: R1–R4 (errors), R10 and D1 (warnings), in rule order.
 pub fn check(report: &Report) -> Vec<Finding> {
     let mut findings = Vec::new();
     r1_balance(report, &mut findings);
@@ -145,6 +146,7 @@ pub fn check(report: &Report) -> Vec<Finding> {
     r3_row_totals(report, &mut findings);
     r4_review_totals(report, &mut findings);
     r10_processing_fees(report, &mut findings);
+    d1_issued_on(report, &mut findings);
     findings
 }
 
@@ -334,6 +336,36 @@ fn r10_processing_fees(report: &Report, out: &mut Vec<Finding>) {
             ),
         });
     }
+}
+
+/// D1: a 成文日期 outside the year after the reported one (before the
+/// reported year ends, or more than a year after) is probably a typo (warning).
+fn d1_issued_on(report: &Report, out: &mut Vec<Finding>) {
+    let Some(date) = report.report.issued_on else {
+        return;
+    };
+    let year = report.report.year.0;
+    let expected = i64::from(year) + 1;
+    let found = i64::from(date.year);
+    if found == expected {
+        return;
+    }
+    let info = tables::BasicInfo::IssuedOn;
+    let message = if found < expected {
+        format!("成文日期 {date} 早于报告年度（{year} 年）结束，报告应在次年成文")
+    } else {
+        format!("成文日期 {date} 晚于报告年度（{year} 年）结束一年以上，请检查年份")
+    };
+    out.push(Finding {
+        rule: "D1",
+        severity: Severity::Warning,
+        cell: info.label().to_string(),
+        excel_cell: info.excel_ref(),
+        key: info.key().to_string(),
+        expected,
+        found,
+        message,
+    });
 }
 
 /// R5 and R6: this year against last year's report of the same agency (warnings).

@@ -59,7 +59,10 @@ pub mod synthetic;
 
 pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};
 pub use read::form::read_form_bytes;
-pub use read::{InputKind, LoadError, io_message, load as read_path, read_bytes};
+pub use read::{
+    InputKind, IoAction, LoadError, MAX_INPUT_BYTES, io_reason, load as read_path, read_bytes,
+    read_toml_from,
+};
 pub use render::form::{clear_given_totals, form_bytes, new_report};
 pub use render::names::{MAX_NAME_BYTES, safe_file_name};
 pub use render::output::write_atomically;

@@ -19,10 +19,7 @@ pub fn is_input_file(path: &Path) -> bool {
         .unwrap_or_default();
     !name.starts_with('.')
         && !name.starts_with("~$")
-        && matches!(
-            crate::read::extension(path).as_str(),
-            "toml" | "json" | "xlsx"
-        )
+        && crate::read::InputKind::from_path(path).is_some()
 }
 
 /// The input files: given files as they are, folders walked (recursively,

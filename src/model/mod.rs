@@ -24,32 +24,59 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
 mod text;
-pub use text::{TextProblem, forbidden_char, is_xml_char, text_fields, validate_text};
+pub use text::{TextField, TextProblem, forbidden_char, is_xml_char, text_fields, validate_text};
 
 /// One agency's annual report: everything the input file holds.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// 报告基本信息 — who reports, for which year.
+    #[serde(deserialize_with = "table")]
     pub report: ReportInfo,
     /// 二、主动公开政府信息情况.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub active: Active,
     /// 三、收到和处理政府信息公开申请情况.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub applications: Applications,
     /// 四、政府信息公开行政复议、行政诉讼情况.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub review_litigation: ReviewLitigation,
     /// 信息处理费 — reported in prose under 六 (amounts in 元).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub processing_fees: ProcessingFees,
     /// The narrative blocks; each is a handlebars template.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub text: TextBlocks,
     /// Run-in heads of the sub-blocks, where an agency words them differently.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "table")]
     pub headings: Headings,
+}
+
+/// Reads a derived struct `T` from a table (a JSON object) only.
+///
+/// serde's derived structs also accept an array and fill their fields by
+/// position, silently defaulting the rest: `applications = [[1, 0, 0, 0, 0,
+/// 0]]` would set `new` and zero every other row. Every table of the format
+/// is read through this instead.
+pub(crate) fn table<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct TableVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for TableVisitor<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            // serde's own words for a map; the reader puts them in Chinese
+            // with the key path (`应为表（[report]）`).
+            f.write_str("a map")
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    deserializer.deserialize_map(TableVisitor(std::marker::PhantomData))
 }
 
 /// `[report]`: the agency and the year.
@@ -161,12 +188,16 @@ pub struct Applications {
     /// 三（二）部分公开.
     pub partially_granted: ApplicantRow,
     /// 三（三）不予公开.
+    #[serde(deserialize_with = "table")]
     pub withheld: Withheld,
     /// 三（四）无法提供.
+    #[serde(deserialize_with = "table")]
     pub unavailable: Unavailable,
     /// 三（五）不予处理.
+    #[serde(deserialize_with = "table")]
     pub not_processed: NotProcessed,
     /// 三（六）其他处理.
+    #[serde(deserialize_with = "table")]
     pub other: OtherOutcomes,
     /// 三（七）总计 — optional; the model computes it, a given one is checked.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -321,6 +352,22 @@ pub struct Headings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub improvements: Option<String>,
 }
+
+/// The longest agency name, short name or region, in characters. Real
+/// agency names run to about 40 (e.g. 某某省某某市某某区人民政府办公室…).
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest run-in head of a sub-block (`[headings]`), in characters.
+pub const MAX_HEADING_CHARS: usize = 100;
+/// The longest text block, in characters: what one Excel cell can hold.
+pub const MAX_TEXT_CHARS: usize = 32_767;
+/// The largest count in any cell (十亿): more than any agency decides in a
+/// year, and 147 cells of it still sum far below `u64::MAX`.
+pub const MAX_COUNT: u32 = 1_000_000_000;
+/// The largest 行政事业性收费 in 万元 (一万亿元): above the whole country's.
+/// Below 10⁹, so that [`Amount::to_f64`] stays exact.
+pub const MAX_WAN_YUAN: u64 = 100_000_000;
+/// The largest 信息处理费 amount in 元 (一亿元).
+pub const MAX_YUAN: u64 = 100_000_000;
 
 impl TextBlocks {
     /// Every block with its key in `[text]`, as given (blank or not).
@@ -597,7 +644,7 @@ impl<const PLACES: u32> FromStr for Amount<PLACES> {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let d = Decimal::from_str(s.trim())
-            .map_err(|_| format!("应为金额（如 12.5），实为 \"{s}\""))?;
+            .map_err(|_| format!("应为金额（如 12.5），实为 \"{}\"", shorten(s)))?;
         Self::checked(d)
     }
 }
@@ -634,7 +681,10 @@ impl<'de, const PLACES: u32> Deserialize<'de> for Amount<PLACES> {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Amount<P>, E> {
                 if !v.is_finite() {
-                    return Err(E::custom(format!("应为金额，实为 {v}")));
+                    return Err(E::custom(format!("应为金额，实为{}", float_words(v))));
+                }
+                if v.abs() >= 1e15 {
+                    return Err(E::custom(format!("金额过大：{}，超出上限", float_words(v))));
                 }
                 // `{}` prints the shortest text that reads back as the same
                 // f64, i.e. what the clerk typed (for up to ~15 digits).
@@ -645,6 +695,30 @@ impl<'de, const PLACES: u32> Deserialize<'de> for Amount<PLACES> {
             }
         }
         deserializer.deserialize_any(AmountVisitor::<PLACES>)
+    }
+}
+
+/// A float as a message shows it: in Chinese when not finite, else in plain
+/// digits (`1e20` as `100000000000000000000`), or 约 1.0×10^300 when huge.
+pub(crate) fn float_words(v: f64) -> String {
+    if v.is_nan() {
+        "非数值".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "无穷大" } else { "负无穷大" }.to_string()
+    } else if v.abs() >= 1e21 {
+        let exp = v.abs().log10().floor();
+        format!("约 {:.1}×10^{exp}", v / 10f64.powf(exp))
+    } else {
+        v.to_string()
+    }
+}
+
+/// At most 40 characters of a value quoted in a message (`…` marks a cut).
+pub(crate) fn shorten(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
     }
 }
 
@@ -661,15 +735,39 @@ pub const YEARS: std::ops::RangeInclusive<u16> = 2008..=2100;
 
 impl<'de> Deserialize<'de> for Year {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let y = i64::deserialize(deserializer)?;
-        match u16::try_from(y) {
-            Ok(y) if YEARS.contains(&y) => Ok(Year(y)),
-            _ => Err(de::Error::custom(format!(
+        struct YearVisitor;
+        fn out_of_range<E: de::Error>(y: impl fmt::Display) -> E {
+            E::custom(format!(
                 "年度应在 {}–{} 之间，实为 {y}",
                 YEARS.start(),
                 YEARS.end()
-            ))),
+            ))
         }
+        impl Visitor<'_> for YearVisitor {
+            type Value = Year;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{}–{} 之间的整数", YEARS.start(), YEARS.end())
+            }
+            fn visit_i64<E: de::Error>(self, y: i64) -> Result<Year, E> {
+                match u16::try_from(y) {
+                    Ok(y) if YEARS.contains(&y) => Ok(Year(y)),
+                    _ => Err(out_of_range(y)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, y: u64) -> Result<Year, E> {
+                match u16::try_from(y) {
+                    Ok(y) if YEARS.contains(&y) => Ok(Year(y)),
+                    _ => Err(out_of_range(y)),
+                }
+            }
+            fn visit_i128<E: de::Error>(self, y: i128) -> Result<Year, E> {
+                Err(out_of_range(y))
+            }
+            fn visit_u128<E: de::Error>(self, y: u128) -> Result<Year, E> {
+                Err(out_of_range(y))
+            }
+        }
+        deserializer.deserialize_i64(YearVisitor)
     }
 }
 
@@ -712,7 +810,7 @@ impl Date {
 impl FromStr for Date {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("日期应写作 \"2025-01-20\"，实为 \"{s}\"");
+        let bad = || format!("日期应写作 \"2025-01-20\"，实为 \"{}\"", shorten(s));
         let parts: Vec<&str> = s.trim().split('-').collect();
         let [y, m, d] = parts.as_slice() else {
             return Err(bad());
@@ -749,18 +847,93 @@ impl Serialize for Date {
 }
 
 /// An optional date where `""` means none (the starter file writes `issued_on = ""`),
-/// and so does JSON `null`.
+/// and so does JSON `null`. A TOML date without quotes (`2025-01-20`) is read
+/// like the quoted one.
 fn empty_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
-    match Option::<String>::deserialize(deserializer)? {
-        Some(s) if !s.trim().is_empty() => s.parse().map(Some).map_err(de::Error::custom),
-        _ => Ok(None),
-    }
+    deserializer.deserialize_any(DateVisitor { optional: true })
 }
 
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        s.parse().map_err(de::Error::custom)
+        match deserializer.deserialize_any(DateVisitor { optional: false })? {
+            Some(date) => Ok(date),
+            None => Err(de::Error::custom(DATE_EXPECTED)),
+        }
+    }
+}
+
+const DATE_EXPECTED: &str = "应为日期，写作 \"2025-01-20\"";
+/// [`DATE_EXPECTED`] as serde's "expected …" (`类型不符：应为 日期（…），实为 5`).
+const DATE_EXPECTING: &str = "日期（写作 \"2025-01-20\"）";
+
+/// The key under which `toml` hands a TOML date-time to a visitor, as a
+/// one-entry map whose value is the date-time's text.
+const TOML_DATETIME_KEY: &str = "$__toml_private_datetime";
+
+/// Reads a date from a string, or from a TOML date-time value (`issued_on =
+/// 2025-01-20`); with `optional`, `""` and `null` mean none.
+struct DateVisitor {
+    optional: bool,
+}
+
+impl<'de> Visitor<'de> for DateVisitor {
+    type Value = Option<Date>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(DATE_EXPECTING)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Date>, E> {
+        if self.optional && v.trim().is_empty() {
+            return Ok(None);
+        }
+        v.parse().map(Some).map_err(E::custom)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Date>, E> {
+        self.visit_unit()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Date>, E> {
+        if self.optional {
+            Ok(None)
+        } else {
+            Err(E::custom(DATE_EXPECTED))
+        }
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Date>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Option<Date>, A::Error> {
+        let not_a_date = || <A::Error as de::Error>::custom(format!("{DATE_EXPECTED}，实为表"));
+        match map.next_key::<String>()? {
+            Some(key) if key == TOML_DATETIME_KEY => {
+                let text: String = map.next_value()?;
+                toml_date(&text)
+                    .map(Some)
+                    .map_err(<A::Error as de::Error>::custom)
+            }
+            _ => Err(not_a_date()),
+        }
+    }
+}
+
+/// A TOML date-time (its text) as a [`Date`]: only a local date
+/// (`2025-01-20`) is one; a time or an offset is refused with a message.
+fn toml_date(text: &str) -> Result<Date, String> {
+    let Ok(datetime) = text.parse::<toml::value::Datetime>() else {
+        return Err(format!("{DATE_EXPECTED}，实为 \"{text}\""));
+    };
+    match (datetime.date, datetime.time, datetime.offset) {
+        (Some(d), None, None) => format!("{:04}-{:02}-{:02}", d.year, d.month, d.day).parse(),
+        (Some(d), Some(_), _) => Err(format!(
+            "成文日期只写日期，不带时间{}：应写作 {:04}-{:02}-{:02}，实为 \"{text}\"",
+            if datetime.offset.is_some() {
+                "和时区"
+            } else {
+                ""
+            },
+            d.year,
+            d.month,
+            d.day
+        )),
+        _ => Err(format!("{DATE_EXPECTED}，实为时间 \"{text}\"")),
     }
 }
 

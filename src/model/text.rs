@@ -2,7 +2,7 @@
 //! writable as XML 1.0 (DOCX and XLSX are XML), and the agency must be named.
 //! One guard for the readers and the writers.
 
-use super::Report;
+use super::{MAX_HEADING_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, Report};
 
 /// Whether XML 1.0 allows `c` in a document (tab, line feed, carriage return
 /// and everything from U+0020 except the surrogates, U+FFFE and U+FFFF).
@@ -35,32 +35,60 @@ impl std::fmt::Display for TextProblem {
     }
 }
 
+/// One text of the report: its key path, what it is in words, the text and
+/// its length limit in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextField<'r> {
+    /// The key path, e.g. `text.overview`.
+    pub key_path: String,
+    /// What it is, e.g. 机关全称.
+    pub what: &'static str,
+    /// The text as given.
+    pub text: &'r str,
+    /// The longest it may be, in characters.
+    pub max_chars: usize,
+}
+
 /// Every text of the report with its key path: names, blocks, headings.
-pub fn text_fields(report: &Report) -> Vec<(String, &str)> {
+pub fn text_fields(report: &Report) -> Vec<TextField<'_>> {
     let info = &report.report;
-    let mut fields: Vec<(String, &str)> = vec![
-        ("report.agency".into(), info.agency.as_str()),
-        (
+    let field = |key_path: String, what, text, max_chars| TextField {
+        key_path,
+        what,
+        text,
+        max_chars,
+    };
+    let mut fields = vec![
+        field("report.agency".into(), "机关全称", info.agency.as_str(), MAX_NAME_CHARS),
+        field(
             "report.short_name".into(),
+            "简称",
             info.short_name.as_deref().unwrap_or(""),
+            MAX_NAME_CHARS,
         ),
-        ("report.region".into(), info.region.as_deref().unwrap_or("")),
+        field(
+            "report.region".into(),
+            "所属地区",
+            info.region.as_deref().unwrap_or(""),
+            MAX_NAME_CHARS,
+        ),
     ];
     for (name, text) in report.text.entries() {
         if let Some(t) = text {
-            fields.push((format!("text.{name}"), t));
+            fields.push(field(format!("text.{name}"), "文字", t, MAX_TEXT_CHARS));
         }
     }
     for (name, head) in report.headings.entries() {
         if let Some(h) = head {
-            fields.push((format!("headings.{name}"), h));
+            fields.push(field(format!("headings.{name}"), "小标题", h, MAX_HEADING_CHARS));
         }
     }
     fields
 }
 
-/// Checks every text of the report: no character XML 1.0 forbids, and an
-/// agency name that is not blank.
+/// Checks every text of the report: within its length limit
+/// ([`MAX_NAME_CHARS`], [`MAX_HEADING_CHARS`], [`MAX_TEXT_CHARS`]), no
+/// character XML 1.0 forbids, and an agency name that is not blank.
 ///
 /// ```
 /// let mut report = nianbao::model::Report::from_toml_str(
@@ -71,8 +99,24 @@ pub fn text_fields(report: &Report) -> Vec<(String, &str)> {
 /// assert_eq!(problem.key_path, "text.problems");
 /// ```
 pub fn validate_text(report: &Report) -> Result<(), TextProblem> {
-    for (key_path, value) in text_fields(report) {
-        if let Some(c) = forbidden_char(value) {
+    for TextField {
+        key_path,
+        what,
+        text,
+        max_chars,
+    } in text_fields(report)
+    {
+        // Bytes bound characters: most texts need no count.
+        if text.len() > max_chars {
+            let chars = text.chars().count();
+            if chars > max_chars {
+                return Err(TextProblem {
+                    key_path,
+                    message: format!("{what}过长：{chars} 个字，上限 {max_chars} 个字"),
+                });
+            }
+        }
+        if let Some(c) = forbidden_char(text) {
             return Err(TextProblem {
                 key_path,
                 message: format!(

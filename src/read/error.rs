@@ -16,14 +16,28 @@ use std::path::PathBuf;
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be opened or read.
-    #[error("{}: 无法读取文件：{source}", path.display())]
+    /// The file could not be opened or read (the reason in Chinese, see
+    /// [`io_reason`]).
+    #[error("{}: {}", path.display(), io_reason(source, IoAction::Read))]
     Io {
         /// The file.
         path: PathBuf,
         /// What the system said.
         #[source]
         source: std::io::Error,
+    },
+    /// The input is larger than any real report ([`MAX_INPUT_BYTES`]); it is
+    /// refused before it is parsed.
+    #[error(
+        "{file}: 文件过大（{size} 字节，上限 {limit} 字节）；一份年报的输入通常只有几 KB，请检查是否选错了文件"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its size in bytes (at least this many, for standard input).
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
     },
     /// The file is not UTF-8 text.
     #[error(
@@ -79,6 +93,72 @@ pub enum LoadError {
         /// What is wrong, in Chinese.
         message: String,
     },
+}
+
+/// The largest TOML or JSON input read, in bytes (2 MiB). A real report is a
+/// few KB; nine text blocks at Excel's cell limit fit well within it.
+pub const MAX_INPUT_BYTES: u64 = 2 * 1024 * 1024;
+
+/// What was being done with a path when the system refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoAction {
+    /// Reading a file the user named.
+    Read,
+    /// Writing a file or creating a folder.
+    Write,
+}
+
+/// The reason of an I/O error in Chinese, without the system's English text:
+/// `文件不存在`, `是一个文件夹，不是文件`, `无权限读取` …; an error the table
+/// does not know shows its system error number only.
+///
+/// ```
+/// use nianbao::{IoAction, io_reason};
+/// let e = std::fs::read("/no/such/file").unwrap_err();
+/// assert_eq!(io_reason(&e, IoAction::Read), "文件不存在");
+/// let e = std::fs::read(std::env::temp_dir()).unwrap_err();
+/// assert_eq!(io_reason(&e, IoAction::Read), "是一个文件夹，不是文件");
+/// ```
+pub fn io_reason(err: &std::io::Error, action: IoAction) -> String {
+    use std::io::ErrorKind as K;
+    let read = action == IoAction::Read;
+    let reason = match err.kind() {
+        K::NotFound if read => "文件不存在",
+        K::NotFound => "所在的文件夹不存在",
+        K::PermissionDenied if read => "无权限读取",
+        K::PermissionDenied => "无权限写入",
+        K::IsADirectory => "是一个文件夹，不是文件",
+        K::NotADirectory => "路径中的某一级不是文件夹",
+        K::AlreadyExists => "文件已存在",
+        K::DirectoryNotEmpty => "文件夹不是空的",
+        K::InvalidFilename => "文件名无效或过长",
+        K::InvalidInput => "路径无效",
+        K::InvalidData => "内容无效",
+        K::UnexpectedEof => "文件意外结束",
+        K::StorageFull => "磁盘空间已满",
+        K::QuotaExceeded => "超出磁盘配额",
+        K::FileTooLarge => "文件过大",
+        K::ReadOnlyFilesystem => "文件系统为只读",
+        K::ResourceBusy | K::ExecutableFileBusy => "文件正被占用",
+        K::Interrupted => "读写被中断",
+        K::OutOfMemory => "内存不足",
+        K::TimedOut => "操作超时",
+        K::WouldBlock => "暂时无法读写，请稍后重试",
+        K::BrokenPipe => "管道已关闭",
+        K::StaleNetworkFileHandle => "网络文件已失效",
+        K::CrossesDevices => "不能跨磁盘移动文件",
+        K::TooManyLinks => "链接过多",
+        K::Deadlock => "文件锁死锁",
+        K::Unsupported => "系统不支持此操作",
+        _ => {
+            let what = if read { "读取失败" } else { "写入失败" };
+            return match err.raw_os_error() {
+                Some(code) => format!("{what}（系统错误码 {code}）"),
+                None => what.to_string(),
+            };
+        }
+    };
+    reason.to_string()
 }
 
 fn position(line: Option<usize>, column: Option<usize>) -> String {

@@ -44,7 +44,7 @@ pub enum Error {
     #[error("生成文档失败：{0}")]
     Writer(String),
     /// A file could not be written. We failed (or the disk is full).
-    #[error("{}: 无法写入：{}", path.display(), crate::read::io_message(source))]
+    #[error("{}: 无法写入：{}", path.display(), crate::read::io_reason(source, crate::read::IoAction::Write))]
     Write {
         /// The file.
         path: PathBuf,

@@ -8,9 +8,9 @@ use crate::model::{Report, Year};
 use crate::render::xlsx::{self, Mode, WorkbookError};
 use crate::spec::tables;
 
-/// The fill-in form for `report` as XLSX bytes; `source` (the `--from` file)
-/// is recorded on the `基本信息` sheet. Given totals are not written: the
-/// totals of the form are formulas.
+/// The fill-in form for `report` as XLSX bytes; the file name of `source`
+/// (the `--from` file; its folders are dropped) is recorded on the `基本信息`
+/// sheet. Given totals are not written: the totals of the form are formulas.
 ///
 /// ```
 /// let report = nianbao::new_report("某县统计局", 2024, None);

@@ -55,8 +55,8 @@ pub(crate) enum Mode {
     Form,
 }
 
-/// Renders the statistical workbook as XLSX bytes; `source` is the input file
-/// name, recorded on the `基本信息` sheet.
+/// Renders the statistical workbook as XLSX bytes; `source` is the input
+/// path, whose file name only (no folders) is recorded on the `基本信息` sheet.
 pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, WorkbookError> {
     let mut wb = build(report, Some(source), Mode::Statistics)?;
     wb.save_to_buffer().map_err(at("工作簿"))
@@ -470,6 +470,16 @@ pub(crate) fn clip(text: &str) -> String {
 // ---------------------------------------------------------------------------
 // 基本信息
 
+/// The file name of the input path as typed, without its folders (`/` or
+/// `\`): the workbook must not depend on, or publish, where the input lay.
+/// `-` (standard input) is recorded as nothing.
+fn file_name_only(source: Option<&str>) -> &str {
+    match source {
+        None | Some("-") => "",
+        Some(path) => path.rsplit(['/', '\\']).next().unwrap_or(""),
+    }
+}
+
 fn basic_info_sheet(
     wb: &mut Workbook,
     report: &Report,
@@ -513,7 +523,7 @@ fn basic_info_sheet(
                 ws.write_number_with_format(r, 1, fees.collected.to_f64(), &st.input_yuan)?;
             }
             BasicInfo::SourceFile => {
-                ws.write_string_with_format(r, 1, source.unwrap_or(""), &st.text)?;
+                ws.write_string_with_format(r, 1, file_name_only(source), &st.text)?;
             }
         }
         if st.form()

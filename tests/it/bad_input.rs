@@ -44,14 +44,14 @@ const CASES: &[Case] = &[
         key_path: Some("review_litigation.litigation_direct[1]"),
         line: 6,
         column: 25,
-        says: "应为非负整数，实为 string \"一\"",
+        says: "应为非负整数，实为 文本 \"一\"",
     },
     Case {
         file: "wrong-type.json",
         key_path: Some("review_litigation.litigation_direct[1]"),
         line: 3,
         column: 53,
-        says: "应为非负整数，实为 string \"一\"",
+        says: "应为非负整数，实为 文本 \"一\"",
     },
     Case {
         file: "negative.toml",
@@ -134,7 +134,7 @@ const CASES: &[Case] = &[
         file: "bad-year.json",
         key_path: Some("report.year"),
         line: 2,
-        column: 47,
+        column: 45,
         says: "年度应在 2008–2100 之间，实为 1999",
     },
 ];
@@ -207,7 +207,7 @@ fn missing_file_names_the_file() {
     assert!(matches!(err, LoadError::Io { .. }), "{err}");
     let text = err.to_string();
     assert!(
-        text.starts_with(&format!("{}: 无法读取文件", path.display())),
+        text.starts_with(&format!("{}: 文件不存在", path.display())),
         "{text}"
     );
     let err = nianbao::read_path(&path).expect_err("missing");

@@ -164,7 +164,7 @@ fn bad_inputs_exit_2_naming_file_key_line_column() {
         ),
         (
             "bad-year.json",
-            "2:47: report.year: 年度应在 2008–2100 之间，实为 1999",
+            "2:45: report.year: 年度应在 2008–2100 之间，实为 1999",
         ),
     ];
     for (name, says) in cases {
@@ -184,7 +184,7 @@ fn missing_file_exits_2() {
     let out = check(&["tests/fixtures/no-such-file.toml"]);
     assert_no_panic(&out);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).starts_with("tests/fixtures/no-such-file.toml: 无法读取文件"));
+    assert!(stderr(&out).starts_with("tests/fixtures/no-such-file.toml: 文件不存在"));
 }
 
 #[test]

@@ -478,8 +478,11 @@ fn report_strategy() -> impl Strategy<Value = Report> {
             proptest::option::of(line()),
         ),
         proptest::option::of((1990u16..2150, 1u8..=12, 1u8..=28)),
-        proptest::collection::vec(prop_oneof![Just(0u32), 0u32..50, 0u32..=u32::MAX], counts),
-        0u64..1_000_000_000_000_000,
+        proptest::collection::vec(
+            prop_oneof![Just(0u32), 0u32..50, 0u32..=nianbao::model::MAX_COUNT],
+            counts,
+        ),
+        0u64..=100_000_000_000_000, // up to model::MAX_WAN_YUAN (in millionths)
         (0u32..1000, 0u64..10_000_000, 0u64..10_000_000),
         proptest::collection::vec(proptest::option::of(text()), 9),
         proptest::collection::vec(proptest::option::of(line()), 7),
