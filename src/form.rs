@@ -1051,6 +1051,11 @@ fn read_count(value: &Data) -> Result<u32, String> {
 }
 
 /// An amount with at most `P` places: empty is 0.
+///
+/// A number is read as the cell shows it: when its exact value has more than
+/// `P` places only through binary-float noise (0.30000000000000004 for 0.3),
+/// it is rounded to the 15 significant digits Excel shows, which must then
+/// have at most `P` places.
 fn read_amount<const P: u32>(value: &Data) -> Result<crate::model::Amount<P>, String> {
     let text = match value {
         Data::Empty => return Ok(Default::default()),
@@ -1062,7 +1067,17 @@ fn read_amount<const P: u32>(value: &Data) -> Result<crate::model::Amount<P>, St
         _ => return Err(format!("应为非负金额，实为 {}", shown(value))),
     };
     text.parse::<crate::model::Amount<P>>()
+        .or_else(|e| match value {
+            Data::Float(f) => as_excel_shows(*f).ok_or(e),
+            _ => Err(e),
+        })
         .map_err(|e| format!("{e}（单元格中为 {}）", shown(value)))
+}
+
+/// `f` with the 15 significant digits Excel shows, as an amount of `P` places.
+fn as_excel_shows<const P: u32>(f: f64) -> Option<crate::model::Amount<P>> {
+    let shown = rust_decimal::Decimal::from_scientific(&format!("{f:.14e}")).ok()?;
+    shown.normalize().to_string().parse().ok()
 }
 
 /// Optional text: blank is none.

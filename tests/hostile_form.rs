@@ -2,7 +2,8 @@
 //! dimensions, zip bombs and lying zip headers, styles and shared strings that
 //! make calamine allocate without bound, and files that make a reader panic.
 //! Each ends quickly in a Chinese error that names the file (or reads as the
-//! form it is), never in a panic. Also: every bad cell is reported in one run.
+//! form it is), never in a panic. Also: every bad cell is reported in one run,
+//! and a fee cell holding binary-float noise reads as the number it shows.
 
 mod xlsx_support;
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use nianbao::LoadError;
 use nianbao::form::{self, MAX_FORM_ENTRIES};
 use nianbao::model::Report;
+use rust_decimal::Decimal;
 use xlsx_support::*;
 
 const FILE: &str = "来历不明.xlsx";
@@ -530,6 +532,48 @@ fn very_many_bad_cells_are_counted() {
         cells[50],
         ("工作簿", "另有 10 处错误未列出；请先改正以上各处")
     );
+}
+
+// ---------------------------------------------------------------------------
+// Binary-float noise in fee cells
+
+#[test]
+fn fee_float_noise_reads_as_shown() {
+    let amount = |s: &str| s.parse::<Decimal>().expect("decimal");
+    // 万元 (6 places) on 主动公开!B15.
+    for (stored, shown) in [
+        (0.30000000000000004, "0.3"),
+        (24252.311081999998, "24252.311082"),
+        (0.1 + 0.7, "0.8"),
+    ] {
+        let bytes = set_cell(&genuine(), "主动公开", "B15", NewCell::Number(stored));
+        let fees = read(&bytes).expect("reads").active.fees;
+        assert_eq!(fees.0, amount(shown), "{stored}");
+    }
+    // 元 (2 places) on 基本信息.
+    let cell = nianbao::tables::BasicInfo::ProcessingFeeNoticesAmount.excel_ref();
+    let a1 = cell.split('!').nth(1).expect("a1");
+    for (stored, shown) in [(200.01000000000002, "200.01"), (0.30000000000000004, "0.3")] {
+        let bytes = set_cell(&genuine(), "基本信息", a1, NewCell::Number(stored));
+        let fees = read(&bytes).expect("reads").processing_fees;
+        assert_eq!(fees.notices_amount.0, amount(shown), "{stored}");
+    }
+    // Real places beyond the amount's are still refused.
+    let bytes = set_cell(&genuine(), "基本信息", a1, NewCell::Number(200.001));
+    assert_eq!(
+        refused(&bytes),
+        format!("{FILE}: {cell}：金额最多 2 位小数，实为 200.001（单元格中为 200.001）")
+    );
+    let bytes = set_cell(&genuine(), "主动公开", "B15", NewCell::Number(1.0000001));
+    assert!(refused(&bytes).contains("金额最多 6 位小数"));
+    // Text shows what it says: no rounding.
+    let bytes = set_cell(
+        &genuine(),
+        "主动公开",
+        "B15",
+        NewCell::Text("0.30000000000000004"),
+    );
+    assert!(refused(&bytes).contains("金额最多 6 位小数"));
 }
 
 // ---------------------------------------------------------------------------
