@@ -500,15 +500,9 @@ fn exit_code(unreadable: bool, errors: bool) -> u8 {
 
 /// Reads one input: a file by its extension, or `-` for TOML on standard input.
 fn read_input(path: &Path) -> Result<nianbao::model::Report, nianbao::LoadError> {
-    if path.as_os_str() != "-" {
-        return nianbao::read_path(path);
+    if path.as_os_str() == "-" {
+        nianbao::read_toml_from(std::io::stdin().lock(), "-")
+    } else {
+        nianbao::read_path(path)
     }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes).map_err(|source| {
-        nianbao::LoadError::Io {
-            path: path.to_path_buf(),
-            source,
-        }
-    })?;
-    nianbao::read_bytes(&bytes, nianbao::InputKind::Toml, "-")
 }

@@ -59,7 +59,12 @@ pub fn text_fields(report: &Report) -> Vec<TextField<'_>> {
         max_chars,
     };
     let mut fields = vec![
-        field("report.agency".into(), "机关全称", info.agency.as_str(), MAX_NAME_CHARS),
+        field(
+            "report.agency".into(),
+            "机关全称",
+            info.agency.as_str(),
+            MAX_NAME_CHARS,
+        ),
         field(
             "report.short_name".into(),
             "简称",
@@ -80,7 +85,12 @@ pub fn text_fields(report: &Report) -> Vec<TextField<'_>> {
     }
     for (name, head) in report.headings.entries() {
         if let Some(h) = head {
-            fields.push(field(format!("headings.{name}"), "小标题", h, MAX_HEADING_CHARS));
+            fields.push(field(
+                format!("headings.{name}"),
+                "小标题",
+                h,
+                MAX_HEADING_CHARS,
+            ));
         }
     }
     fields

@@ -93,6 +93,30 @@ pub enum LoadError {
         /// What is wrong, in Chinese.
         message: String,
     },
+    /// Several cells of a filled Excel form are wrong: all of them, one line
+    /// each (`file: sheet!A1：message`). [`LoadError::form_cells`] lists them.
+    #[error("{}", form_lines(file, cells))]
+    FormCells {
+        /// The file.
+        file: String,
+        /// Every wrong cell, in sheet order.
+        cells: Vec<FormCell>,
+    },
+}
+
+/// One wrong cell of a filled form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{cell}：{message}")]
+pub struct FormCell {
+    /// `sheet!A1`, or the sheet name when a whole sheet is wrong.
+    pub cell: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+}
+
+fn form_lines(file: &str, cells: &[FormCell]) -> String {
+    let lines: Vec<String> = cells.iter().map(|c| format!("{file}: {c}")).collect();
+    lines.join("\n")
 }
 
 /// The largest TOML or JSON input read, in bytes (2 MiB). A real report is a
@@ -175,6 +199,19 @@ impl LoadError {
         match self {
             LoadError::Invalid { key_path, .. } => Some(key_path),
             _ => None,
+        }
+    }
+
+    /// The wrong cells of a filled form (`sheet!A1`, message), one or several;
+    /// empty for any other error.
+    pub fn form_cells(&self) -> Vec<(&str, &str)> {
+        match self {
+            LoadError::Form { cell, message, .. } => vec![(cell.as_str(), message.as_str())],
+            LoadError::FormCells { cells, .. } => cells
+                .iter()
+                .map(|c| (c.cell.as_str(), c.message.as_str()))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

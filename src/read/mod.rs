@@ -134,12 +134,12 @@ pub fn read_bytes(bytes: &[u8], kind: InputKind, file: &str) -> Result<Report, L
 
 impl Report {
     /// Reads a report from TOML text; `file` names it in errors.
-    fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Report, LoadError> {
         from_toml_str(text, file)
     }
 
     /// Reads a report from JSON text; `file` names it in errors.
-    fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
+    pub fn from_json_str(text: &str, file: &str) -> Result<Report, LoadError> {
         from_json_str(text, file)
     }
 }
