@@ -474,8 +474,12 @@ pub fn percentage(part: f64, whole: f64, digits: usize) -> String {
 
 // ---------------------------------------------------------------------------
 // Helpers
+//
+// Comparisons and logic are handlebars' own (`eq`, `ne`, `gt`, `gte`, `lt`,
+// `lte`, `and`, `or`, `not`): amounts are numbers in the context, so they work
+// on every value. Ours compute numbers and words.
 
-/// A number from a JSON value: numbers, and strings that hold a number (amounts).
+/// A number from a JSON value: numbers, and strings that hold a number.
 fn number(v: &Json) -> Option<f64> {
     match v {
         Json::Number(n) => n.as_f64(),
@@ -495,7 +499,7 @@ fn to_json(x: f64) -> Json {
     }
 }
 
-type Compute = fn(&[Json]) -> Result<Json, String>;
+type Compute = fn(&[&Json]) -> Result<Json, String>;
 
 /// A helper computing a value from its parameters (usable in subexpressions).
 struct ValueHelper(&'static str, Compute);
@@ -514,7 +518,7 @@ impl HelperDef for ValueHelper {
                 let name = p.relative_path().cloned();
                 return Err(RenderErrorReason::MissingVariable(name).into());
             }
-            params.push(p.value().clone());
+            params.push(p.value());
         }
         let value = (self.1)(&params)
             .map_err(|m| RenderError::from(RenderErrorReason::Other(format!("{}：{m}", self.0))))?;
@@ -522,7 +526,7 @@ impl HelperDef for ValueHelper {
     }
 }
 
-fn numbers(params: &[Json], at_least: usize) -> Result<Vec<f64>, String> {
+fn numbers(params: &[&Json], at_least: usize) -> Result<Vec<f64>, String> {
     if params.len() < at_least {
         return Err(format!("至少需要 {at_least} 个参数"));
     }
@@ -532,55 +536,14 @@ fn numbers(params: &[Json], at_least: usize) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-fn compare(params: &[Json], op: fn(f64, f64) -> bool) -> Result<Json, String> {
-    let n = numbers(params, 2)?;
-    Ok(json!(op(n[0], n[1])))
-}
-
-fn truthy(v: &Json) -> bool {
-    match v {
-        Json::Null => false,
-        Json::Bool(b) => *b,
-        Json::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Json::String(s) => !s.is_empty(),
-        Json::Array(a) => !a.is_empty(),
-        Json::Object(o) => !o.is_empty(),
-    }
-}
-
 fn register_helpers(hb: &mut Handlebars<'static>) {
-    let helpers: [(&'static str, Compute); 16] = [
+    let helpers: [(&'static str, Compute); 6] = [
         ("add", |p| Ok(to_json(numbers(p, 2)?.iter().sum()))),
         ("sub", |p| {
             let n = numbers(p, 2)?;
             Ok(to_json(n[0] - n[1..].iter().sum::<f64>()))
         }),
         ("mul", |p| Ok(to_json(numbers(p, 2)?.iter().product()))),
-        ("eq", |p| {
-            if p.len() != 2 {
-                return Err("需要 2 个参数".into());
-            }
-            Ok(json!(match (number(&p[0]), number(&p[1])) {
-                (Some(a), Some(b)) if !p[0].is_string() || !p[1].is_string() => a == b,
-                _ => p[0] == p[1],
-            }))
-        }),
-        ("ne", |p| {
-            if p.len() != 2 {
-                return Err("需要 2 个参数".into());
-            }
-            Ok(json!(match (number(&p[0]), number(&p[1])) {
-                (Some(a), Some(b)) if !p[0].is_string() || !p[1].is_string() => a != b,
-                _ => p[0] != p[1],
-            }))
-        }),
-        ("gt", |p| compare(p, |a, b| a > b)),
-        ("ge", |p| compare(p, |a, b| a >= b)),
-        ("lt", |p| compare(p, |a, b| a < b)),
-        ("le", |p| compare(p, |a, b| a <= b)),
-        ("and", |p| Ok(json!(!p.is_empty() && p.iter().all(truthy)))),
-        ("or", |p| Ok(json!(p.iter().any(truthy)))),
-        ("not", |p| Ok(json!(!p.first().is_some_and(truthy)))),
         ("cn_year", |p| {
             let n = numbers(p, 1)?[0];
             if n < 0.0 || n.fract() != 0.0 {
@@ -600,7 +563,6 @@ fn register_helpers(hb: &mut Handlebars<'static>) {
             let digits = n.get(2).copied().unwrap_or(1.0).clamp(0.0, 6.0) as usize;
             Ok(json!(percentage(n[0], n[1], digits)))
         }),
-        ("zero", |p| Ok(json!(numbers(p, 1)?[0] == 0.0))),
     ];
     for (name, f) in helpers {
         hb.register_helper(name, Box::new(ValueHelper(name, f)));
@@ -646,13 +608,27 @@ fn outcome(row: &OutcomeRow) -> Json {
     })
 }
 
+/// An amount as a JSON number, for comparisons: an integer when whole, else
+/// the nearest `f64` (printing it may differ from the input, e.g. `1e-6`, so
+/// templates print the `_text` form).
+fn amount<const P: u32>(a: crate::model::Amount<P>) -> Json {
+    let d = a.value().normalize();
+    if d.scale() == 0
+        && let Ok(n) = u64::try_from(d)
+    {
+        return json!(n);
+    }
+    json!(a.to_f64())
+}
+
 /// The data every template sees: the whole report with computed totals.
 ///
 /// - `agency`, `short_name` (简称 or the full name), `year`, `next_year`,
 ///   `title`, `issued_on` (`2025年1月20日` or null); `report.*` as in the input;
 /// - `active.rules.{issued,repealed,in_force}`, `active.normative_documents.*`,
 ///   `active.licensing`, `active.punishment`, `active.enforcement`,
-///   `active.fees` (万元, as given, a string);
+///   `active.fees` (万元, a number for comparisons) and `active.fees_text`
+///   (as given, for printing);
 /// - every row of table 三 as an object `{natural_person, enterprise, research,
 ///   public_interest, legal_service, other, organizations, total}`:
 ///   `applications.new`, `.carried_over`, `.granted`, `.partially_granted`,
@@ -662,7 +638,8 @@ fn outcome(row: &OutcomeRow) -> Json {
 /// - every row of table 四 as `{upheld, corrected, other, pending, total}`:
 ///   `review_litigation.review`, `.litigation_direct`,
 ///   `.litigation_after_review`, `.litigation` (both litigation rows);
-/// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, strings).
+/// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, numbers)
+///   and `.notices_amount_text`, `.collected_text` (as given, for printing).
 ///
 /// ```
 /// let report = nianbao::model::Report::from_toml_str(
@@ -743,7 +720,8 @@ pub fn context(report: &Report) -> Json {
             "licensing": report.active.licensing,
             "punishment": report.active.punishment,
             "enforcement": report.active.enforcement,
-            "fees": report.active.fees.to_string(),
+            "fees": amount(report.active.fees),
+            "fees_text": report.active.fees.to_string(),
         },
         "applications": Json::Object(applications),
         "review_litigation": {
@@ -754,8 +732,10 @@ pub fn context(report: &Report) -> Json {
         },
         "processing_fees": {
             "notices": report.processing_fees.notices,
-            "notices_amount": report.processing_fees.notices_amount.to_string(),
-            "collected": report.processing_fees.collected.to_string(),
+            "notices_amount": amount(report.processing_fees.notices_amount),
+            "notices_amount_text": report.processing_fees.notices_amount.to_string(),
+            "collected": amount(report.processing_fees.collected),
+            "collected_text": report.processing_fees.collected.to_string(),
         },
     })
 }
@@ -853,6 +833,19 @@ mod tests {
         );
         let blocks = TextEngine::embedded().render_all(&r).unwrap();
         assert_eq!(blocks.get("overview"), ["二〇二四 三 6 3 33.3% yes ne"]);
+    }
+
+    #[test]
+    fn comparisons_are_handlebars_own_and_amounts_are_numbers() {
+        let r = report(
+            "[active]\nfees = \"0.000001\"\n[processing_fees]\nnotices = 1\nnotices_amount = 300\ncollected = \"96171.60\"\n[text]\noverview = \"{{#if (gt active.fees 0)}}a{{/if}}{{#if (gte processing_fees.collected 96171.6)}}b{{/if}}{{#if (lte processing_fees.notices_amount 300)}}c{{/if}}{{#if (eq processing_fees.notices_amount 300)}}d{{/if}}{{#if (and (ne year 2000) (not (lt year 2000)))}}e{{/if}}{{#if (or 0 active.fees)}}f{{/if}} {{active.fees_text}} {{processing_fees.collected_text}} {{processing_fees.notices_amount_text}}\"\n",
+        );
+        let blocks = TextEngine::embedded().render_all(&r).unwrap();
+        assert_eq!(blocks.get("overview"), ["abcdef 0.000001 96171.6 300"]);
+        let c = context(&r);
+        assert_eq!(c["processing_fees"]["notices_amount"], 300);
+        assert_eq!(c["processing_fees"]["collected"], 96171.6);
+        assert_eq!(c["active"]["fees_text"], "0.000001");
     }
 
     #[test]
