@@ -11,6 +11,13 @@
 //! layer) and in strict mode: a misspelled variable is an error that names the
 //! block and the line. The context is described in [`context`].
 //!
+//! A template may come from a stranger, so none can crash or stall the
+//! process: before it runs, its size and nesting are bounded
+//! ([`MAX_TEMPLATE_BYTES`], [`MAX_OPENERS`], [`MAX_DEPTH`]) and its partials
+//! are checked free of cycles; while it runs, its work and its output are
+//! counted ([`MAX_STEPS`], [`MAX_OUTPUT_BYTES`]). Each refusal is a
+//! [`TextError`] in Chinese naming the block (or the file) and the line.
+//!
 //! ```
 //! let report = nianbao::model::Report::from_toml_str(
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n[text]\nother_matters = \"{{cn_year year}}年无 & <其他>。\"\n",
@@ -21,12 +28,19 @@
 //! assert_eq!(blocks.get("other_matters"), ["二〇二四年无 & <其他>。"]);
 //! ```
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use handlebars::template::{
+    DecoratorTemplate, HelperTemplate, Parameter, TemplateElement, TemplateMapping,
+};
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, RenderErrorReason,
-    ScopedJson,
+    Context, Decorator, DecoratorDef, Handlebars, Helper, HelperDef, JsonRender, Output,
+    RenderContext, RenderError, RenderErrorReason, Renderable, ScopedJson, Template, TemplateError,
+    TemplateErrorReason,
 };
 use serde_json::{Value as Json, json};
 
@@ -84,11 +98,46 @@ const EMBEDDED: [(&str, &str); 10] = [
     ),
 ];
 
+// ---------------------------------------------------------------------------
+// Limits
+//
+// A template comes from a stranger (the input's `[text]`), so what it may cost
+// is bounded before and while it runs. Every bound counts, never times, so the
+// output stays the same bytes on every machine.
+
+/// The longest template source, in bytes (a `[text]` block of 32,767
+/// characters always fits).
+pub const MAX_TEMPLATE_BYTES: usize = 128 * 1024;
+/// At most this many `{`, `(` and `[` in one template. Every level the
+/// handlebars parser recurses into (a block, a subexpression, a JSON literal)
+/// opens with one of them, so this bounds the parser's depth before it runs.
+pub const MAX_OPENERS: usize = 2_000;
+/// Templates with at most this many openers are parsed on the caller's
+/// thread (a few hundred KB of stack at most); larger ones on their own.
+const INLINE_OPENERS: usize = 128;
+/// The stack of the thread that parses a larger template.
+const PARSE_STACK: usize = 64 << 20;
+/// How deep blocks, subexpressions and partials may nest, a partial counting
+/// with everything it includes.
+pub const MAX_DEPTH: usize = 64;
+/// The work one block may take: each time a template body is rendered (a
+/// template, a partial, a block's body once per `{{#each}}` item) costs one
+/// step plus one per element and parameter in it.
+pub const MAX_STEPS: u64 = 100_000;
+/// What including a partial costs, in steps: handlebars copies the data the
+/// partial sees, which takes about as long as this many plain steps.
+pub const PARTIAL_WEIGHT: u64 = 128;
+/// The most text one block may render to, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// The most templates a `--templates` folder may hold.
+pub const MAX_TEMPLATE_FILES: usize = 1_000;
+
 /// Why a text block could not be rendered. Each message names the block.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
-    /// A template does not parse, or refers to a variable or helper that does
-    /// not exist (strict mode), or a helper got the wrong arguments.
+    /// A template does not parse, refers to a variable, helper or partial that
+    /// does not exist (strict mode), includes itself, or exceeds a limit
+    /// (size, nesting, steps, output).
     #[error("{origin}{}：{message}", position(*line, *column))]
     Template {
         /// `text.on_request` for a block of the input, `templates/on_request.hbs` otherwise.
@@ -113,7 +162,7 @@ pub enum TextError {
         code: u32,
     },
     /// A template folder could not be read.
-    #[error("{}: 无法读取模板：{source}", path.display())]
+    #[error("{}：无法读取模板：{}", path.display(), io_reason(source))]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -141,6 +190,59 @@ fn position(line: Option<usize>, column: Option<usize>) -> String {
     }
 }
 
+/// The system's reason in Chinese.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "不存在".to_string(),
+        K::PermissionDenied => "没有读取权限".to_string(),
+        K::NotADirectory => "不是文件夹".to_string(),
+        K::IsADirectory => "是文件夹，不是文件".to_string(),
+        K::InvalidData => "不是 UTF-8 编码的文本".to_string(),
+        K::FileTooLarge => format!("文件超过 {MAX_TEMPLATE_BYTES} 字节上限"),
+        _ => match e.raw_os_error() {
+            Some(code) => format!("系统错误（代码 {code}）"),
+            None => "读取失败".to_string(),
+        },
+    }
+}
+
+/// A problem in one template, before it is known where the template came from.
+#[derive(Debug)]
+struct Flaw {
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+}
+
+impl Flaw {
+    fn new(message: String) -> Flaw {
+        Flaw {
+            line: None,
+            column: None,
+            message,
+        }
+    }
+
+    fn at(at: Option<&TemplateMapping>, message: String) -> Flaw {
+        Flaw {
+            line: at.map(|m| m.0),
+            column: at.map(|m| m.1),
+            message,
+        }
+    }
+
+    fn into_error(self, origin: &str, block: &str) -> TextError {
+        TextError::Template {
+            origin: origin.to_string(),
+            block: block.to_string(),
+            line: self.line,
+            column: self.column,
+            message: self.message,
+        }
+    }
+}
+
 /// The rendered blocks of one report: for each template name, its paragraphs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blocks {
@@ -163,6 +265,11 @@ pub struct TextEngine {
     hb: Handlebars<'static>,
     /// Where the templates came from, for messages (`templates` or the folder).
     source: String,
+    /// Where each registered template came from: `(origin, name)`.
+    owners: Vec<(String, String)>,
+    /// The partials of the registered templates: the templates themselves
+    /// and their inline partials, checked free of cycles.
+    defs: Vec<Def>,
 }
 
 impl std::fmt::Debug for TextEngine {
@@ -174,14 +281,18 @@ impl std::fmt::Debug for TextEngine {
 }
 
 static EMBEDDED_ENGINE: LazyLock<TextEngine> = LazyLock::new(|| {
-    let mut engine = TextEngine::bare("templates");
-    for (name, text) in EMBEDDED {
-        // The embedded templates are tested to parse; a failure here is a bug.
-        if let Err(e) = engine.hb.register_template_string(name, text) {
-            panic!("embedded template {name} does not parse: {e}");
-        }
+    let templates = EMBEDDED.map(|(name, text)| {
+        (
+            name.to_string(),
+            format!("templates/{name}.hbs"),
+            text.to_string(),
+        )
+    });
+    match TextEngine::with_templates("templates", templates.into()) {
+        Ok(engine) => engine,
+        // The embedded templates are tested to pass; a failure here is a bug.
+        Err(e) => panic!("embedded template: {e}"),
     }
-    engine
 });
 
 impl TextEngine {
@@ -190,15 +301,38 @@ impl TextEngine {
         &EMBEDDED_ENGINE
     }
 
-    fn bare(source: &str) -> TextEngine {
+    /// Registers `templates` (`(name, origin, source)`), each checked against
+    /// the limits, and checks that no partial includes itself.
+    fn with_templates(
+        source: &str,
+        templates: Vec<(String, String, String)>,
+    ) -> Result<TextEngine, TextError> {
         let mut hb = Handlebars::new();
         hb.register_escape_fn(handlebars::no_escape);
         hb.set_strict_mode(true);
         register_helpers(&mut hb);
-        TextEngine {
+        hb.register_decorator(STEP, Box::new(Step));
+        let mut owners = Vec::with_capacity(templates.len());
+        let mut defs = Vec::new();
+        for (name, origin, text) in templates {
+            let owner = owners.len();
+            let template = prepare(&text, Some(name.as_str()), owner, &mut defs)
+                .map_err(|f| f.into_error(&origin, &name))?;
+            hb.register_template(&name, template);
+            owners.push((origin, name));
+        }
+        let roots: Vec<usize> = (0..defs.len()).collect();
+        if let Err(trouble) = check_partials(&defs, &roots) {
+            let owner = defs[trouble.first_def].owner;
+            let (origin, name) = &owners[owner];
+            return Err(trouble.flaw(&defs, owner).into_error(origin, name));
+        }
+        Ok(TextEngine {
             hb,
             source: source.to_string(),
-        }
+            owners,
+            defs,
+        })
     }
 
     /// The embedded templates, with every `<name>.hbs` of `dir` replacing the
@@ -209,18 +343,33 @@ impl TextEngine {
             let path = path.to_path_buf();
             move |source| TextError::Io { path, source }
         };
-        let mut engine = TextEngine::bare(&dir.display().to_string());
-        for (name, text) in EMBEDDED {
-            engine
-                .hb
-                .register_template_string(name, text)
-                .map_err(|e| template_error(&format!("templates/{name}.hbs"), name, e))?;
-        }
+        let mut templates: Vec<(String, String, String)> = EMBEDDED
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.to_string(),
+                    format!("templates/{name}.hbs"),
+                    text.to_string(),
+                )
+            })
+            .collect();
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(io(dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "hbs") && p.is_file())
             .collect();
+        if files.len() > MAX_TEMPLATE_FILES {
+            return Err(TextError::Template {
+                origin: dir.display().to_string(),
+                block: String::new(),
+                line: None,
+                column: None,
+                message: format!(
+                    "模板文件夹有 {} 个 .hbs 文件，超过上限 {MAX_TEMPLATE_FILES} 个",
+                    files.len()
+                ),
+            });
+        }
         files.sort();
         for path in files {
             let Some(name) = path
@@ -230,13 +379,14 @@ impl TextEngine {
             else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-            engine
-                .hb
-                .register_template_string(&name, text)
-                .map_err(|e| template_error(&path.display().to_string(), &name, e))?;
+            let text = read_template(&path).map_err(io(&path))?;
+            let origin = path.display().to_string();
+            match templates.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(slot) => *slot = (name, origin, text),
+                None => templates.push((name, origin, text)),
+            }
         }
-        Ok(engine)
+        TextEngine::with_templates(&dir.display().to_string(), templates)
     }
 
     /// Renders every block of `report`: the input's `[text]` block when given,
@@ -255,16 +405,16 @@ impl TextEngine {
             let (origin, rendered) = match given {
                 // No `{{`: plain text, nothing for handlebars to do.
                 Some(src) if !src.contains("{{") => (format!("text.{name}"), Ok(src.to_string())),
-                Some(src) => (
-                    format!("text.{name}"),
-                    self.hb.render_template_with_context(src, &ctx),
-                ),
+                Some(src) => (format!("text.{name}"), self.render_source(src, &ctx)),
                 None => (
-                    format!("{}/{name}.hbs", self.source),
-                    self.hb.render_with_context(name, &ctx),
+                    self.origin(name),
+                    match self.hb.get_template(name) {
+                        Some(t) => run(&self.hb, t, &ctx),
+                        None => Err(Flaw::new(format!("没有名为 {name} 的模板"))),
+                    },
                 ),
             };
-            let text = rendered.map_err(|e| render_error(&origin, name, e))?;
+            let text = rendered.map_err(|f| f.into_error(&origin, name))?;
             if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
                 return Err(TextError::ForbiddenChar {
                     origin,
@@ -280,6 +430,42 @@ impl TextEngine {
         }
         Ok(Blocks { blocks })
     }
+
+    /// Where the registered template `name` came from.
+    fn origin(&self, name: &str) -> String {
+        self.owners
+            .iter()
+            .find(|(_, n)| n == name)
+            .map_or_else(|| format!("{}/{name}.hbs", self.source), |(o, _)| o.clone())
+    }
+
+    /// Checks, compiles and renders `src`, a block of the input.
+    fn render_source(&self, src: &str, ctx: &Context) -> Result<String, Flaw> {
+        let owner = self.owners.len();
+        let root = self.defs.len();
+        let mut own = Vec::new();
+        let template = prepare(src, None, owner, &mut own)?;
+        // Only a block that includes partials can run into a cycle: its own
+        // inline partials may close one through the registered templates.
+        if own.len() > 1 || own.iter().any(|d| !d.calls.is_empty()) {
+            let mut defs = self.defs.clone();
+            defs.extend(own);
+            check_partials(&defs, &[root]).map_err(|t| t.flaw(&defs, owner))?;
+        }
+        run(&self.hb, &template, ctx)
+    }
+}
+
+/// A template file's text, refused when longer than [`MAX_TEMPLATE_BYTES`].
+fn read_template(path: &Path) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    file.take(MAX_TEMPLATE_BYTES as u64 + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(text)
 }
 
 /// A lone 「无」 under 六 follows the fee statement: say what it means.
@@ -297,40 +483,668 @@ fn nothing_to_report(paragraphs: Vec<String>) -> Vec<String> {
     }
 }
 
-fn template_error(origin: &str, block: &str, e: handlebars::TemplateError) -> TextError {
-    let (line, column) = e.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
-    TextError::Template {
-        origin: origin.to_string(),
-        block: block.to_string(),
-        line,
-        column,
-        message: format!("模板语法错误：{}", e.reason()),
+// ---------------------------------------------------------------------------
+// Checking a template before it runs
+
+/// A partial as `{{> name}}` finds it: a registered template, an inline
+/// partial (`{{#*inline "name"}}`), or (without a name) a block of the input.
+#[derive(Debug, Clone)]
+struct Def {
+    name: Option<String>,
+    /// Which template holds it (an index into the engine's owners; one past
+    /// them for a block of the input).
+    owner: usize,
+    /// The deepest nesting inside it, partials not followed.
+    depth: usize,
+    /// The partials it includes.
+    calls: Vec<Call>,
+}
+
+/// One `{{> name}}`.
+#[derive(Debug, Clone)]
+struct Call {
+    name: String,
+    /// The nesting around it.
+    depth: usize,
+    at: Option<TemplateMapping>,
+}
+
+/// Checks `src` against the limits, compiles it, records its partial
+/// definitions in `defs` (the template itself first) and instruments it to
+/// count its steps.
+///
+/// The handlebars parser recurses once per level of nesting, a few KB of
+/// stack each: a template with more than [`INLINE_OPENERS`] openers is parsed
+/// on a thread of its own with a stack that [`MAX_OPENERS`] levels cannot
+/// exhaust, so the caller's stack (2 MB on a worker thread) is never at risk.
+/// Only a template nested at most [`MAX_DEPTH`] deep comes back from there.
+fn prepare(
+    src: &str,
+    name: Option<&str>,
+    owner: usize,
+    defs: &mut Vec<Def>,
+) -> Result<Template, Flaw> {
+    if src.len() > MAX_TEMPLATE_BYTES {
+        return Err(Flaw::new(format!(
+            "模板长 {} 字节，超过上限 {MAX_TEMPLATE_BYTES} 字节",
+            src.len()
+        )));
+    }
+    let openers = src
+        .bytes()
+        .filter(|b| matches!(b, b'{' | b'(' | b'['))
+        .count();
+    if openers > MAX_OPENERS {
+        return Err(Flaw::new(format!(
+            "模板过于复杂：“{{”“(”“[”共 {openers} 个，超过上限 {MAX_OPENERS} 个"
+        )));
+    }
+    let job = || {
+        let mut own = Vec::new();
+        // Handlebars is a third party: a panic in it is this template's error.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            compile_checked(src, name, owner, &mut own)
+        }))
+        .unwrap_or_else(|_| Err(Flaw::new("解析模板时 handlebars 内部出错".to_string())))
+        .map(|t| (t, own))
+    };
+    let (template, own) = if openers <= INLINE_OPENERS {
+        job()?
+    } else {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("nianbao-template".to_string())
+                .stack_size(PARSE_STACK)
+                .spawn_scoped(scope, job)
+                .map_err(|_| Flaw::new("无法启动解析模板的线程".to_string()))?
+                .join()
+                .unwrap_or_else(|_| Err(Flaw::new("解析模板时内部出错".to_string())))
+        })?
+    };
+    defs.extend(own);
+    Ok(template)
+}
+
+fn compile_checked(
+    src: &str,
+    name: Option<&str>,
+    owner: usize,
+    defs: &mut Vec<Def>,
+) -> Result<Template, Flaw> {
+    let compiled = match name {
+        Some(n) => Template::compile_with_name(src, n.to_string()),
+        None => Template::compile(src),
+    };
+    let mut template = compiled.map_err(|e| syntax_flaw(&e))?;
+    let root = defs.len();
+    defs.push(Def {
+        name: name.map(str::to_string),
+        owner,
+        depth: 0,
+        calls: Vec::new(),
+    });
+    collect(&template, root, 0, owner, defs, None)?;
+    instrument(&mut template, None);
+    Ok(template)
+}
+
+fn too_deep(at: Option<&TemplateMapping>) -> Flaw {
+    Flaw::at(at, format!("块、子表达式和模板片段嵌套超过 {MAX_DEPTH} 层"))
+}
+
+/// Walks `t`, a body of definition `def` at nesting `depth`: records the
+/// partials it includes and its inline partials, and refuses what cannot be
+/// bounded (dynamic partial names, partial blocks) and nesting beyond
+/// [`MAX_DEPTH`].
+fn collect(
+    t: &Template,
+    def: usize,
+    depth: usize,
+    owner: usize,
+    defs: &mut Vec<Def>,
+    around: Option<&TemplateMapping>,
+) -> Result<(), Flaw> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep(around));
+    }
+    for (i, element) in t.elements.iter().enumerate() {
+        // An `{{else if}}` body has no positions of its own: use the block's.
+        let at = t.mapping.get(i).or(around);
+        let nested = |extra: usize| {
+            let d = depth + extra;
+            if d > MAX_DEPTH {
+                Err(too_deep(at))
+            } else {
+                Ok(d)
+            }
+        };
+        match element {
+            TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                let d = nested(helper_depth(ht).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+            }
+            TemplateElement::HelperBlock(ht) => {
+                let d = nested(helper_depth(ht).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                let inner = nested(1)?;
+                for body in [&ht.template, &ht.inverse].into_iter().flatten() {
+                    collect(body, def, inner, owner, defs, at)?;
+                }
+            }
+            TemplateElement::DecoratorExpression(dt) => {
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+            }
+            TemplateElement::DecoratorBlock(dt) if dt.name.as_name() == Some("inline") => {
+                let Some(Parameter::Literal(Json::String(name))) = dt.params.first() else {
+                    return Err(Flaw::at(
+                        at,
+                        "{{#*inline}} 的片段名必须是写定的带引号名称，如 {{#*inline \"结尾\"}}"
+                            .to_string(),
+                    ));
+                };
+                // The body runs where the partial is included: its nesting
+                // starts there.
+                let inline = defs.len();
+                defs.push(Def {
+                    name: Some(name.clone()),
+                    owner,
+                    depth: 0,
+                    calls: Vec::new(),
+                });
+                if let Some(body) = &dt.template {
+                    collect(body, inline, 0, owner, defs, at)?;
+                }
+            }
+            TemplateElement::DecoratorBlock(dt) => {
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                if let Some(body) = &dt.template {
+                    collect(body, def, nested(1)?, owner, defs, at)?;
+                }
+            }
+            TemplateElement::PartialExpression(dt) => {
+                let name = partial_name(&dt.name).map_err(|m| Flaw::at(at, m))?;
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                defs[def].calls.push(Call {
+                    name,
+                    depth,
+                    at: at.cloned(),
+                });
+            }
+            TemplateElement::PartialBlock(dt) => {
+                let name = dt.name.as_name().unwrap_or("…");
+                return Err(Flaw::at(
+                    at,
+                    format!(
+                        "不支持带内容的模板片段 {{{{#> {name}}}}}…{{{{/{name}}}}}，请改用 {{{{> {name}}}}}"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The name a partial is included by, when it is written out.
+fn partial_name(p: &Parameter) -> Result<String, String> {
+    // As handlebars reads it: a name or path as written, a literal rendered.
+    let name = match (p, p.as_name()) {
+        (Parameter::Literal(j), _) => j.render(),
+        (_, Some(n)) => n.to_string(),
+        _ => {
+            return Err("模板片段名必须写定，不支持 {{> (…)}} 这样运行时才算出的名称".to_string());
+        }
+    };
+    if name == "@partial-block" {
+        return Err("不支持 {{> @partial-block}}".to_string());
+    }
+    Ok(name)
+}
+
+/// How deep the parameters of a mustache nest (1 for `{{x}}`); `None` beyond
+/// [`MAX_DEPTH`].
+fn helper_depth(ht: &HelperTemplate) -> Option<usize> {
+    params_depth(
+        std::iter::once(&ht.name)
+            .chain(&ht.params)
+            .chain(ht.hash.values()),
+        0,
+    )
+}
+
+fn decorator_depth(dt: &DecoratorTemplate) -> Option<usize> {
+    params_depth(
+        std::iter::once(&dt.name)
+            .chain(&dt.params)
+            .chain(dt.hash.values()),
+        0,
+    )
+}
+
+fn params_depth<'a>(params: impl Iterator<Item = &'a Parameter>, level: usize) -> Option<usize> {
+    if level > MAX_DEPTH {
+        return None;
+    }
+    let mut deepest = 1;
+    for p in params {
+        let d = match p {
+            Parameter::Subexpression(s) => match s.element.as_ref() {
+                TemplateElement::Expression(ht) | TemplateElement::HelperBlock(ht) => {
+                    1 + params_depth(
+                        std::iter::once(&ht.name)
+                            .chain(&ht.params)
+                            .chain(ht.hash.values()),
+                        level + 1,
+                    )?
+                }
+                _ => 2,
+            },
+            Parameter::Literal(j) => json_depth(j, level)?,
+            _ => 1,
+        };
+        deepest = deepest.max(d);
+    }
+    (level + deepest <= MAX_DEPTH + 1).then_some(deepest)
+}
+
+fn json_depth(j: &Json, level: usize) -> Option<usize> {
+    if level > MAX_DEPTH {
+        return None;
+    }
+    let children: Box<dyn Iterator<Item = &Json>> = match j {
+        Json::Array(a) => Box::new(a.iter()),
+        Json::Object(o) => Box::new(o.values()),
+        _ => return Some(1),
+    };
+    let mut deepest = 0;
+    for c in children {
+        deepest = deepest.max(json_depth(c, level + 1)?);
+    }
+    Some(1 + deepest)
+}
+
+/// Why the partials cannot run: a cycle (the definitions along it, the first
+/// repeated at the end) or nesting beyond [`MAX_DEPTH`] (the definition).
+struct Trouble {
+    first_def: usize,
+    cycle: Vec<usize>,
+}
+
+impl Trouble {
+    /// The message, placed at the first call on the cycle written in `owner`.
+    fn flaw(&self, defs: &[Def], owner: usize) -> Flaw {
+        let label = |d: usize| match &defs[d].name {
+            Some(n) => n.clone(),
+            None => "（本段）".to_string(),
+        };
+        let at = self
+            .cycle
+            .windows(2)
+            .filter(|w| defs[w[0]].owner == owner)
+            .find_map(|w| {
+                let target = defs[w[1]].name.as_deref();
+                defs[w[0]]
+                    .calls
+                    .iter()
+                    .find(|c| Some(c.name.as_str()) == target)
+                    .and_then(|c| c.at.as_ref())
+            });
+        if self.cycle.is_empty() {
+            let at = defs[self.first_def]
+                .calls
+                .iter()
+                .find_map(|c| c.at.as_ref())
+                .filter(|_| defs[self.first_def].owner == owner);
+            return too_deep(at);
+        }
+        let path: Vec<String> = self.cycle.iter().map(|&d| label(d)).collect();
+        Flaw::at(
+            at,
+            format!("模板片段递归引用了自身（{}）", path.join(" → ")),
+        )
     }
 }
 
-fn render_error(origin: &str, block: &str, e: RenderError) -> TextError {
+/// Checks that no partial reachable from `roots` includes itself, directly
+/// or through others, and that nesting through partials stays within
+/// [`MAX_DEPTH`]. A name may resolve to any definition of that name (an
+/// inline partial is seen by every partial included below it), so each is
+/// followed.
+fn check_partials(defs: &[Def], roots: &[usize]) -> Result<(), Trouble> {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, d) in defs.iter().enumerate() {
+        if let Some(n) = &d.name {
+            by_name.entry(n.as_str()).or_default().push(i);
+        }
+    }
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; defs.len()];
+    // How deep each definition nests, partials followed.
+    let mut total = vec![0usize; defs.len()];
+    for &root in roots {
+        if state[root] != NEW {
+            continue;
+        }
+        // Depth-first without recursion: (definition, next call, next target).
+        let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
+        state[root] = OPEN;
+        total[root] = defs[root].depth;
+        while let Some(&mut (def, ref mut call, ref mut target)) = stack.last_mut() {
+            let Some(c) = defs[def].calls.get(*call) else {
+                state[def] = DONE;
+                stack.pop();
+                continue;
+            };
+            let targets = by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
+            let Some(&next) = targets.get(*target) else {
+                *call += 1;
+                *target = 0;
+                continue;
+            };
+            match state[next] {
+                OPEN => {
+                    let from = stack.iter().position(|f| f.0 == next).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[from..].iter().map(|f| f.0).collect();
+                    cycle.push(next);
+                    return Err(Trouble {
+                        first_def: next,
+                        cycle,
+                    });
+                }
+                NEW => {
+                    state[next] = OPEN;
+                    total[next] = defs[next].depth;
+                    stack.push((next, 0, 0));
+                }
+                _ => {
+                    *target += 1;
+                    let d = c.depth + 1 + total[next];
+                    total[def] = total[def].max(d);
+                    if total[def] > MAX_DEPTH {
+                        return Err(Trouble {
+                            first_def: def,
+                            cycle: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Running a template within bounds
+
+/// The decorator every template body starts with (see [`instrument`]).
+const STEP: &str = "nianbao_step";
+
+thread_local! {
+    /// Steps left for the block being rendered on this thread.
+    static STEPS_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// Counts the steps of one body: its parameter is the body's weight.
+struct Step;
+
+impl DecoratorDef for Step {
+    fn call<'reg: 'rc, 'rc>(
+        &'reg self,
+        d: &Decorator<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<(), RenderError> {
+        let weight = d.param(0).and_then(|p| p.value().as_u64()).unwrap_or(1);
+        STEPS_LEFT.with(|left| match left.get().checked_sub(weight) {
+            Some(rest) => {
+                left.set(rest);
+                Ok(())
+            }
+            None => {
+                left.set(0);
+                Err(RenderErrorReason::Other(format!(
+                    "模板运算超过 {MAX_STEPS} 步上限（循环嵌套过多？），已停止"
+                ))
+                .into())
+            }
+        })
+    }
+}
+
+/// Puts `{{*nianbao_step N}}` at the start of `t` and of every body inside
+/// it, N being what rendering that body once costs: one plus one per element
+/// and parameter. A body rendered once per `{{#each}}` item or per inclusion
+/// pays each time, so the work of a block is bounded by [`MAX_STEPS`]
+/// whatever the nesting.
+fn instrument(t: &mut Template, at: Option<TemplateMapping>) {
+    let mut weight: u64 = 1;
+    for (i, element) in t.elements.iter_mut().enumerate() {
+        let here = t.mapping.get(i).cloned().or_else(|| at.clone());
+        weight += element_weight(element);
+        match element {
+            TemplateElement::HelperBlock(ht) => {
+                for body in [&mut ht.template, &mut ht.inverse].into_iter().flatten() {
+                    instrument(body, here.clone());
+                }
+            }
+            TemplateElement::DecoratorBlock(dt) | TemplateElement::PartialBlock(dt) => {
+                if let Some(body) = &mut dt.template {
+                    instrument(body, here);
+                }
+            }
+            _ => {}
+        }
+    }
+    // `mapping[i]` is where element `i` starts: keep them in step.
+    let aligned = t.mapping.len() == t.elements.len();
+    t.elements.insert(0, step_element(weight));
+    if aligned && let Some(m) = at.or_else(|| t.mapping.first().cloned()) {
+        t.mapping.insert(0, m);
+    }
+}
+
+fn element_weight(e: &TemplateElement) -> u64 {
+    match e {
+        TemplateElement::Expression(ht)
+        | TemplateElement::HtmlExpression(ht)
+        | TemplateElement::HelperBlock(ht) => helper_weight(ht),
+        TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
+            PARTIAL_WEIGHT
+                + dt.params
+                    .iter()
+                    .chain(dt.hash.values())
+                    .map(param_weight)
+                    .sum::<u64>()
+        }
+        TemplateElement::DecoratorExpression(dt) | TemplateElement::DecoratorBlock(dt) => {
+            1 + dt
+                .params
+                .iter()
+                .chain(dt.hash.values())
+                .map(param_weight)
+                .sum::<u64>()
+        }
+        _ => 1,
+    }
+}
+
+fn helper_weight(ht: &HelperTemplate) -> u64 {
+    1 + std::iter::once(&ht.name)
+        .chain(&ht.params)
+        .chain(ht.hash.values())
+        .map(param_weight)
+        .sum::<u64>()
+}
+
+fn param_weight(p: &Parameter) -> u64 {
+    match p {
+        Parameter::Subexpression(s) => element_weight(&s.element),
+        Parameter::Literal(j) => json_weight(j),
+        _ => 1,
+    }
+}
+
+fn json_weight(j: &Json) -> u64 {
+    match j {
+        Json::Array(a) => 1 + a.iter().map(json_weight).sum::<u64>(),
+        Json::Object(o) => 1 + o.values().map(json_weight).sum::<u64>(),
+        _ => 1,
+    }
+}
+
+/// `{{*nianbao_step weight}}`.
+fn step_element(weight: u64) -> TemplateElement {
+    static STEP_ELEMENT: LazyLock<Option<TemplateElement>> = LazyLock::new(|| {
+        Template::compile(&format!("{{{{*{STEP} 1}}}}"))
+            .ok()
+            .and_then(|t| t.elements.into_iter().next())
+    });
+    let mut element = STEP_ELEMENT
+        .clone()
+        .unwrap_or(TemplateElement::Comment(String::new()));
+    if let TemplateElement::DecoratorExpression(dt) = &mut element
+        && let Some(p) = dt.params.first_mut()
+    {
+        *p = Parameter::Literal(json!(weight));
+    }
+    element
+}
+
+/// Collects what a template renders, refusing more than [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct Capped {
+    text: String,
+    full: bool,
+}
+
+impl Output for Capped {
+    fn write(&mut self, seg: &str) -> std::io::Result<()> {
+        if self.text.len() + seg.len() > MAX_OUTPUT_BYTES {
+            self.full = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.text.push_str(seg);
+        Ok(())
+    }
+}
+
+/// Renders a prepared template within [`MAX_STEPS`] and [`MAX_OUTPUT_BYTES`].
+fn run(hb: &Handlebars<'static>, t: &Template, ctx: &Context) -> Result<String, Flaw> {
+    let mut out = Capped::default();
+    let mut rc = RenderContext::new(t.name.as_ref());
+    STEPS_LEFT.with(|left| left.set(MAX_STEPS));
+    // Handlebars is a third party: a panic in it is this block's error.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.render(hb, ctx, &mut rc, &mut out)
+    }))
+    .unwrap_or_else(|_| {
+        Err(RenderErrorReason::Other("渲染模板时 handlebars 内部出错".to_string()).into())
+    });
+    STEPS_LEFT.with(|left| left.set(u64::MAX));
+    match result {
+        Ok(()) => Ok(out.text),
+        Err(e) if out.full => Err(Flaw {
+            line: e.line_no,
+            column: e.column_no,
+            message: format!(
+                "生成的文字超过 {MAX_OUTPUT_BYTES} 字节上限（循环或重复过多？），已停止"
+            ),
+        }),
+        Err(e) => Err(render_flaw(&e)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handlebars' errors in Chinese
+
+fn syntax_flaw(e: &TemplateError) -> Flaw {
+    let reason = match e.reason() {
+        TemplateErrorReason::MismatchingClosedHelper(open, close) => {
+            format!("{{{{#{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
+        }
+        TemplateErrorReason::MismatchingClosedDecorator(open, close) => {
+            format!("{{{{#*{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
+        }
+        TemplateErrorReason::InvalidSyntax(m) => syntax_hint(m),
+        TemplateErrorReason::InvalidParam(p) => {
+            let mut shown: String = p.chars().take(40).collect();
+            if shown.len() < p.len() {
+                shown.push('…');
+            }
+            format!("无法识别的参数 {shown}")
+        }
+        TemplateErrorReason::NestedSubexpression => "子表达式嵌套的写法不对".to_string(),
+        _ => "无法解析".to_string(),
+    };
+    let (line, column) = e.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    Flaw {
+        line,
+        column,
+        message: format!("模板语法错误：{reason}"),
+    }
+}
+
+/// A short Chinese reason for the parser's list of what it expected.
+fn syntax_hint(expected: &str) -> String {
+    let ends = [
+        "helper_block_end",
+        "decorator_block_end",
+        "partial_block_end",
+        "raw_block_end",
+    ];
+    if ends.iter().any(|e| expected.contains(e)) {
+        "块没有结束：缺少与 {{#…}} 对应的 {{/…}}".to_string()
+    } else if expected.contains("EOI") {
+        "多余的 {{/…}} 或 {{else}}，或 {{ 与 }} 不成对".to_string()
+    } else {
+        "无法识别这里的 {{…}}：检查 {{ 与 }}、括号和引号是否成对".to_string()
+    }
+}
+
+fn render_flaw(e: &RenderError) -> Flaw {
     if let RenderErrorReason::TemplateError(t) = e.reason() {
-        let (line, column) = t.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        return TextError::Template {
-            origin: origin.to_string(),
-            block: block.to_string(),
-            line,
-            column,
-            message: format!("模板语法错误：{}", t.reason()),
-        };
+        return syntax_flaw(t);
     }
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(v)) => {
             format!("变量 {v} 不存在（变量名见 README 的“模板变量”）")
         }
         RenderErrorReason::MissingVariable(None) => "变量不存在".to_string(),
-        RenderErrorReason::HelperNotFound(h) => format!("没有名为 {h} 的辅助函数"),
+        RenderErrorReason::HelperNotFound(h) => match h.as_str() {
+            "ge" => "没有名为 ge 的辅助函数（大于等于请用 gte）".to_string(),
+            "le" => "没有名为 le 的辅助函数（小于等于请用 lte）".to_string(),
+            "zero" => "没有名为 zero 的辅助函数（请用 (eq 值 0)）".to_string(),
+            _ => format!("没有名为 {h} 的辅助函数"),
+        },
         RenderErrorReason::PartialNotFound(p) => format!("没有名为 {p} 的模板片段"),
-        other => other.to_string(),
+        RenderErrorReason::TemplateNotFound(p) => format!("没有名为 {p} 的模板"),
+        RenderErrorReason::PartialBlockNotFound => "没有可用的 @partial-block".to_string(),
+        RenderErrorReason::CannotIncludeSelf => "模板片段递归引用了自身".to_string(),
+        RenderErrorReason::DecoratorNotFound(d) => format!("没有名为 {d} 的修饰器（{{{{*…}}}}）"),
+        RenderErrorReason::ParamNotFoundForIndex(h, i) => {
+            format!("{h} 的第 {} 个参数缺少或变量不存在", i + 1)
+        }
+        RenderErrorReason::ParamNotFoundForName(h, n) => format!("{h} 缺少参数 {n}"),
+        RenderErrorReason::ParamTypeMismatchForName(h, n, _)
+        | RenderErrorReason::HashTypeMismatchForName(h, n, _) => {
+            format!("{h} 的参数 {n} 类型不对")
+        }
+        RenderErrorReason::InvalidParamType(_) => "参数类型不对".to_string(),
+        RenderErrorReason::BlockContentRequired => "这里需要块的写法 {{#…}}…{{/…}}".to_string(),
+        RenderErrorReason::InvalidJsonPath(p) => format!("变量路径 {p} 写法不对"),
+        RenderErrorReason::InvalidJsonIndex(p) => format!("变量路径 {p} 的下标不对"),
+        RenderErrorReason::InvalidLoggingLevel(l) => format!("log 的级别 {l} 不存在"),
+        // Our own helpers and the step counter speak Chinese already.
+        RenderErrorReason::Other(m) => m.clone(),
+        _ => "模板渲染失败".to_string(),
     };
-    TextError::Template {
-        origin: origin.to_string(),
-        block: block.to_string(),
+    Flaw {
         line: e.line_no,
         column: e.column_no,
         message,
@@ -846,6 +1660,28 @@ mod tests {
         assert_eq!(c["processing_fees"]["notices_amount"], 300);
         assert_eq!(c["processing_fees"]["collected"], 96171.6);
         assert_eq!(c["active"]["fees_text"], "0.000001");
+
+        // Our old names are gone, with a pointer to handlebars' own.
+        let r = report("[text]\noverview = \"{{#if (ge year 2000)}}y{{/if}}\"\n");
+        let err = TextEngine::embedded().render_all(&r).unwrap_err();
+        assert!(err.to_string().contains("请用 gte"), "{err}");
+    }
+
+    #[test]
+    fn every_body_costs_steps_and_the_bound_holds() {
+        // A loop over 20-odd rows inside one over the same rows costs about
+        // 500 bodies; well inside the bound.
+        let r = report(
+            "[text]\noverview = \"{{#each applications}}{{#each @root.applications}}.{{/each}}{{/each}}\"\n",
+        );
+        let blocks = TextEngine::embedded().render_all(&r).unwrap();
+        let rows = context(&r)["applications"].as_object().unwrap().len();
+        assert_eq!(blocks.get("overview")[0].len(), rows * rows);
+        // Three more levels are not.
+        let deep = "{{#each @root.applications}}".repeat(5) + &"{{/each}}".repeat(5);
+        let r = report(&format!("[text]\noverview = \"{deep}\"\n"));
+        let err = TextEngine::embedded().render_all(&r).unwrap_err();
+        assert!(err.to_string().contains("步上限"), "{err}");
     }
 
     #[test]
