@@ -323,7 +323,7 @@ impl TextEngine {
         }
         let roots: Vec<usize> = (0..defs.len()).collect();
         if let Err(trouble) = check_partials(&defs, &roots) {
-            let owner = defs[trouble.first_def].owner;
+            let owner = defs[trouble.def].owner;
             let (origin, name) = &owners[owner];
             return Err(trouble.flaw(&defs, owner).into_error(origin, name));
         }
@@ -766,108 +766,136 @@ fn json_depth(j: &Json, level: usize) -> Option<usize> {
     Some(1 + deepest)
 }
 
-/// Why the partials cannot run: a cycle (the definitions along it, the first
-/// repeated at the end) or nesting beyond [`MAX_DEPTH`] (the definition).
+/// Why the partials cannot run: a cycle or nesting beyond [`MAX_DEPTH`].
 struct Trouble {
-    first_def: usize,
-    cycle: Vec<usize>,
+    /// The definition to blame (the owner of the message, in a folder).
+    def: usize,
+    /// The names along the cycle, the first repeated at the end; empty when
+    /// the nesting is too deep.
+    cycle: Vec<String>,
 }
 
 impl Trouble {
     /// The message, placed at the first call on the cycle written in `owner`.
     fn flaw(&self, defs: &[Def], owner: usize) -> Flaw {
-        let label = |d: usize| match &defs[d].name {
-            Some(n) => n.clone(),
-            None => "（本段）".to_string(),
-        };
-        let at = self
-            .cycle
-            .windows(2)
-            .filter(|w| defs[w[0]].owner == owner)
-            .find_map(|w| {
-                let target = defs[w[1]].name.as_deref();
-                defs[w[0]]
-                    .calls
-                    .iter()
-                    .find(|c| Some(c.name.as_str()) == target)
-                    .and_then(|c| c.at.as_ref())
-            });
         if self.cycle.is_empty() {
-            let at = defs[self.first_def]
+            let d = &defs[self.def];
+            let at = d
                 .calls
                 .iter()
                 .find_map(|c| c.at.as_ref())
-                .filter(|_| defs[self.first_def].owner == owner);
+                .filter(|_| d.owner == owner);
             return too_deep(at);
         }
-        let path: Vec<String> = self.cycle.iter().map(|&d| label(d)).collect();
+        let at = self.cycle.windows(2).find_map(|w| {
+            defs.iter()
+                .filter(|d| d.owner == owner && d.name.as_deref() == Some(w[0].as_str()))
+                .flat_map(|d| &d.calls)
+                .find(|c| c.name == w[1])
+                .and_then(|c| c.at.as_ref())
+        });
         Flaw::at(
             at,
-            format!("模板片段递归引用了自身（{}）", path.join(" → ")),
+            format!("模板片段递归引用了自身（{}）", self.cycle.join(" → ")),
         )
     }
 }
 
 /// Checks that no partial reachable from `roots` includes itself, directly
 /// or through others, and that nesting through partials stays within
-/// [`MAX_DEPTH`]. A name may resolve to any definition of that name (an
-/// inline partial is seen by every partial included below it), so each is
-/// followed.
+/// [`MAX_DEPTH`].
+///
+/// `{{> name}}` may find any definition of that name (an inline partial is
+/// seen by every partial included below it), so the definitions of one name
+/// are taken together: one node per name, calling what any of them calls, as
+/// deep as the deepest. The work is linear in the calls.
 fn check_partials(defs: &[Def], roots: &[usize]) -> Result<(), Trouble> {
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Nodes: one per name, one per unnamed root.
+    let mut node_of_name: HashMap<&str, usize> = HashMap::new();
+    let mut node_of_def = Vec::with_capacity(defs.len());
+    let mut first_def: Vec<usize> = Vec::new();
     for (i, d) in defs.iter().enumerate() {
-        if let Some(n) = &d.name {
-            by_name.entry(n.as_str()).or_default().push(i);
+        let node = match &d.name {
+            Some(n) => *node_of_name.entry(n.as_str()).or_insert_with(|| {
+                first_def.push(i);
+                first_def.len() - 1
+            }),
+            None => {
+                first_def.push(i);
+                first_def.len() - 1
+            }
+        };
+        node_of_def.push(node);
+    }
+    let nodes = first_def.len();
+    let mut depth = vec![0usize; nodes];
+    // For each node, the nodes it includes with the deepest nesting around
+    // the inclusion.
+    let mut edges: Vec<HashMap<usize, usize>> = vec![HashMap::new(); nodes];
+    for (i, d) in defs.iter().enumerate() {
+        let node = node_of_def[i];
+        depth[node] = depth[node].max(d.depth);
+        for c in &d.calls {
+            if let Some(&target) = node_of_name.get(c.name.as_str()) {
+                let around = edges[node].entry(target).or_insert(0);
+                *around = (*around).max(c.depth);
+            }
         }
     }
+    let edges: Vec<Vec<(usize, usize)>> = edges
+        .into_iter()
+        .map(|m| {
+            let mut v: Vec<(usize, usize)> = m.into_iter().collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let label = |node: usize| {
+        defs[first_def[node]]
+            .name
+            .clone()
+            .unwrap_or_else(|| "（本段）".to_string())
+    };
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
-    let mut state = vec![NEW; defs.len()];
-    // How deep each definition nests, partials followed.
-    let mut total = vec![0usize; defs.len()];
+    let mut state = vec![NEW; nodes];
+    // How deep each node nests, partials followed.
+    let mut total = depth.clone();
     for &root in roots {
+        let root = node_of_def[root];
         if state[root] != NEW {
             continue;
         }
-        // Depth-first without recursion: (definition, next call, next target).
-        let mut stack: Vec<(usize, usize, usize)> = vec![(root, 0, 0)];
+        // Depth-first without recursion: (node, next edge).
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
         state[root] = OPEN;
-        total[root] = defs[root].depth;
-        while let Some(&mut (def, ref mut call, ref mut target)) = stack.last_mut() {
-            let Some(c) = defs[def].calls.get(*call) else {
-                state[def] = DONE;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let Some(&(target, around)) = edges[node].get(*next) else {
+                state[node] = DONE;
                 stack.pop();
                 continue;
             };
-            let targets = by_name.get(c.name.as_str()).map_or(&[][..], Vec::as_slice);
-            let Some(&next) = targets.get(*target) else {
-                *call += 1;
-                *target = 0;
-                continue;
-            };
-            match state[next] {
+            match state[target] {
                 OPEN => {
-                    let from = stack.iter().position(|f| f.0 == next).unwrap_or(0);
-                    let mut cycle: Vec<usize> = stack[from..].iter().map(|f| f.0).collect();
-                    cycle.push(next);
+                    let from = stack.iter().position(|f| f.0 == target).unwrap_or(0);
+                    let mut cycle: Vec<String> = stack[from..].iter().map(|f| label(f.0)).collect();
+                    cycle.push(label(target));
                     return Err(Trouble {
-                        first_def: next,
+                        def: first_def[target],
                         cycle,
                     });
                 }
                 NEW => {
-                    state[next] = OPEN;
-                    total[next] = defs[next].depth;
-                    stack.push((next, 0, 0));
+                    state[target] = OPEN;
+                    stack.push((target, 0));
                 }
                 _ => {
-                    *target += 1;
-                    let d = c.depth + 1 + total[next];
-                    total[def] = total[def].max(d);
-                    if total[def] > MAX_DEPTH {
+                    *next += 1;
+                    total[node] = total[node].max(around + 1 + total[target]);
+                    if total[node] > MAX_DEPTH {
                         return Err(Trouble {
-                            first_def: def,
+                            def: first_def[node],
                             cycle: Vec::new(),
                         });
                     }

@@ -110,6 +110,25 @@ fn template_files_that_include_each_other_are_refused_with_the_file() {
 }
 
 #[test]
+fn the_partial_check_is_linear_in_the_calls() {
+    // 50 files, each with 50 inline partials called `a` and 50 calls of
+    // `a`: 2,500 definitions that each of 2,500 calls may reach. Taken by
+    // name, that is one node and 50 edges, not 6 million.
+    let dir = tempfile::tempdir().unwrap();
+    let file = r#"{{#*inline "a"}}{{/inline}}"#.repeat(50) + &"{{> a}}".repeat(50);
+    for i in 0..50 {
+        std::fs::write(dir.path().join(format!("f{i}.hbs")), &file).unwrap();
+    }
+    let start = Instant::now();
+    TextEngine::from_dir(dir.path()).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
 fn a_block_of_the_input_closing_a_cycle_through_a_template_file_is_refused() {
     // `x.hbs` includes a partial it does not define; the input defines it
     // inline as one that includes `x` again.
