@@ -674,7 +674,7 @@ fn collect(
                 });
             }
             TemplateElement::PartialBlock(dt) => {
-                let name = dt.name.as_name().unwrap_or("…");
+                let name = short(dt.name.as_name().unwrap_or("…"));
                 return Err(Flaw::at(
                     at,
                     format!(
@@ -796,7 +796,7 @@ impl Trouble {
         });
         Flaw::at(
             at,
-            format!("模板片段递归引用了自身（{}）", self.cycle.join(" → ")),
+            format!("模板片段递归引用了自身（{}）", path(&self.cycle)),
         )
     }
 }
@@ -1091,22 +1091,39 @@ fn run(hb: &Handlebars<'static>, t: &Template, ctx: &Context) -> Result<String, 
 // ---------------------------------------------------------------------------
 // Handlebars' errors in Chinese
 
+/// A name or text from a template, cut to 40 characters for a message.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
+/// A cycle of partial names for a message, at most 12 of them.
+fn path(names: &[String]) -> String {
+    let mut shown: Vec<String> = names.iter().take(12).map(|n| short(n)).collect();
+    if names.len() > 12 {
+        shown.insert(11, "…".to_string());
+        shown.truncate(12);
+        if let Some(last) = names.last() {
+            shown.push(short(last));
+        }
+    }
+    shown.join(" → ")
+}
+
 fn syntax_flaw(e: &TemplateError) -> Flaw {
     let reason = match e.reason() {
         TemplateErrorReason::MismatchingClosedHelper(open, close) => {
+            let (open, close) = (short(open), short(close));
             format!("{{{{#{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
         }
         TemplateErrorReason::MismatchingClosedDecorator(open, close) => {
+            let (open, close) = (short(open), short(close));
             format!("{{{{#*{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
         }
         TemplateErrorReason::InvalidSyntax(m) => syntax_hint(m),
-        TemplateErrorReason::InvalidParam(p) => {
-            let mut shown: String = p.chars().take(40).collect();
-            if shown.len() < p.len() {
-                shown.push('…');
-            }
-            format!("无法识别的参数 {shown}")
-        }
+        TemplateErrorReason::InvalidParam(p) => format!("无法识别的参数 {}", short(p)),
         TemplateErrorReason::NestedSubexpression => "子表达式嵌套的写法不对".to_string(),
         _ => "无法解析".to_string(),
     };
@@ -1141,33 +1158,35 @@ fn render_flaw(e: &RenderError) -> Flaw {
     }
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(v)) => {
-            format!("变量 {v} 不存在（变量名见 README 的“模板变量”）")
+            format!("变量 {} 不存在（变量名见 README 的“模板变量”）", short(v))
         }
         RenderErrorReason::MissingVariable(None) => "变量不存在".to_string(),
         RenderErrorReason::HelperNotFound(h) => match h.as_str() {
             "ge" => "没有名为 ge 的辅助函数（大于等于请用 gte）".to_string(),
             "le" => "没有名为 le 的辅助函数（小于等于请用 lte）".to_string(),
             "zero" => "没有名为 zero 的辅助函数（请用 (eq 值 0)）".to_string(),
-            _ => format!("没有名为 {h} 的辅助函数"),
+            _ => format!("没有名为 {} 的辅助函数", short(h)),
         },
-        RenderErrorReason::PartialNotFound(p) => format!("没有名为 {p} 的模板片段"),
-        RenderErrorReason::TemplateNotFound(p) => format!("没有名为 {p} 的模板"),
+        RenderErrorReason::PartialNotFound(p) => format!("没有名为 {} 的模板片段", short(p)),
+        RenderErrorReason::TemplateNotFound(p) => format!("没有名为 {} 的模板", short(p)),
         RenderErrorReason::PartialBlockNotFound => "没有可用的 @partial-block".to_string(),
         RenderErrorReason::CannotIncludeSelf => "模板片段递归引用了自身".to_string(),
-        RenderErrorReason::DecoratorNotFound(d) => format!("没有名为 {d} 的修饰器（{{{{*…}}}}）"),
+        RenderErrorReason::DecoratorNotFound(d) => {
+            format!("没有名为 {} 的修饰器（{{{{*…}}}}）", short(d))
+        }
         RenderErrorReason::ParamNotFoundForIndex(h, i) => {
             format!("{h} 的第 {} 个参数缺少或变量不存在", i + 1)
         }
-        RenderErrorReason::ParamNotFoundForName(h, n) => format!("{h} 缺少参数 {n}"),
+        RenderErrorReason::ParamNotFoundForName(h, n) => format!("{h} 缺少参数 {}", short(n)),
         RenderErrorReason::ParamTypeMismatchForName(h, n, _)
         | RenderErrorReason::HashTypeMismatchForName(h, n, _) => {
-            format!("{h} 的参数 {n} 类型不对")
+            format!("{h} 的参数 {} 类型不对", short(n))
         }
         RenderErrorReason::InvalidParamType(_) => "参数类型不对".to_string(),
         RenderErrorReason::BlockContentRequired => "这里需要块的写法 {{#…}}…{{/…}}".to_string(),
-        RenderErrorReason::InvalidJsonPath(p) => format!("变量路径 {p} 写法不对"),
-        RenderErrorReason::InvalidJsonIndex(p) => format!("变量路径 {p} 的下标不对"),
-        RenderErrorReason::InvalidLoggingLevel(l) => format!("log 的级别 {l} 不存在"),
+        RenderErrorReason::InvalidJsonPath(p) => format!("变量路径 {} 写法不对", short(p)),
+        RenderErrorReason::InvalidJsonIndex(p) => format!("变量路径 {} 的下标不对", short(p)),
+        RenderErrorReason::InvalidLoggingLevel(l) => format!("log 的级别 {} 不存在", short(l)),
         // Our own helpers and the step counter speak Chinese already.
         RenderErrorReason::Other(m) => m.clone(),
         _ => "模板渲染失败".to_string(),

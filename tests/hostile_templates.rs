@@ -266,6 +266,29 @@ fn grammar_errors_are_chinese_with_block_line_and_column() {
     assert!(msg.contains("模板语法错误：块没有结束"), "{msg}");
 }
 
+#[test]
+fn messages_quote_the_template_briefly() {
+    // A 40,000-character helper name closed by another.
+    let long = "甲".repeat(40_000);
+    let msg = refused("problems", &format!("{{{{#{long}}}}}x{{{{/b}}}}"));
+    assert!(msg.chars().count() < 200, "{} characters", msg.len());
+    assert!(msg.contains("却以 {{/b}} 结束"), "{msg}");
+    // A ring of 30 partials: the first eleven, then the last.
+    let mut ring = String::new();
+    for i in 0..30 {
+        ring.push_str(&format!(
+            "{{{{#*inline \"p{i}\"}}}}{{{{> p{}}}}}{{{{/inline}}}}",
+            (i + 1) % 30
+        ));
+    }
+    ring.push_str("{{> p0}}");
+    let msg = refused("problems", &ring);
+    assert!(
+        msg.contains("（p0 → p1 → p2 → p3 → p4 → p5 → p6 → p7 → p8 → p9 → p10 → … → p0）"),
+        "{msg}"
+    );
+}
+
 // ---------------------------------------------------------------------------
 // The process survives
 
