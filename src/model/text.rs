@@ -35,6 +35,8 @@ impl std::fmt::Display for TextProblem {
     }
 }
 
+impl std::error::Error for TextProblem {}
+
 /// One text of the report: its key path, what it is in words, the text and
 /// its length limit in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

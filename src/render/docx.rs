@@ -28,7 +28,7 @@ use crate::model::Report;
 use crate::render::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
 use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
-use crate::text::{self, Blocks, TextEngine, TextError, chinese_number};
+use crate::text::{Blocks, TextEngine, TextError, chinese_number};
 
 /// 仿宋_GB2312: body text and tables.
 pub const BODY_FONT: &str = "仿宋_GB2312";
@@ -94,14 +94,6 @@ pub enum DocxError {
     /// A text block failed (the message names the block).
     #[error(transparent)]
     Text(#[from] TextError),
-    /// A name of the report holds a character XML forbids.
-    #[error("{key}：含有 XML 不允许的字符 U+{code:04X}，不能写入文档")]
-    ForbiddenChar {
-        /// The key path, e.g. `report.agency`.
-        key: String,
-        /// The code point.
-        code: u32,
-    },
     /// The canonicalizing pass or the packer failed.
     #[error(transparent)]
     Ooxml(#[from] OoxmlError),
@@ -115,7 +107,6 @@ pub fn document_bytes(report: &Report) -> Result<Vec<u8>, DocxError> {
 
 /// Renders the report as DOCX bytes with the templates of `engine`.
 pub fn document_bytes_with(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
-    check_names(report)?;
     let blocks = engine.render_all(report)?;
     if let Some(cache) = Cache::get()
         && let Some(bytes) = cache.document_bytes(report, &blocks)?
@@ -123,35 +114,6 @@ pub fn document_bytes_with(report: &Report, engine: &TextEngine) -> Result<Vec<u
         return Ok(bytes);
     }
     finish(build(report, &blocks), report)
-}
-
-/// Names go into the document as they are: refuse what XML forbids.
-fn check_names(report: &Report) -> Result<(), DocxError> {
-    let fields = [
-        ("report.agency", report.report.agency.as_str()),
-        ("report.short_name", report.short_name()),
-        (
-            "report.region",
-            report.report.region.as_deref().unwrap_or(""),
-        ),
-    ];
-    let headings = crate::spec::outline::BLOCKS
-        .iter()
-        .filter_map(|b| Some((b.name, outline::head(&report.headings, b.name)?)));
-    for (key, value) in fields.into_iter().chain(headings) {
-        if let Some(c) = value.chars().find(|&c| !text::is_xml_char(c)) {
-            let key = if key.contains('.') {
-                key.to_string()
-            } else {
-                format!("headings.{key}")
-            };
-            return Err(DocxError::ForbiddenChar {
-                key,
-                code: c as u32,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The fonts of a run: `east_asia` for Chinese, Times New Roman for Latin
@@ -762,7 +724,6 @@ fn finish(docx: Docx, report: &Report) -> Result<Vec<u8>, DocxError> {
 /// reference the cached path is tested against.
 #[cfg(test)]
 pub fn document_bytes_uncached(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
-    check_names(report)?;
     let blocks = engine.render_all(report)?;
     finish(build(report, &blocks), report)
 }

@@ -32,14 +32,10 @@ pub enum Error {
     /// The report breaks rules that block generation. The input is wrong.
     #[error("数据未通过校验（{} 个错误）", .0.iter().filter(|f| f.severity == Severity::Error).count())]
     Rules(Vec<Finding>),
-    /// A text of the report cannot be written into a document. The input is wrong.
-    #[error("{key}：含有 XML 不允许的字符 U+{code:04X}，不能写入文档")]
-    ForbiddenChar {
-        /// The key path, e.g. `report.agency`.
-        key: String,
-        /// The code point.
-        code: u32,
-    },
+    /// A text of the report cannot be written into a document (a character
+    /// XML forbids, too long, a blank agency). The input is wrong.
+    #[error("{0}")]
+    Text(#[from] crate::model::TextProblem),
     /// A document writer failed. We failed.
     #[error("生成文档失败：{0}")]
     Writer(String),
@@ -58,9 +54,7 @@ impl Error {
     /// True when the input was wrong (the user can fix it), false when we failed.
     pub fn is_input(&self) -> bool {
         match self {
-            Error::Read(_) | Error::Template(_) | Error::Rules(_) | Error::ForbiddenChar { .. } => {
-                true
-            }
+            Error::Read(_) | Error::Template(_) | Error::Rules(_) | Error::Text(_) => true,
             Error::Writer(_) | Error::Write { .. } => false,
         }
     }
@@ -70,7 +64,6 @@ impl From<DocxError> for Error {
     fn from(e: DocxError) -> Error {
         match e {
             DocxError::Text(t) => Error::Template(t),
-            DocxError::ForbiddenChar { key, code } => Error::ForbiddenChar { key, code },
             DocxError::Ooxml(o) => Error::from(o),
         }
     }

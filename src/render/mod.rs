@@ -68,6 +68,7 @@ pub fn render_with(
     outputs: Outputs,
     engine: &TextEngine,
 ) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
+    crate::model::validate_text(report)?;
     let findings = check::check(report);
     if check::has_errors(&findings) {
         return Err(Error::Rules(findings));

@@ -11,6 +11,13 @@
 //! layer) and in strict mode: a misspelled variable is an error that names the
 //! block and the line. The context is described in [`context`].
 //!
+//! A template may come from a stranger, so none can crash or stall the
+//! process: before it runs, its size and nesting are bounded
+//! ([`MAX_TEMPLATE_BYTES`], [`MAX_OPENERS`], [`MAX_DEPTH`]) and its partials
+//! are checked free of cycles; while it runs, its work and its output are
+//! counted ([`MAX_STEPS`], [`MAX_OUTPUT_BYTES`]). Each refusal is a
+//! [`TextError`] in Chinese naming the block (or the file) and the line.
+//!
 //! ```
 //! let report = nianbao::model::Report::from_toml_str(
 //!     "[report]\nagency = \"某县统计局\"\nyear = 2024\n[text]\nother_matters = \"{{cn_year year}}年无 & <其他>。\"\n",
@@ -21,47 +28,27 @@
 //! assert_eq!(blocks.get("other_matters"), ["二〇二四年无 & <其他>。"]);
 //! ```
 
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
+use handlebars::template::{
+    DecoratorTemplate, HelperTemplate, Parameter, TemplateElement, TemplateMapping,
+};
 use handlebars::{
-    Context, Handlebars, Helper, HelperDef, RenderContext, RenderError, RenderErrorReason,
-    ScopedJson,
+    Context, Decorator, DecoratorDef, Handlebars, Helper, HelperDef, JsonRender, Output,
+    RenderContext, RenderError, RenderErrorReason, Renderable, ScopedJson, Template, TemplateError,
+    TemplateErrorReason,
 };
 use serde_json::{Value as Json, json};
 
-use crate::model::{ApplicantRow, OutcomeRow, Report};
+use crate::model::{ApplicantRow, OutcomeRow, Report, is_xml_char};
+use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES};
 
-/// Whether XML 1.0 allows `c` in a document (tab, line feed, carriage return
-/// and everything from U+0020 except the surrogates, U+FFFE and U+FFFF).
-///
-/// ```
-/// assert!(nianbao::model::is_xml_char('𠀀'));
-/// assert!(!nianbao::model::is_xml_char('\u{b}'));
-/// ```
-pub fn is_xml_char(c: char) -> bool {
-    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
-}
-
-/// The name of the 信息处理费 block that opens section 六 (a template only,
-/// not a key of `[text]`).
-pub const PROCESSING_FEES: &str = "processing_fees";
-
-/// Every template name, in document order.
-pub const TEMPLATE_NAMES: [&str; 10] = [
-    "overview",
-    "proactive",
-    "on_request",
-    "management",
-    "platforms",
-    "oversight",
-    "problems",
-    "improvements",
-    PROCESSING_FEES,
-    "other_matters",
-];
-
-/// The default templates, embedded at build time.
+/// The default templates, embedded at build time, in the order of
+/// [`TEMPLATE_NAMES`] (a unit test holds them together).
 const EMBEDDED: [(&str, &str); 10] = [
     ("overview", include_str!("../../templates/overview.hbs")),
     ("proactive", include_str!("../../templates/proactive.hbs")),
@@ -84,11 +71,46 @@ const EMBEDDED: [(&str, &str); 10] = [
     ),
 ];
 
+// ---------------------------------------------------------------------------
+// Limits
+//
+// A template comes from a stranger (the input's `[text]`), so what it may cost
+// is bounded before and while it runs. Every bound counts, never times, so the
+// output stays the same bytes on every machine.
+
+/// The longest template source, in bytes (a `[text]` block of 32,767
+/// characters always fits).
+pub const MAX_TEMPLATE_BYTES: usize = 128 * 1024;
+/// At most this many `{`, `(` and `[` in one template. Every level the
+/// handlebars parser recurses into (a block, a subexpression, a JSON literal)
+/// opens with one of them, so this bounds the parser's depth before it runs.
+pub const MAX_OPENERS: usize = 2_000;
+/// Templates with at most this many openers are parsed on the caller's
+/// thread (a few hundred KB of stack at most); larger ones on their own.
+const INLINE_OPENERS: usize = 128;
+/// The stack of the thread that parses a larger template.
+const PARSE_STACK: usize = 64 << 20;
+/// How deep blocks, subexpressions and partials may nest, a partial counting
+/// with everything it includes.
+pub const MAX_DEPTH: usize = 64;
+/// The work one block may take: each time a template body is rendered (a
+/// template, a partial, a block's body once per `{{#each}}` item) costs one
+/// step plus one per element and parameter in it.
+pub const MAX_STEPS: u64 = 100_000;
+/// What including a partial costs, in steps: handlebars copies the data the
+/// partial sees, which takes about as long as this many plain steps.
+pub const PARTIAL_WEIGHT: u64 = 128;
+/// The most text one block may render to, in bytes.
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
+/// The most templates a `--templates` folder may hold.
+pub const MAX_TEMPLATE_FILES: usize = 1_000;
+
 /// Why a text block could not be rendered. Each message names the block.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {
-    /// A template does not parse, or refers to a variable or helper that does
-    /// not exist (strict mode), or a helper got the wrong arguments.
+    /// A template does not parse, refers to a variable, helper or partial that
+    /// does not exist (strict mode), includes itself, or exceeds a limit
+    /// (size, nesting, steps, output).
     #[error("{origin}{}：{message}", position(*line, *column))]
     Template {
         /// `text.on_request` for a block of the input, `templates/on_request.hbs` otherwise.
@@ -113,7 +135,7 @@ pub enum TextError {
         code: u32,
     },
     /// A template folder could not be read.
-    #[error("{}: 无法读取模板：{source}", path.display())]
+    #[error("{}：无法读取模板：{}", path.display(), io_reason(source))]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -141,6 +163,59 @@ fn position(line: Option<usize>, column: Option<usize>) -> String {
     }
 }
 
+/// The system's reason in Chinese.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::NotFound => "不存在".to_string(),
+        K::PermissionDenied => "没有读取权限".to_string(),
+        K::NotADirectory => "不是文件夹".to_string(),
+        K::IsADirectory => "是文件夹，不是文件".to_string(),
+        K::InvalidData => "不是 UTF-8 编码的文本".to_string(),
+        K::FileTooLarge => format!("文件超过 {MAX_TEMPLATE_BYTES} 字节上限"),
+        _ => match e.raw_os_error() {
+            Some(code) => format!("系统错误（代码 {code}）"),
+            None => "读取失败".to_string(),
+        },
+    }
+}
+
+/// A problem in one template, before it is known where the template came from.
+#[derive(Debug)]
+struct Flaw {
+    line: Option<usize>,
+    column: Option<usize>,
+    message: String,
+}
+
+impl Flaw {
+    fn new(message: String) -> Flaw {
+        Flaw {
+            line: None,
+            column: None,
+            message,
+        }
+    }
+
+    fn at(at: Option<&TemplateMapping>, message: String) -> Flaw {
+        Flaw {
+            line: at.map(|m| m.0),
+            column: at.map(|m| m.1),
+            message,
+        }
+    }
+
+    fn into_error(self, origin: &str, block: &str) -> TextError {
+        TextError::Template {
+            origin: origin.to_string(),
+            block: block.to_string(),
+            line: self.line,
+            column: self.column,
+            message: self.message,
+        }
+    }
+}
+
 /// The rendered blocks of one report: for each template name, its paragraphs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blocks {
@@ -163,6 +238,11 @@ pub struct TextEngine {
     hb: Handlebars<'static>,
     /// Where the templates came from, for messages (`templates` or the folder).
     source: String,
+    /// Where each registered template came from: `(origin, name)`.
+    owners: Vec<(String, String)>,
+    /// The partials of the registered templates: the templates themselves
+    /// and their inline partials, checked free of cycles.
+    defs: Vec<Def>,
 }
 
 impl std::fmt::Debug for TextEngine {
@@ -174,14 +254,18 @@ impl std::fmt::Debug for TextEngine {
 }
 
 static EMBEDDED_ENGINE: LazyLock<TextEngine> = LazyLock::new(|| {
-    let mut engine = TextEngine::bare("templates");
-    for (name, text) in EMBEDDED {
-        // The embedded templates are tested to parse; a failure here is a bug.
-        if let Err(e) = engine.hb.register_template_string(name, text) {
-            panic!("embedded template {name} does not parse: {e}");
-        }
+    let templates = EMBEDDED.map(|(name, text)| {
+        (
+            name.to_string(),
+            format!("templates/{name}.hbs"),
+            text.to_string(),
+        )
+    });
+    match TextEngine::with_templates("templates", templates.into()) {
+        Ok(engine) => engine,
+        // The embedded templates are tested to pass; a failure here is a bug.
+        Err(e) => panic!("embedded template: {e}"),
     }
-    engine
 });
 
 impl TextEngine {
@@ -190,15 +274,38 @@ impl TextEngine {
         &EMBEDDED_ENGINE
     }
 
-    fn bare(source: &str) -> TextEngine {
+    /// Registers `templates` (`(name, origin, source)`), each checked against
+    /// the limits, and checks that no partial includes itself.
+    fn with_templates(
+        source: &str,
+        templates: Vec<(String, String, String)>,
+    ) -> Result<TextEngine, TextError> {
         let mut hb = Handlebars::new();
         hb.register_escape_fn(handlebars::no_escape);
         hb.set_strict_mode(true);
         register_helpers(&mut hb);
-        TextEngine {
+        hb.register_decorator(STEP, Box::new(Step));
+        let mut owners = Vec::with_capacity(templates.len());
+        let mut defs = Vec::new();
+        for (name, origin, text) in templates {
+            let owner = owners.len();
+            let template = prepare(&text, Some(name.as_str()), owner, &mut defs)
+                .map_err(|f| f.into_error(&origin, &name))?;
+            hb.register_template(&name, template);
+            owners.push((origin, name));
+        }
+        let roots: Vec<usize> = (0..defs.len()).collect();
+        if let Err(trouble) = check_partials(&defs, &roots) {
+            let owner = defs[trouble.def].owner;
+            let (origin, name) = &owners[owner];
+            return Err(trouble.flaw(&defs, owner).into_error(origin, name));
+        }
+        Ok(TextEngine {
             hb,
             source: source.to_string(),
-        }
+            owners,
+            defs,
+        })
     }
 
     /// The embedded templates, with every `<name>.hbs` of `dir` replacing the
@@ -209,18 +316,33 @@ impl TextEngine {
             let path = path.to_path_buf();
             move |source| TextError::Io { path, source }
         };
-        let mut engine = TextEngine::bare(&dir.display().to_string());
-        for (name, text) in EMBEDDED {
-            engine
-                .hb
-                .register_template_string(name, text)
-                .map_err(|e| template_error(&format!("templates/{name}.hbs"), name, e))?;
-        }
+        let mut templates: Vec<(String, String, String)> = EMBEDDED
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.to_string(),
+                    format!("templates/{name}.hbs"),
+                    text.to_string(),
+                )
+            })
+            .collect();
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .map_err(io(dir))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "hbs") && p.is_file())
             .collect();
+        if files.len() > MAX_TEMPLATE_FILES {
+            return Err(TextError::Template {
+                origin: dir.display().to_string(),
+                block: String::new(),
+                line: None,
+                column: None,
+                message: format!(
+                    "模板文件夹有 {} 个 .hbs 文件，超过上限 {MAX_TEMPLATE_FILES} 个",
+                    files.len()
+                ),
+            });
+        }
         files.sort();
         for path in files {
             let Some(name) = path
@@ -230,13 +352,14 @@ impl TextEngine {
             else {
                 continue;
             };
-            let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-            engine
-                .hb
-                .register_template_string(&name, text)
-                .map_err(|e| template_error(&path.display().to_string(), &name, e))?;
+            let text = read_template(&path).map_err(io(&path))?;
+            let origin = path.display().to_string();
+            match templates.iter_mut().find(|(n, _, _)| *n == name) {
+                Some(slot) => *slot = (name, origin, text),
+                None => templates.push((name, origin, text)),
+            }
         }
-        Ok(engine)
+        TextEngine::with_templates(&dir.display().to_string(), templates)
     }
 
     /// Renders every block of `report`: the input's `[text]` block when given,
@@ -255,16 +378,16 @@ impl TextEngine {
             let (origin, rendered) = match given {
                 // No `{{`: plain text, nothing for handlebars to do.
                 Some(src) if !src.contains("{{") => (format!("text.{name}"), Ok(src.to_string())),
-                Some(src) => (
-                    format!("text.{name}"),
-                    self.hb.render_template_with_context(src, &ctx),
-                ),
+                Some(src) => (format!("text.{name}"), self.render_source(src, &ctx)),
                 None => (
-                    format!("{}/{name}.hbs", self.source),
-                    self.hb.render_with_context(name, &ctx),
+                    self.origin(name),
+                    match self.hb.get_template(name) {
+                        Some(t) => run(&self.hb, t, &ctx),
+                        None => Err(Flaw::new(format!("没有名为 {name} 的模板"))),
+                    },
                 ),
             };
-            let text = rendered.map_err(|e| render_error(&origin, name, e))?;
+            let text = rendered.map_err(|f| f.into_error(&origin, name))?;
             if let Some(c) = text.chars().find(|&c| !is_xml_char(c)) {
                 return Err(TextError::ForbiddenChar {
                     origin,
@@ -280,6 +403,42 @@ impl TextEngine {
         }
         Ok(Blocks { blocks })
     }
+
+    /// Where the registered template `name` came from.
+    fn origin(&self, name: &str) -> String {
+        self.owners
+            .iter()
+            .find(|(_, n)| n == name)
+            .map_or_else(|| format!("{}/{name}.hbs", self.source), |(o, _)| o.clone())
+    }
+
+    /// Checks, compiles and renders `src`, a block of the input.
+    fn render_source(&self, src: &str, ctx: &Context) -> Result<String, Flaw> {
+        let owner = self.owners.len();
+        let root = self.defs.len();
+        let mut own = Vec::new();
+        let template = prepare(src, None, owner, &mut own)?;
+        // Only a block that includes partials can run into a cycle: its own
+        // inline partials may close one through the registered templates.
+        if own.len() > 1 || own.iter().any(|d| !d.calls.is_empty()) {
+            let mut defs = self.defs.clone();
+            defs.extend(own);
+            check_partials(&defs, &[root]).map_err(|t| t.flaw(&defs, owner))?;
+        }
+        run(&self.hb, &template, ctx)
+    }
+}
+
+/// A template file's text, refused when longer than [`MAX_TEMPLATE_BYTES`].
+fn read_template(path: &Path) -> std::io::Result<String> {
+    let file = std::fs::File::open(path)?;
+    let mut text = String::new();
+    file.take(MAX_TEMPLATE_BYTES as u64 + 1)
+        .read_to_string(&mut text)?;
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(text)
 }
 
 /// A lone 「无」 under 六 follows the fee statement: say what it means.
@@ -297,40 +456,715 @@ fn nothing_to_report(paragraphs: Vec<String>) -> Vec<String> {
     }
 }
 
-fn template_error(origin: &str, block: &str, e: handlebars::TemplateError) -> TextError {
-    let (line, column) = e.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
-    TextError::Template {
-        origin: origin.to_string(),
-        block: block.to_string(),
-        line,
-        column,
-        message: format!("模板语法错误：{}", e.reason()),
+// ---------------------------------------------------------------------------
+// Checking a template before it runs
+
+/// A partial as `{{> name}}` finds it: a registered template, an inline
+/// partial (`{{#*inline "name"}}`), or (without a name) a block of the input.
+#[derive(Debug, Clone)]
+struct Def {
+    name: Option<String>,
+    /// Which template holds it (an index into the engine's owners; one past
+    /// them for a block of the input).
+    owner: usize,
+    /// The deepest nesting inside it, partials not followed.
+    depth: usize,
+    /// The partials it includes.
+    calls: Vec<Call>,
+}
+
+/// One `{{> name}}`.
+#[derive(Debug, Clone)]
+struct Call {
+    name: String,
+    /// The nesting around it.
+    depth: usize,
+    at: Option<TemplateMapping>,
+}
+
+/// Checks `src` against the limits, compiles it, records its partial
+/// definitions in `defs` (the template itself first) and instruments it to
+/// count its steps.
+///
+/// The handlebars parser recurses once per level of nesting, a few KB of
+/// stack each: a template with more than [`INLINE_OPENERS`] openers is parsed
+/// on a thread of its own with a stack that [`MAX_OPENERS`] levels cannot
+/// exhaust, so the caller's stack (2 MB on a worker thread) is never at risk.
+/// Only a template nested at most [`MAX_DEPTH`] deep comes back from there.
+fn prepare(
+    src: &str,
+    name: Option<&str>,
+    owner: usize,
+    defs: &mut Vec<Def>,
+) -> Result<Template, Flaw> {
+    if src.len() > MAX_TEMPLATE_BYTES {
+        return Err(Flaw::new(format!(
+            "模板长 {} 字节，超过上限 {MAX_TEMPLATE_BYTES} 字节",
+            src.len()
+        )));
+    }
+    let openers = src
+        .bytes()
+        .filter(|b| matches!(b, b'{' | b'(' | b'['))
+        .count();
+    if openers > MAX_OPENERS {
+        return Err(Flaw::new(format!(
+            "模板过于复杂：“{{”“(”“[”共 {openers} 个，超过上限 {MAX_OPENERS} 个"
+        )));
+    }
+    let job = || {
+        let mut own = Vec::new();
+        // Handlebars is a third party: a panic in it is this template's error.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            compile_checked(src, name, owner, &mut own)
+        }))
+        .unwrap_or_else(|_| Err(Flaw::new("解析模板时 handlebars 内部出错".to_string())))
+        .map(|t| (t, own))
+    };
+    let (template, own) = if openers <= INLINE_OPENERS {
+        job()?
+    } else {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("nianbao-template".to_string())
+                .stack_size(PARSE_STACK)
+                .spawn_scoped(scope, job)
+                .map_err(|_| Flaw::new("无法启动解析模板的线程".to_string()))?
+                .join()
+                .unwrap_or_else(|_| Err(Flaw::new("解析模板时内部出错".to_string())))
+        })?
+    };
+    defs.extend(own);
+    Ok(template)
+}
+
+fn compile_checked(
+    src: &str,
+    name: Option<&str>,
+    owner: usize,
+    defs: &mut Vec<Def>,
+) -> Result<Template, Flaw> {
+    let compiled = match name {
+        Some(n) => Template::compile_with_name(src, n.to_string()),
+        None => Template::compile(src),
+    };
+    let mut template = compiled.map_err(|e| syntax_flaw(&e))?;
+    let root = defs.len();
+    defs.push(Def {
+        name: name.map(str::to_string),
+        owner,
+        depth: 0,
+        calls: Vec::new(),
+    });
+    collect(&template, root, 0, owner, defs, None)?;
+    instrument(&mut template, None);
+    Ok(template)
+}
+
+fn too_deep(at: Option<&TemplateMapping>) -> Flaw {
+    Flaw::at(at, format!("块、子表达式和模板片段嵌套超过 {MAX_DEPTH} 层"))
+}
+
+/// Walks `t`, a body of definition `def` at nesting `depth`: records the
+/// partials it includes and its inline partials, and refuses what cannot be
+/// bounded (dynamic partial names, partial blocks) and nesting beyond
+/// [`MAX_DEPTH`].
+fn collect(
+    t: &Template,
+    def: usize,
+    depth: usize,
+    owner: usize,
+    defs: &mut Vec<Def>,
+    around: Option<&TemplateMapping>,
+) -> Result<(), Flaw> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep(around));
+    }
+    for (i, element) in t.elements.iter().enumerate() {
+        // An `{{else if}}` body has no positions of its own: use the block's.
+        let at = t.mapping.get(i).or(around);
+        let nested = |extra: usize| {
+            let d = depth + extra;
+            if d > MAX_DEPTH {
+                Err(too_deep(at))
+            } else {
+                Ok(d)
+            }
+        };
+        match element {
+            TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                let d = nested(helper_depth(ht).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+            }
+            TemplateElement::HelperBlock(ht) => {
+                let d = nested(helper_depth(ht).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                let inner = nested(1)?;
+                for body in [&ht.template, &ht.inverse].into_iter().flatten() {
+                    collect(body, def, inner, owner, defs, at)?;
+                }
+            }
+            TemplateElement::DecoratorExpression(dt) => {
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+            }
+            TemplateElement::DecoratorBlock(dt) if dt.name.as_name() == Some("inline") => {
+                let Some(Parameter::Literal(Json::String(name))) = dt.params.first() else {
+                    return Err(Flaw::at(
+                        at,
+                        "{{#*inline}} 的片段名必须是写定的带引号名称，如 {{#*inline \"结尾\"}}"
+                            .to_string(),
+                    ));
+                };
+                // The body runs where the partial is included: its nesting
+                // starts there.
+                let inline = defs.len();
+                defs.push(Def {
+                    name: Some(name.clone()),
+                    owner,
+                    depth: 0,
+                    calls: Vec::new(),
+                });
+                if let Some(body) = &dt.template {
+                    collect(body, inline, 0, owner, defs, at)?;
+                }
+            }
+            TemplateElement::DecoratorBlock(dt) => {
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                if let Some(body) = &dt.template {
+                    collect(body, def, nested(1)?, owner, defs, at)?;
+                }
+            }
+            TemplateElement::PartialExpression(dt) => {
+                let name = partial_name(&dt.name).map_err(|m| Flaw::at(at, m))?;
+                let d = nested(decorator_depth(dt).ok_or_else(|| too_deep(at))?)?;
+                defs[def].depth = defs[def].depth.max(d);
+                defs[def].calls.push(Call {
+                    name,
+                    depth,
+                    at: at.cloned(),
+                });
+            }
+            TemplateElement::PartialBlock(dt) => {
+                let name = short(dt.name.as_name().unwrap_or("…"));
+                return Err(Flaw::at(
+                    at,
+                    format!(
+                        "不支持带内容的模板片段 {{{{#> {name}}}}}…{{{{/{name}}}}}，请改用 {{{{> {name}}}}}"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The name a partial is included by, when it is written out.
+fn partial_name(p: &Parameter) -> Result<String, String> {
+    // As handlebars reads it: a name or path as written, a literal rendered.
+    let name = match (p, p.as_name()) {
+        (Parameter::Literal(j), _) => j.render(),
+        (_, Some(n)) => n.to_string(),
+        _ => {
+            return Err("模板片段名必须写定，不支持 {{> (…)}} 这样运行时才算出的名称".to_string());
+        }
+    };
+    if name == "@partial-block" {
+        return Err("不支持 {{> @partial-block}}".to_string());
+    }
+    Ok(name)
+}
+
+/// How deep the parameters of a mustache nest (1 for `{{x}}`); `None` beyond
+/// [`MAX_DEPTH`].
+fn helper_depth(ht: &HelperTemplate) -> Option<usize> {
+    params_depth(
+        std::iter::once(&ht.name)
+            .chain(&ht.params)
+            .chain(ht.hash.values()),
+        0,
+    )
+}
+
+fn decorator_depth(dt: &DecoratorTemplate) -> Option<usize> {
+    params_depth(
+        std::iter::once(&dt.name)
+            .chain(&dt.params)
+            .chain(dt.hash.values()),
+        0,
+    )
+}
+
+fn params_depth<'a>(params: impl Iterator<Item = &'a Parameter>, level: usize) -> Option<usize> {
+    if level > MAX_DEPTH {
+        return None;
+    }
+    let mut deepest = 1;
+    for p in params {
+        let d = match p {
+            Parameter::Subexpression(s) => match s.element.as_ref() {
+                TemplateElement::Expression(ht) | TemplateElement::HelperBlock(ht) => {
+                    1 + params_depth(
+                        std::iter::once(&ht.name)
+                            .chain(&ht.params)
+                            .chain(ht.hash.values()),
+                        level + 1,
+                    )?
+                }
+                _ => 2,
+            },
+            Parameter::Literal(j) => json_depth(j, level)?,
+            _ => 1,
+        };
+        deepest = deepest.max(d);
+    }
+    (level + deepest <= MAX_DEPTH + 1).then_some(deepest)
+}
+
+fn json_depth(j: &Json, level: usize) -> Option<usize> {
+    if level > MAX_DEPTH {
+        return None;
+    }
+    let children: Box<dyn Iterator<Item = &Json>> = match j {
+        Json::Array(a) => Box::new(a.iter()),
+        Json::Object(o) => Box::new(o.values()),
+        _ => return Some(1),
+    };
+    let mut deepest = 0;
+    for c in children {
+        deepest = deepest.max(json_depth(c, level + 1)?);
+    }
+    Some(1 + deepest)
+}
+
+/// Why the partials cannot run: a cycle or nesting beyond [`MAX_DEPTH`].
+struct Trouble {
+    /// The definition to blame (the owner of the message, in a folder).
+    def: usize,
+    /// The names along the cycle, the first repeated at the end; empty when
+    /// the nesting is too deep.
+    cycle: Vec<String>,
+}
+
+impl Trouble {
+    /// The message, placed at the first call on the cycle written in `owner`.
+    fn flaw(&self, defs: &[Def], owner: usize) -> Flaw {
+        if self.cycle.is_empty() {
+            let d = &defs[self.def];
+            let at = d
+                .calls
+                .iter()
+                .find_map(|c| c.at.as_ref())
+                .filter(|_| d.owner == owner);
+            return too_deep(at);
+        }
+        let at = self.cycle.windows(2).find_map(|w| {
+            defs.iter()
+                .filter(|d| d.owner == owner && d.name.as_deref() == Some(w[0].as_str()))
+                .flat_map(|d| &d.calls)
+                .find(|c| c.name == w[1])
+                .and_then(|c| c.at.as_ref())
+        });
+        Flaw::at(
+            at,
+            format!("模板片段递归引用了自身（{}）", path(&self.cycle)),
+        )
     }
 }
 
-fn render_error(origin: &str, block: &str, e: RenderError) -> TextError {
-    if let RenderErrorReason::TemplateError(t) = e.reason() {
-        let (line, column) = t.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
-        return TextError::Template {
-            origin: origin.to_string(),
-            block: block.to_string(),
-            line,
-            column,
-            message: format!("模板语法错误：{}", t.reason()),
+/// Checks that no partial reachable from `roots` includes itself, directly
+/// or through others, and that nesting through partials stays within
+/// [`MAX_DEPTH`].
+///
+/// `{{> name}}` may find any definition of that name (an inline partial is
+/// seen by every partial included below it), so the definitions of one name
+/// are taken together: one node per name, calling what any of them calls, as
+/// deep as the deepest. The work is linear in the calls.
+fn check_partials(defs: &[Def], roots: &[usize]) -> Result<(), Trouble> {
+    // Nodes: one per name, one per unnamed root.
+    let mut node_of_name: HashMap<&str, usize> = HashMap::new();
+    let mut node_of_def = Vec::with_capacity(defs.len());
+    let mut first_def: Vec<usize> = Vec::new();
+    for (i, d) in defs.iter().enumerate() {
+        let node = match &d.name {
+            Some(n) => *node_of_name.entry(n.as_str()).or_insert_with(|| {
+                first_def.push(i);
+                first_def.len() - 1
+            }),
+            None => {
+                first_def.push(i);
+                first_def.len() - 1
+            }
         };
+        node_of_def.push(node);
+    }
+    let nodes = first_def.len();
+    let mut depth = vec![0usize; nodes];
+    // For each node, the nodes it includes with the deepest nesting around
+    // the inclusion.
+    let mut edges: Vec<HashMap<usize, usize>> = vec![HashMap::new(); nodes];
+    for (i, d) in defs.iter().enumerate() {
+        let node = node_of_def[i];
+        depth[node] = depth[node].max(d.depth);
+        for c in &d.calls {
+            if let Some(&target) = node_of_name.get(c.name.as_str()) {
+                let around = edges[node].entry(target).or_insert(0);
+                *around = (*around).max(c.depth);
+            }
+        }
+    }
+    let edges: Vec<Vec<(usize, usize)>> = edges
+        .into_iter()
+        .map(|m| {
+            let mut v: Vec<(usize, usize)> = m.into_iter().collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let label = |node: usize| {
+        defs[first_def[node]]
+            .name
+            .clone()
+            .unwrap_or_else(|| "（本段）".to_string())
+    };
+    const NEW: u8 = 0;
+    const OPEN: u8 = 1;
+    const DONE: u8 = 2;
+    let mut state = vec![NEW; nodes];
+    // How deep each node nests, partials followed.
+    let mut total = depth.clone();
+    for &root in roots {
+        let root = node_of_def[root];
+        if state[root] != NEW {
+            continue;
+        }
+        // Depth-first without recursion: (node, next edge).
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        state[root] = OPEN;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let Some(&(target, around)) = edges[node].get(*next) else {
+                state[node] = DONE;
+                stack.pop();
+                continue;
+            };
+            match state[target] {
+                OPEN => {
+                    let from = stack.iter().position(|f| f.0 == target).unwrap_or(0);
+                    let mut cycle: Vec<String> = stack[from..].iter().map(|f| label(f.0)).collect();
+                    cycle.push(label(target));
+                    return Err(Trouble {
+                        def: first_def[target],
+                        cycle,
+                    });
+                }
+                NEW => {
+                    state[target] = OPEN;
+                    stack.push((target, 0));
+                }
+                _ => {
+                    *next += 1;
+                    total[node] = total[node].max(around + 1 + total[target]);
+                    if total[node] > MAX_DEPTH {
+                        return Err(Trouble {
+                            def: first_def[node],
+                            cycle: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Running a template within bounds
+
+/// The decorator every template body starts with (see [`instrument`]).
+const STEP: &str = "nianbao_step";
+
+thread_local! {
+    /// Steps left for the block being rendered on this thread.
+    static STEPS_LEFT: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// Counts the steps of one body: its parameter is the body's weight.
+struct Step;
+
+impl DecoratorDef for Step {
+    fn call<'reg: 'rc, 'rc>(
+        &'reg self,
+        d: &Decorator<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+    ) -> Result<(), RenderError> {
+        let weight = d.param(0).and_then(|p| p.value().as_u64()).unwrap_or(1);
+        STEPS_LEFT.with(|left| match left.get().checked_sub(weight) {
+            Some(rest) => {
+                left.set(rest);
+                Ok(())
+            }
+            None => {
+                left.set(0);
+                Err(RenderErrorReason::Other(format!(
+                    "模板运算超过 {MAX_STEPS} 步上限（循环嵌套过多？），已停止"
+                ))
+                .into())
+            }
+        })
+    }
+}
+
+/// Puts `{{*nianbao_step N}}` at the start of `t` and of every body inside
+/// it, N being what rendering that body once costs: one plus one per element
+/// and parameter. A body rendered once per `{{#each}}` item or per inclusion
+/// pays each time, so the work of a block is bounded by [`MAX_STEPS`]
+/// whatever the nesting.
+fn instrument(t: &mut Template, at: Option<TemplateMapping>) {
+    let mut weight: u64 = 1;
+    for (i, element) in t.elements.iter_mut().enumerate() {
+        let here = t.mapping.get(i).cloned().or_else(|| at.clone());
+        weight += element_weight(element);
+        match element {
+            TemplateElement::HelperBlock(ht) => {
+                for body in [&mut ht.template, &mut ht.inverse].into_iter().flatten() {
+                    instrument(body, here.clone());
+                }
+            }
+            TemplateElement::DecoratorBlock(dt) | TemplateElement::PartialBlock(dt) => {
+                if let Some(body) = &mut dt.template {
+                    instrument(body, here);
+                }
+            }
+            _ => {}
+        }
+    }
+    // `mapping[i]` is where element `i` starts: keep them in step.
+    let aligned = t.mapping.len() == t.elements.len();
+    t.elements.insert(0, step_element(weight));
+    if aligned && let Some(m) = at.or_else(|| t.mapping.first().cloned()) {
+        t.mapping.insert(0, m);
+    }
+}
+
+fn element_weight(e: &TemplateElement) -> u64 {
+    match e {
+        TemplateElement::Expression(ht)
+        | TemplateElement::HtmlExpression(ht)
+        | TemplateElement::HelperBlock(ht) => helper_weight(ht),
+        TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
+            PARTIAL_WEIGHT
+                + dt.params
+                    .iter()
+                    .chain(dt.hash.values())
+                    .map(param_weight)
+                    .sum::<u64>()
+        }
+        TemplateElement::DecoratorExpression(dt) | TemplateElement::DecoratorBlock(dt) => {
+            1 + dt
+                .params
+                .iter()
+                .chain(dt.hash.values())
+                .map(param_weight)
+                .sum::<u64>()
+        }
+        _ => 1,
+    }
+}
+
+fn helper_weight(ht: &HelperTemplate) -> u64 {
+    1 + std::iter::once(&ht.name)
+        .chain(&ht.params)
+        .chain(ht.hash.values())
+        .map(param_weight)
+        .sum::<u64>()
+}
+
+fn param_weight(p: &Parameter) -> u64 {
+    match p {
+        Parameter::Subexpression(s) => element_weight(&s.element),
+        Parameter::Literal(j) => json_weight(j),
+        _ => 1,
+    }
+}
+
+fn json_weight(j: &Json) -> u64 {
+    match j {
+        Json::Array(a) => 1 + a.iter().map(json_weight).sum::<u64>(),
+        Json::Object(o) => 1 + o.values().map(json_weight).sum::<u64>(),
+        _ => 1,
+    }
+}
+
+/// `{{*nianbao_step weight}}`.
+fn step_element(weight: u64) -> TemplateElement {
+    static STEP_ELEMENT: LazyLock<Option<TemplateElement>> = LazyLock::new(|| {
+        Template::compile(&format!("{{{{*{STEP} 1}}}}"))
+            .ok()
+            .and_then(|t| t.elements.into_iter().next())
+    });
+    let mut element = STEP_ELEMENT
+        .clone()
+        .unwrap_or(TemplateElement::Comment(String::new()));
+    if let TemplateElement::DecoratorExpression(dt) = &mut element
+        && let Some(p) = dt.params.first_mut()
+    {
+        *p = Parameter::Literal(json!(weight));
+    }
+    element
+}
+
+/// Collects what a template renders, refusing more than [`MAX_OUTPUT_BYTES`].
+#[derive(Default)]
+struct Capped {
+    text: String,
+    full: bool,
+}
+
+impl Output for Capped {
+    fn write(&mut self, seg: &str) -> std::io::Result<()> {
+        if self.text.len() + seg.len() > MAX_OUTPUT_BYTES {
+            self.full = true;
+            return Err(std::io::Error::other("output limit"));
+        }
+        self.text.push_str(seg);
+        Ok(())
+    }
+}
+
+/// Renders a prepared template within [`MAX_STEPS`] and [`MAX_OUTPUT_BYTES`].
+fn run(hb: &Handlebars<'static>, t: &Template, ctx: &Context) -> Result<String, Flaw> {
+    let mut out = Capped::default();
+    let mut rc = RenderContext::new(t.name.as_ref());
+    STEPS_LEFT.with(|left| left.set(MAX_STEPS));
+    // Handlebars is a third party: a panic in it is this block's error.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.render(hb, ctx, &mut rc, &mut out)
+    }))
+    .unwrap_or_else(|_| {
+        Err(RenderErrorReason::Other("渲染模板时 handlebars 内部出错".to_string()).into())
+    });
+    STEPS_LEFT.with(|left| left.set(u64::MAX));
+    match result {
+        Ok(()) => Ok(out.text),
+        Err(e) if out.full => Err(Flaw {
+            line: e.line_no,
+            column: e.column_no,
+            message: format!(
+                "生成的文字超过 {MAX_OUTPUT_BYTES} 字节上限（循环或重复过多？），已停止"
+            ),
+        }),
+        Err(e) => Err(render_flaw(&e)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Handlebars' errors in Chinese
+
+/// A name or text from a template, cut to 40 characters for a message.
+fn short(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_string(),
+    }
+}
+
+/// A cycle of partial names for a message, at most 12 of them.
+fn path(names: &[String]) -> String {
+    let mut shown: Vec<String> = names.iter().take(12).map(|n| short(n)).collect();
+    if names.len() > 12 {
+        shown.insert(11, "…".to_string());
+        shown.truncate(12);
+        if let Some(last) = names.last() {
+            shown.push(short(last));
+        }
+    }
+    shown.join(" → ")
+}
+
+fn syntax_flaw(e: &TemplateError) -> Flaw {
+    let reason = match e.reason() {
+        TemplateErrorReason::MismatchingClosedHelper(open, close) => {
+            let (open, close) = (short(open), short(close));
+            format!("{{{{#{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
+        }
+        TemplateErrorReason::MismatchingClosedDecorator(open, close) => {
+            let (open, close) = (short(open), short(close));
+            format!("{{{{#*{open}}}}} 却以 {{{{/{close}}}}} 结束，前后名称不一致")
+        }
+        TemplateErrorReason::InvalidSyntax(m) => syntax_hint(m),
+        TemplateErrorReason::InvalidParam(p) => format!("无法识别的参数 {}", short(p)),
+        TemplateErrorReason::NestedSubexpression => "子表达式嵌套的写法不对".to_string(),
+        _ => "无法解析".to_string(),
+    };
+    let (line, column) = e.pos().map_or((None, None), |(l, c)| (Some(l), Some(c)));
+    Flaw {
+        line,
+        column,
+        message: format!("模板语法错误：{reason}"),
+    }
+}
+
+/// A short Chinese reason for the parser's list of what it expected.
+fn syntax_hint(expected: &str) -> String {
+    let ends = [
+        "helper_block_end",
+        "decorator_block_end",
+        "partial_block_end",
+        "raw_block_end",
+    ];
+    if ends.iter().any(|e| expected.contains(e)) {
+        "块没有结束：缺少与 {{#…}} 对应的 {{/…}}".to_string()
+    } else if expected.contains("EOI") {
+        "多余的 {{/…}} 或 {{else}}，或 {{ 与 }} 不成对".to_string()
+    } else {
+        "无法识别这里的 {{…}}：检查 {{ 与 }}、括号和引号是否成对".to_string()
+    }
+}
+
+fn render_flaw(e: &RenderError) -> Flaw {
+    if let RenderErrorReason::TemplateError(t) = e.reason() {
+        return syntax_flaw(t);
     }
     let message = match e.reason() {
         RenderErrorReason::MissingVariable(Some(v)) => {
-            format!("变量 {v} 不存在（变量名见 README 的“模板变量”）")
+            format!("变量 {} 不存在（变量名见 README 的“模板变量”）", short(v))
         }
         RenderErrorReason::MissingVariable(None) => "变量不存在".to_string(),
-        RenderErrorReason::HelperNotFound(h) => format!("没有名为 {h} 的辅助函数"),
-        RenderErrorReason::PartialNotFound(p) => format!("没有名为 {p} 的模板片段"),
-        other => other.to_string(),
+        RenderErrorReason::HelperNotFound(h) => match h.as_str() {
+            "ge" => "没有名为 ge 的辅助函数（大于等于请用 gte）".to_string(),
+            "le" => "没有名为 le 的辅助函数（小于等于请用 lte）".to_string(),
+            "zero" => "没有名为 zero 的辅助函数（请用 (eq 值 0)）".to_string(),
+            _ => format!("没有名为 {} 的辅助函数", short(h)),
+        },
+        RenderErrorReason::PartialNotFound(p) => format!("没有名为 {} 的模板片段", short(p)),
+        RenderErrorReason::TemplateNotFound(p) => format!("没有名为 {} 的模板", short(p)),
+        RenderErrorReason::PartialBlockNotFound => "没有可用的 @partial-block".to_string(),
+        RenderErrorReason::CannotIncludeSelf => "模板片段递归引用了自身".to_string(),
+        RenderErrorReason::DecoratorNotFound(d) => {
+            format!("没有名为 {} 的修饰器（{{{{*…}}}}）", short(d))
+        }
+        RenderErrorReason::ParamNotFoundForIndex(h, i) => {
+            format!("{h} 的第 {} 个参数缺少或变量不存在", i + 1)
+        }
+        RenderErrorReason::ParamNotFoundForName(h, n) => format!("{h} 缺少参数 {}", short(n)),
+        RenderErrorReason::ParamTypeMismatchForName(h, n, _)
+        | RenderErrorReason::HashTypeMismatchForName(h, n, _) => {
+            format!("{h} 的参数 {} 类型不对", short(n))
+        }
+        RenderErrorReason::InvalidParamType(_) => "参数类型不对".to_string(),
+        RenderErrorReason::BlockContentRequired => "这里需要块的写法 {{#…}}…{{/…}}".to_string(),
+        RenderErrorReason::InvalidJsonPath(p) => format!("变量路径 {} 写法不对", short(p)),
+        RenderErrorReason::InvalidJsonIndex(p) => format!("变量路径 {} 的下标不对", short(p)),
+        RenderErrorReason::InvalidLoggingLevel(l) => format!("log 的级别 {} 不存在", short(l)),
+        // Our own helpers and the step counter speak Chinese already.
+        RenderErrorReason::Other(m) => m.clone(),
+        _ => "模板渲染失败".to_string(),
     };
-    TextError::Template {
-        origin: origin.to_string(),
-        block: block.to_string(),
+    Flaw {
         line: e.line_no,
         column: e.column_no,
         message,
@@ -448,8 +1282,12 @@ pub fn percentage(part: f64, whole: f64, digits: usize) -> String {
 
 // ---------------------------------------------------------------------------
 // Helpers
+//
+// Comparisons and logic are handlebars' own (`eq`, `ne`, `gt`, `gte`, `lt`,
+// `lte`, `and`, `or`, `not`): amounts are numbers in the context, so they work
+// on every value. Ours compute numbers and words.
 
-/// A number from a JSON value: numbers, and strings that hold a number (amounts).
+/// A number from a JSON value: numbers, and strings that hold a number.
 fn number(v: &Json) -> Option<f64> {
     match v {
         Json::Number(n) => n.as_f64(),
@@ -469,7 +1307,7 @@ fn to_json(x: f64) -> Json {
     }
 }
 
-type Compute = fn(&[Json]) -> Result<Json, String>;
+type Compute = fn(&[&Json]) -> Result<Json, String>;
 
 /// A helper computing a value from its parameters (usable in subexpressions).
 struct ValueHelper(&'static str, Compute);
@@ -488,7 +1326,7 @@ impl HelperDef for ValueHelper {
                 let name = p.relative_path().cloned();
                 return Err(RenderErrorReason::MissingVariable(name).into());
             }
-            params.push(p.value().clone());
+            params.push(p.value());
         }
         let value = (self.1)(&params)
             .map_err(|m| RenderError::from(RenderErrorReason::Other(format!("{}：{m}", self.0))))?;
@@ -496,7 +1334,7 @@ impl HelperDef for ValueHelper {
     }
 }
 
-fn numbers(params: &[Json], at_least: usize) -> Result<Vec<f64>, String> {
+fn numbers(params: &[&Json], at_least: usize) -> Result<Vec<f64>, String> {
     if params.len() < at_least {
         return Err(format!("至少需要 {at_least} 个参数"));
     }
@@ -506,55 +1344,14 @@ fn numbers(params: &[Json], at_least: usize) -> Result<Vec<f64>, String> {
         .collect()
 }
 
-fn compare(params: &[Json], op: fn(f64, f64) -> bool) -> Result<Json, String> {
-    let n = numbers(params, 2)?;
-    Ok(json!(op(n[0], n[1])))
-}
-
-fn truthy(v: &Json) -> bool {
-    match v {
-        Json::Null => false,
-        Json::Bool(b) => *b,
-        Json::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Json::String(s) => !s.is_empty(),
-        Json::Array(a) => !a.is_empty(),
-        Json::Object(o) => !o.is_empty(),
-    }
-}
-
 fn register_helpers(hb: &mut Handlebars<'static>) {
-    let helpers: [(&'static str, Compute); 16] = [
+    let helpers: [(&'static str, Compute); 6] = [
         ("add", |p| Ok(to_json(numbers(p, 2)?.iter().sum()))),
         ("sub", |p| {
             let n = numbers(p, 2)?;
             Ok(to_json(n[0] - n[1..].iter().sum::<f64>()))
         }),
         ("mul", |p| Ok(to_json(numbers(p, 2)?.iter().product()))),
-        ("eq", |p| {
-            if p.len() != 2 {
-                return Err("需要 2 个参数".into());
-            }
-            Ok(json!(match (number(&p[0]), number(&p[1])) {
-                (Some(a), Some(b)) if !p[0].is_string() || !p[1].is_string() => a == b,
-                _ => p[0] == p[1],
-            }))
-        }),
-        ("ne", |p| {
-            if p.len() != 2 {
-                return Err("需要 2 个参数".into());
-            }
-            Ok(json!(match (number(&p[0]), number(&p[1])) {
-                (Some(a), Some(b)) if !p[0].is_string() || !p[1].is_string() => a != b,
-                _ => p[0] != p[1],
-            }))
-        }),
-        ("gt", |p| compare(p, |a, b| a > b)),
-        ("ge", |p| compare(p, |a, b| a >= b)),
-        ("lt", |p| compare(p, |a, b| a < b)),
-        ("le", |p| compare(p, |a, b| a <= b)),
-        ("and", |p| Ok(json!(!p.is_empty() && p.iter().all(truthy)))),
-        ("or", |p| Ok(json!(p.iter().any(truthy)))),
-        ("not", |p| Ok(json!(!p.first().is_some_and(truthy)))),
         ("cn_year", |p| {
             let n = numbers(p, 1)?[0];
             if n < 0.0 || n.fract() != 0.0 {
@@ -574,7 +1371,6 @@ fn register_helpers(hb: &mut Handlebars<'static>) {
             let digits = n.get(2).copied().unwrap_or(1.0).clamp(0.0, 6.0) as usize;
             Ok(json!(percentage(n[0], n[1], digits)))
         }),
-        ("zero", |p| Ok(json!(numbers(p, 1)?[0] == 0.0))),
     ];
     for (name, f) in helpers {
         hb.register_helper(name, Box::new(ValueHelper(name, f)));
@@ -620,13 +1416,27 @@ fn outcome(row: &OutcomeRow) -> Json {
     })
 }
 
+/// An amount as a JSON number, for comparisons: an integer when whole, else
+/// the nearest `f64` (printing it may differ from the input, e.g. `1e-6`, so
+/// templates print the `_text` form).
+fn amount<const P: u32>(a: crate::model::Amount<P>) -> Json {
+    let d = a.value().normalize();
+    if d.scale() == 0
+        && let Ok(n) = u64::try_from(d)
+    {
+        return json!(n);
+    }
+    json!(a.to_f64())
+}
+
 /// The data every template sees: the whole report with computed totals.
 ///
 /// - `agency`, `short_name` (简称 or the full name), `year`, `next_year`,
 ///   `title`, `issued_on` (`2025年1月20日` or null); `report.*` as in the input;
 /// - `active.rules.{issued,repealed,in_force}`, `active.normative_documents.*`,
 ///   `active.licensing`, `active.punishment`, `active.enforcement`,
-///   `active.fees` (万元, as given, a string);
+///   `active.fees` (万元, a number for comparisons) and `active.fees_text`
+///   (as given, for printing);
 /// - every row of table 三 as an object `{natural_person, enterprise, research,
 ///   public_interest, legal_service, other, organizations, total}`:
 ///   `applications.new`, `.carried_over`, `.granted`, `.partially_granted`,
@@ -636,7 +1446,8 @@ fn outcome(row: &OutcomeRow) -> Json {
 /// - every row of table 四 as `{upheld, corrected, other, pending, total}`:
 ///   `review_litigation.review`, `.litigation_direct`,
 ///   `.litigation_after_review`, `.litigation` (both litigation rows);
-/// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, strings).
+/// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, numbers)
+///   and `.notices_amount_text`, `.collected_text` (as given, for printing).
 pub fn context(report: &Report) -> Json {
     let a = &report.applications;
     // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
@@ -706,7 +1517,8 @@ pub fn context(report: &Report) -> Json {
             "licensing": report.active.licensing,
             "punishment": report.active.punishment,
             "enforcement": report.active.enforcement,
-            "fees": report.active.fees.to_string(),
+            "fees": amount(report.active.fees),
+            "fees_text": report.active.fees.to_string(),
         },
         "applications": Json::Object(applications),
         "review_litigation": {
@@ -717,8 +1529,10 @@ pub fn context(report: &Report) -> Json {
         },
         "processing_fees": {
             "notices": report.processing_fees.notices,
-            "notices_amount": report.processing_fees.notices_amount.to_string(),
-            "collected": report.processing_fees.collected.to_string(),
+            "notices_amount": amount(report.processing_fees.notices_amount),
+            "notices_amount_text": report.processing_fees.notices_amount.to_string(),
+            "collected": amount(report.processing_fees.collected),
+            "collected_text": report.processing_fees.collected.to_string(),
         },
     })
 }
@@ -819,6 +1633,41 @@ mod tests {
     }
 
     #[test]
+    fn comparisons_are_handlebars_own_and_amounts_are_numbers() {
+        let r = report(
+            "[active]\nfees = \"0.000001\"\n[processing_fees]\nnotices = 1\nnotices_amount = 300\ncollected = \"96171.60\"\n[text]\noverview = \"{{#if (gt active.fees 0)}}a{{/if}}{{#if (gte processing_fees.collected 96171.6)}}b{{/if}}{{#if (lte processing_fees.notices_amount 300)}}c{{/if}}{{#if (eq processing_fees.notices_amount 300)}}d{{/if}}{{#if (and (ne year 2000) (not (lt year 2000)))}}e{{/if}}{{#if (or 0 active.fees)}}f{{/if}} {{active.fees_text}} {{processing_fees.collected_text}} {{processing_fees.notices_amount_text}}\"\n",
+        );
+        let blocks = TextEngine::embedded().render_all(&r).unwrap();
+        assert_eq!(blocks.get("overview"), ["abcdef 0.000001 96171.6 300"]);
+        let c = context(&r);
+        assert_eq!(c["processing_fees"]["notices_amount"], 300);
+        assert_eq!(c["processing_fees"]["collected"], 96171.6);
+        assert_eq!(c["active"]["fees_text"], "0.000001");
+
+        // Our old names are gone, with a pointer to handlebars' own.
+        let r = report("[text]\noverview = \"{{#if (ge year 2000)}}y{{/if}}\"\n");
+        let err = TextEngine::embedded().render_all(&r).unwrap_err();
+        assert!(err.to_string().contains("请用 gte"), "{err}");
+    }
+
+    #[test]
+    fn every_body_costs_steps_and_the_bound_holds() {
+        // A loop over 20-odd rows inside one over the same rows costs about
+        // 500 bodies; well inside the bound.
+        let r = report(
+            "[text]\noverview = \"{{#each applications}}{{#each @root.applications}}.{{/each}}{{/each}}\"\n",
+        );
+        let blocks = TextEngine::embedded().render_all(&r).unwrap();
+        let rows = context(&r)["applications"].as_object().unwrap().len();
+        assert_eq!(blocks.get("overview")[0].len(), rows * rows);
+        // Three more levels are not.
+        let deep = "{{#each @root.applications}}".repeat(5) + &"{{/each}}".repeat(5);
+        let r = report(&format!("[text]\noverview = \"{deep}\"\n"));
+        let err = TextEngine::embedded().render_all(&r).unwrap_err();
+        assert!(err.to_string().contains("步上限"), "{err}");
+    }
+
+    #[test]
     fn lone_nothing_reads_well() {
         let r = report("[text]\nother_matters = \"无\"\n");
         let blocks = TextEngine::embedded().render_all(&r).unwrap();
@@ -887,5 +1736,11 @@ mod doc_examples {
         assert_eq!(c["applications"]["new"]["total"], 3);
         assert_eq!(c["applications"]["new"]["organizations"], 2);
         assert_eq!(c["next_year"], 2025);
+    }
+
+    #[test]
+    fn the_embedded_templates_are_the_outline_s() {
+        let names: Vec<&str> = super::EMBEDDED.iter().map(|(name, _)| *name).collect();
+        assert_eq!(names, crate::spec::outline::TEMPLATE_NAMES);
     }
 }

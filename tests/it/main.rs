@@ -15,6 +15,7 @@ mod fees;
 mod golden;
 mod hostile_form;
 mod hostile_load;
+mod hostile_templates;
 mod inputs;
 mod layers;
 mod properties;
