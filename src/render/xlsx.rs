@@ -3,8 +3,9 @@
 //!
 //! Sheets: `基本信息`, one sheet per mandated table (`主动公开`, `依申请公开`,
 //! `复议诉讼`, laid out cell for cell as [`crate::spec::tables`] describes them, a
-//! title row above each), and `校验`, where each rule R1–R4 of FORMAT.md §7 is
-//! a live formula showing 通过/不通过. Every total is an Excel formula with its
+//! title row above each), and `校验`, where each rule of FORMAT.md §7 that can
+//! fail in the workbook (R1 per column, R10; [`crate::spec::rules`]) is a
+//! live formula showing 通过/不通过, followed by why the others are not listed. Every total is an Excel formula with its
 //! value cached, so viewers that do not recalculate still show the right number.
 //!
 //! Same report, same bytes: the document-properties time comes from the report
@@ -17,14 +18,13 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Report;
+use crate::spec::grid::Grid;
+use crate::spec::rules::RULES;
 use crate::spec::sheets::{
-    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind,
-    text_rows,
+    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET,
+    TextKind, check_lines, text_rows,
 };
-use crate::spec::tables::{
-    self, APPLICANT_COLUMNS, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, TOTAL, Table,
-    TableId, Value,
-};
+use crate::spec::tables::{self, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, Table, Value};
 
 /// The font of every cell (FORMAT.md §9: tables in 仿宋_GB2312 五号).
 pub const FONT: &str = "仿宋_GB2312";
@@ -297,42 +297,6 @@ fn table_row_heights(table: &Table) -> Vec<f64> {
 // ---------------------------------------------------------------------------
 // Table sheets
 
-/// The counts of a table's body cells for one report, totals computed: a
-/// grid indexed like the table (labels and amounts are 0), built once so
-/// that summing terms is not a search through the description.
-pub(crate) struct Counts {
-    cols: usize,
-    values: Vec<u64>,
-}
-
-impl Counts {
-    pub(crate) fn new(table: &Table, report: &Report) -> Counts {
-        let mut counts = Counts {
-            cols: table.cols,
-            values: vec![0; table.rows * table.cols],
-        };
-        for (cell, input) in table.inputs() {
-            if let Value::Count(n) = input.field.get(report) {
-                counts.values[cell.row * table.cols + cell.col] = n;
-            }
-        }
-        // Totals may sum totals (（七）总计 × 总计): the description lists a
-        // total after the cells it sums, so one pass in reading order is enough.
-        for (cell, total) in table.totals() {
-            counts.values[cell.row * table.cols + cell.col] = counts.sum(&total.terms);
-        }
-        counts
-    }
-
-    pub(crate) fn get(&self, row: usize, col: usize) -> u64 {
-        self.values[row * self.cols + col]
-    }
-
-    pub(crate) fn sum(&self, terms: &[(usize, usize)]) -> u64 {
-        terms.iter().map(|&(r, c)| self.get(r, c)).sum()
-    }
-}
-
 /// Writes one table sheet: title row, every cell of the description, print setup.
 fn table_sheet(
     wb: &mut Workbook,
@@ -350,9 +314,9 @@ fn table_sheet(
     for (row, h) in table_row_heights(table).into_iter().enumerate() {
         ws.set_row_height(row_num(row + TITLE_ROWS), h)?;
     }
-    let counts = Counts::new(table, report);
+    let grid = Grid::new(table, report);
     for cell in &table.cells {
-        write_cell(ws, table, cell, report, &counts, st)?;
+        write_cell(ws, table, cell, report, &grid, st)?;
     }
     print_setup(ws, TITLE_ROWS + table.header_rows)?;
     if table.header_rows > 0 {
@@ -370,7 +334,7 @@ fn write_cell(
     table: &Table,
     cell: &Cell,
     report: &Report,
-    counts: &Counts,
+    grid: &Grid,
     st: &Styles,
 ) -> Result<(), XlsxError> {
     let (r, c) = (row_num(cell.row + TITLE_ROWS), col_num(cell.col));
@@ -409,7 +373,7 @@ fn write_cell(
             }
         }
         Content::Total(total) => {
-            let value = counts.get(cell.row, cell.col);
+            let value = grid.count(cell.row, cell.col);
             let formula = Formula::new(crate::spec::sheets::sum_formula(table, &total.terms, ""))
                 .set_result(value.to_string());
             ws.write_formula_with_format(r, c, formula, format)?;
@@ -576,106 +540,14 @@ fn basic_info_validation(item: BasicInfo) -> Result<Option<DataValidation>, Xlsx
 // ---------------------------------------------------------------------------
 // 校验
 
-/// One line of the `校验` sheet: a rule at one cell, as two sides that must be equal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckLine {
-    /// Rule id of FORMAT.md §7 (R1–R4).
-    pub rule: &'static str,
-    /// The cell the rule is about, e.g. `依申请公开!D28`.
-    pub cell: String,
-    /// The check in words.
-    pub words: String,
-    /// Left side as a formula (no `=`), with sheet-qualified references.
-    pub left: String,
-    /// Right side as a formula.
-    pub right: String,
-    /// The left side's value for the report.
-    pub left_value: u64,
-    /// The right side's value for the report.
-    pub right_value: u64,
-}
-
-/// What each rule of the `校验` sheet says (FORMAT.md §7).
-pub const RULE_TEXT: [(&str, &str); 4] = [
-    ("R1", "表三：第一项加第二项之和，等于第三项加第四项之和"),
-    ("R2", "表三：（七）总计等于（一）至（六）各项之和"),
-    ("R3", "表三：总计等于自然人与法人或其他组织各列之和"),
-    (
-        "R4",
-        "表四：总计等于结果维持、结果纠正、其他结果、尚未审结之和",
-    ),
-];
-
-fn cell_ref(table: &Table, row: usize, col: usize) -> String {
-    format!("'{}'!{}", table.sheet, table.a1(row, col))
-}
-
-/// The rule checks of the `校验` sheet for `report`, computed the way the
-/// workbook computes them (totals are the formulas' values).
-pub fn check_lines(report: &Report) -> Vec<CheckLine> {
-    let t3 = tables::applications();
-    let row_of = |prefix: &str| -> usize {
-        t3.cells
-            .iter()
-            .find(|c| match &c.content {
-                Content::Input(i) => i.key.starts_with(prefix),
-                Content::Total(t) => t.key.starts_with(prefix),
-                Content::Label(_) => false,
-            })
-            .map(|c| c.row)
-            .unwrap_or(0)
-    };
-    let (new, carried, total, carry) = (
-        row_of("applications.new["),
-        row_of("applications.carried_over["),
-        row_of("applications.total["),
-        row_of("applications.carry_forward["),
-    );
-    let c3 = Counts::new(t3, report);
-    let mut lines = Vec::new();
-    for (i, column) in APPLICANT_COLUMNS.iter().chain([&TOTAL]).enumerate() {
-        let col = 3 + i;
-        lines.push(CheckLine {
-            rule: "R1",
-            cell: t3.excel_ref(carry, col),
-            words: format!("{column}：一 + 二 = 三（七）总计 + 四"),
-            left: format!("{}+{}", cell_ref(t3, new, col), cell_ref(t3, carried, col)),
-            right: format!("{}+{}", cell_ref(t3, total, col), cell_ref(t3, carry, col)),
-            left_value: c3.get(new, col) + c3.get(carried, col),
-            right_value: c3.get(total, col) + c3.get(carry, col),
-        });
-    }
-    let mut by_rule: Vec<CheckLine> = Vec::new();
-    for table in [t3, tables::review_litigation()] {
-        let counts = Counts::new(table, report);
-        for (cell, t) in table.totals() {
-            let rule = match (table.id, &t.given) {
-                (TableId::ReviewLitigation, _) => "R4",
-                (_, _) if cell.col == 9 => "R3",
-                _ => "R2",
-            };
-            let prefix = format!("'{}'!", table.sheet);
-            by_rule.push(CheckLine {
-                rule,
-                cell: table.excel_ref(cell.row, cell.col),
-                words: t.words.clone(),
-                left: cell_ref(table, cell.row, cell.col),
-                right: crate::spec::sheets::sum_formula(table, &t.terms, &prefix),
-                left_value: counts.get(cell.row, cell.col),
-                right_value: counts.sum(&t.terms),
-            });
-        }
-    }
-    by_rule.sort_by_key(|l| l.rule);
-    lines.extend(by_rule);
-    lines
-}
-
+/// Writes the `校验` sheet: one live line per comparison that can fail in
+/// the workbook ([`check_lines`]), then why the other rules are not listed.
 fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
+    const WIDTHS: [f64; 6] = [6.0, 16.0, 46.0, 8.0, 8.0, 9.0];
     let lines = check_lines(report);
     let ws = wb.add_worksheet();
     ws.set_name(CHECK_SHEET)?;
-    for (col, w) in [6.0, 16.0, 46.0, 8.0, 8.0, 9.0].into_iter().enumerate() {
+    for (col, w) in WIDTHS.into_iter().enumerate() {
         ws.set_column_width(col_num(col), w)?;
     }
     ws.merge_range(0, 0, 0, 5, "校验（勾稽关系，随数据自动更新）", &st.title)?;
@@ -684,10 +556,7 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     let first = row_num(CHECK_FIRST_ROW);
     let last = first + row_num(lines.len()) - 1;
     let summary_row = row_num(TITLE_ROWS);
-    let failed = lines
-        .iter()
-        .filter(|l| l.left_value != l.right_value)
-        .count();
+    let failed = lines.iter().filter(|l| !l.holds()).count();
     let summary = Formula::new(format!(
         "IF(COUNTIF(F{}:F{},\"{FAIL}\")=0,\"全部{PASS}\",COUNTIF(F{}:F{},\"{FAIL}\")&\"项{FAIL}\")",
         first + 1,
@@ -709,16 +578,10 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     }
     for (i, line) in lines.iter().enumerate() {
         let r = first + row_num(i);
-        let rule_text = RULE_TEXT
-            .iter()
-            .find(|(id, _)| *id == line.rule)
-            .map(|(_, t)| *t)
-            .unwrap_or("");
-        ws.write_string_with_format(r, 0, line.rule, &st.label)?;
+        ws.write_string_with_format(r, 0, line.rule.id, &st.label)?;
         ws.write_string_with_format(r, 1, &line.cell, &st.label)?;
-        let words = format!("{rule_text}（{}）", line.words);
-        ws.write_string_with_format(r, 2, &words, &st.label_left)?;
-        ws.set_row_height(r, row_height(lines_needed(&words, 46.0)))?;
+        ws.write_string_with_format(r, 2, &line.words, &st.label_left)?;
+        ws.set_row_height(r, row_height(lines_needed(&line.words, WIDTHS[2])))?;
         ws.write_formula_with_format(
             r,
             3,
@@ -731,15 +594,11 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
             Formula::new(&line.right).set_result(line.right_value.to_string()),
             &st.count,
         )?;
-        let result = if line.left_value == line.right_value {
-            PASS
-        } else {
-            FAIL
-        };
+        let result = if line.holds() { PASS } else { FAIL };
         ws.write_formula_with_format(
             r,
             5,
-            Formula::new(format!("IF(D{0}=E{0},\"{PASS}\",\"{FAIL}\")", r + 1)).set_result(result),
+            Formula::new(line.result_formula(r as usize + 1)).set_result(result),
             &st.label,
         )?;
     }
@@ -755,6 +614,21 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
             .set_rule(ConditionalFormatTextRule::Contains(FAIL.to_string()))
             .set_format(failed_format),
     )?;
+    // Below a blank row: the rules not listed, and why.
+    let notes_width: f64 = WIDTHS[1..].iter().sum();
+    let mut r = last + 2;
+    ws.merge_range(r, 0, r, 5, CHECK_NOTES, &st.label_bold)?;
+    ws.set_row_height(r, 22)?;
+    for rule in &RULES {
+        let Some(note) = rule.check_sheet_note() else {
+            continue;
+        };
+        r += 1;
+        let text = format!("{}：{note}", rule.wording());
+        ws.write_string_with_format(r, 0, rule.id, &st.label)?;
+        ws.merge_range(r, 1, r, 5, &text, &st.label_left)?;
+        ws.set_row_height(r, row_height(lines_needed(&text, notes_width)))?;
+    }
     print_setup(ws, CHECK_FIRST_ROW)?;
     if st.form() {
         protect(ws);
@@ -828,24 +702,6 @@ mod tests {
     }
 
     #[test]
-    fn counts_agree_with_the_description() {
-        let mut report = Report::default();
-        report.applications.granted.values = [1, 2, 3, 4, 5, 6];
-        report.applications.other.other.values = [1, 0, 0, 0, 0, 1];
-        for table in tables::all() {
-            let counts = Counts::new(table, &report);
-            for (cell, total) in table.totals() {
-                assert_eq!(
-                    counts.get(cell.row, cell.col),
-                    table.sum(&report, &total.terms),
-                    "{}",
-                    total.words
-                );
-            }
-        }
-    }
-
-    #[test]
     fn wrapped_lines() {
         assert_eq!(lines_needed("", 10.0), 1);
         // 10 units = 66 px usable: four CJK characters (56 px) per line.
@@ -915,18 +771,5 @@ mod doc_examples {
         let mut wb = rust_xlsxwriter::Workbook::new();
         crate::render::xlsx::add_table_sheets(&mut wb, &report).unwrap();
         assert!(wb.worksheet_from_name("依申请公开").is_ok());
-    }
-
-    #[test]
-    fn check_lines() {
-        let report = crate::model::Report::from_toml_str(
-            "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0]\n",
-            "x.toml",
-        )
-        .unwrap();
-        let lines = crate::render::xlsx::check_lines(&report);
-        let r1 = &lines[0];
-        assert_eq!((r1.rule, r1.cell.as_str()), ("R1", "依申请公开!D29"));
-        assert_eq!((r1.left_value, r1.right_value), (1, 0));
     }
 }

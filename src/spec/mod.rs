@@ -1,8 +1,11 @@
-//! The mandated format as data, spelled once: the three tables ([`tables`]),
-//! the outline of sections and narrative blocks ([`outline`]) and the sheet
+//! The mandated format as data, spelled once: the three tables ([`tables`])
+//! and their one evaluator ([`grid`]), the consistency rules ([`rules`]), the
+//! outline of sections and narrative blocks ([`outline`]) and the sheet
 //! geometry of the workbook and the form ([`sheets`]). Every writer, reader,
 //! the checker and the service read it here; nothing else spells a label.
 
+pub mod grid;
 pub mod outline;
+pub mod rules;
 pub mod sheets;
 pub mod tables;

@@ -3,6 +3,7 @@
 
 use crate::model::Report;
 use crate::spec::outline::BLOCKS;
+use crate::spec::rules::{self, Comparison, Rule, Subject};
 use crate::spec::tables::{self, BasicInfo, TITLE_ROWS, Table};
 
 /// The name of the sheet of live rule checks.
@@ -15,6 +16,88 @@ pub const FAIL: &str = "不通过";
 pub const CHECK_COLUMNS: [&str; 6] = ["规则", "单元格", "检查内容", "左边", "右边", "结果"];
 /// First 0-based row of the check lines on the `校验` sheet (below title, summary, header).
 pub const CHECK_FIRST_ROW: usize = TITLE_ROWS + 2;
+/// The heading above the notes on the rules the `校验` sheet does not show.
+pub const CHECK_NOTES: &str = "未列出的规则";
+
+/// One line of the `校验` sheet: a comparison of a rule that can fail in the
+/// workbook, as two formulas and their values for the report.
+#[derive(Debug, Clone)]
+pub struct CheckLine {
+    /// The rule.
+    pub rule: &'static Rule,
+    /// The cell the rule is about, e.g. `依申请公开!D29`.
+    pub cell: String,
+    /// What is checked, in words: the rule's wording and where.
+    pub words: String,
+    /// Left side as a formula (no `=`), with sheet-qualified references.
+    pub left: String,
+    /// Right side as a formula.
+    pub right: String,
+    /// The left side's value for the report.
+    pub left_value: i64,
+    /// The right side's value for the report.
+    pub right_value: i64,
+}
+
+impl CheckLine {
+    /// Whether the rule holds for the report.
+    pub fn holds(&self) -> bool {
+        self.rule.relation.holds(self.left_value, self.right_value)
+    }
+
+    /// The result formula of the line on sheet row `row` (1-based), the
+    /// sides being in columns D and E.
+    pub fn result_formula(&self, row: usize) -> String {
+        format!(
+            "IF(D{row}{}E{row},\"{PASS}\",\"{FAIL}\")",
+            self.rule.relation.operator()
+        )
+    }
+}
+
+/// The lines of the `校验` sheet for `report`: every comparison of
+/// [`rules::RULES`] the workbook can fail (R1 per column of 表三, R10),
+/// valued the way the workbook computes it (totals are the formulas' values).
+///
+/// R2–R4 compare a total the clerk typed with its sum; the workbook holds
+/// only the sum (a formula), so they cannot fail there and are left out, as
+/// are R5/R6 (last year) and R7–R9 ([`Rule::check_sheet_note`] says why).
+///
+/// ```
+/// let report = nianbao::model::Report::from_toml_str(
+///     "[report]\nagency = \"某局\"\nyear = 2024\n[applications]\nnew = [1, 0, 0, 0, 0, 0]\n", "x.toml").unwrap();
+/// let lines = nianbao::spec::sheets::check_lines(&report);
+/// let r1 = &lines[0];
+/// assert_eq!((r1.rule.id, r1.cell.as_str()), ("R1", "依申请公开!D29"));
+/// assert_eq!((r1.left_value, r1.right_value), (1, 0));
+/// assert!(!r1.holds());
+/// ```
+pub fn check_lines(report: &Report) -> Vec<CheckLine> {
+    let now = Subject::new(report);
+    rules::comparisons()
+        .iter()
+        .filter_map(Comparison::in_workbook)
+        .filter_map(|c| {
+            let outcome = c.evaluate(&now, None)?;
+            let mut words = c.rule.wording();
+            if !c.instance.is_empty() {
+                words.push_str(&format!("（{}）", c.instance));
+            }
+            if c.rule.severity == rules::Severity::Warning {
+                words.push_str("；警告，不影响生成");
+            }
+            Some(CheckLine {
+                rule: c.rule,
+                cell: c.at.excel_ref(),
+                words,
+                left: Comparison::formula(&c.left),
+                right: Comparison::formula(&c.right),
+                left_value: outcome.left,
+                right_value: outcome.right,
+            })
+        })
+        .collect()
+}
 
 /// The sheet of text blocks.
 pub const TEXT_SHEET: &str = "文字";

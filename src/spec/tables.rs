@@ -53,6 +53,17 @@ pub enum TableId {
     ReviewLitigation,
 }
 
+impl TableId {
+    /// The description of this table.
+    pub fn table(self) -> &'static Table {
+        match self {
+            TableId::Active => active(),
+            TableId::Applications => applications(),
+            TableId::ReviewLitigation => review_litigation(),
+        }
+    }
+}
+
 /// One mandated table: its grid and its cells.
 #[derive(Debug)]
 pub struct Table {
@@ -251,26 +262,6 @@ impl Table {
         self.cells.iter().find(|c| c.row == row && c.col == col)
     }
 
-    /// The value of the body cell at (`row`, `col`) in `report`; totals are computed.
-    pub fn value(&self, report: &Report, row: usize, col: usize) -> Option<Value> {
-        match &self.cell_at(row, col)?.content {
-            Content::Label(_) => None,
-            Content::Input(input) => Some(input.field.get(report)),
-            Content::Total(total) => Some(Value::Count(self.sum(report, &total.terms))),
-        }
-    }
-
-    /// The computed sum of `terms` in `report`.
-    pub fn sum(&self, report: &Report, terms: &[(usize, usize)]) -> u64 {
-        terms
-            .iter()
-            .map(|&(r, c)| match self.value(report, r, c) {
-                Some(Value::Count(n)) => n,
-                _ => 0,
-            })
-            .sum()
-    }
-
     /// The cell in words for findings, e.g. `表三 （七）总计 × 自然人`.
     pub fn describe(&self, cell: &Cell) -> String {
         match &cell.content {
@@ -440,14 +431,322 @@ impl BasicInfo {
         }
     }
 
+    /// The count this row holds in `report` (`None` for a row that is not a count).
+    pub fn count(&self, report: &Report) -> Option<u64> {
+        match self {
+            BasicInfo::ProcessingFeeNotices => Some(u64::from(report.processing_fees.notices)),
+            _ => None,
+        }
+    }
+
     /// 0-based sheet row of this entry.
     pub fn sheet_row(&self) -> usize {
-        TITLE_ROWS + Self::ALL.iter().position(|b| b == self).unwrap_or(0)
+        // `ALL` lists the rows in declaration order (a test holds it to that).
+        TITLE_ROWS + *self as usize
     }
 
     /// `基本信息!B<row>` of the value cell.
     pub fn excel_ref(&self) -> String {
         format!("{}!B{}", Self::SHEET, self.sheet_row() + 1)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Typed rows and columns: a wrong row is a compile error, not a silent 0.
+
+/// A body row of table 三, in table order.
+///
+/// ```
+/// use nianbao::spec::tables::{self, T3Col, T3Row};
+/// let t3 = tables::applications();
+/// let (row, col) = T3Row::CarryForward.at(T3Col::NaturalPerson);
+/// assert_eq!(t3.excel_ref(row, col), "依申请公开!D29");
+/// assert_eq!(T3Row::CarryForward.key(), "carry_forward");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T3Row {
+    /// 一、本年新收.
+    New,
+    /// 二、上年结转.
+    CarriedOver,
+    /// 三（一）予以公开.
+    Granted,
+    /// 三（二）部分公开.
+    PartiallyGranted,
+    /// 三（三）1 属于国家秘密.
+    StateSecret,
+    /// 三（三）2 其他法律行政法规禁止公开.
+    LawProhibited,
+    /// 三（三）3 危及“三安全一稳定”.
+    ThreeSecuritiesOneStability,
+    /// 三（三）4 保护第三方合法权益.
+    ThirdPartyRights,
+    /// 三（三）5 属于三类内部事务信息.
+    InternalAffairs,
+    /// 三（三）6 属于四类过程性信息.
+    ProcessInformation,
+    /// 三（三）7 属于行政执法案卷.
+    EnforcementFiles,
+    /// 三（三）8 属于行政查询事项.
+    AdministrativeQueries,
+    /// 三（四）1 本机关不掌握相关政府信息.
+    NotHeld,
+    /// 三（四）2 没有现成信息需要另行制作.
+    NeedsCreation,
+    /// 三（四）3 补正后申请内容仍不明确.
+    UnclearAfterCorrection,
+    /// 三（五）1 信访举报投诉类申请.
+    Complaints,
+    /// 三（五）2 重复申请.
+    Duplicate,
+    /// 三（五）3 要求提供公开出版物.
+    Publications,
+    /// 三（五）4 无正当理由大量反复申请.
+    Excessive,
+    /// 三（五）5 要求行政机关确认或重新出具已获取信息.
+    Reconfirmation,
+    /// 三（六）1 逾期不补正.
+    CorrectionOverdue,
+    /// 三（六）2 逾期未按收费通知要求缴纳费用.
+    FeeOverdue,
+    /// 三（六）3 其他.
+    Other,
+    /// 三（七）总计 (computed).
+    Total,
+    /// 四、结转下年度继续办理.
+    CarryForward,
+}
+
+impl T3Row {
+    /// Table row of the first body row (below the three header rows).
+    pub const FIRST: usize = 3;
+
+    /// Every body row, in table order.
+    pub const ALL: [T3Row; 25] = {
+        use T3Row::*;
+        [
+            New,
+            CarriedOver,
+            Granted,
+            PartiallyGranted,
+            StateSecret,
+            LawProhibited,
+            ThreeSecuritiesOneStability,
+            ThirdPartyRights,
+            InternalAffairs,
+            ProcessInformation,
+            EnforcementFiles,
+            AdministrativeQueries,
+            NotHeld,
+            NeedsCreation,
+            UnclearAfterCorrection,
+            Complaints,
+            Duplicate,
+            Publications,
+            Excessive,
+            Reconfirmation,
+            CorrectionOverdue,
+            FeeOverdue,
+            Other,
+            Total,
+            CarryForward,
+        ]
+    };
+
+    /// The outcome rows （一）–（六）, whose sum is （七）总计.
+    pub const OUTCOMES: [T3Row; 21] = {
+        let mut out = [T3Row::Granted; 21];
+        let mut i = 0;
+        while i < 21 {
+            out[i] = T3Row::ALL[2 + i];
+            i += 1;
+        }
+        out
+    };
+
+    /// The 0-based table row.
+    pub const fn row(self) -> usize {
+        Self::FIRST + self as usize
+    }
+
+    /// The (row, col) of this row in column `col`.
+    pub const fn at(self, col: T3Col) -> (usize, usize) {
+        (self.row(), col.col())
+    }
+
+    /// The key under `[applications]`, e.g. `withheld.state_secret`.
+    pub const fn key(self) -> &'static str {
+        use T3Row::*;
+        match self {
+            New => "new",
+            CarriedOver => "carried_over",
+            Granted => "granted",
+            PartiallyGranted => "partially_granted",
+            StateSecret => "withheld.state_secret",
+            LawProhibited => "withheld.law_prohibited",
+            ThreeSecuritiesOneStability => "withheld.three_securities_one_stability",
+            ThirdPartyRights => "withheld.third_party_rights",
+            InternalAffairs => "withheld.internal_affairs",
+            ProcessInformation => "withheld.process_information",
+            EnforcementFiles => "withheld.enforcement_files",
+            AdministrativeQueries => "withheld.administrative_queries",
+            NotHeld => "unavailable.not_held",
+            NeedsCreation => "unavailable.needs_creation",
+            UnclearAfterCorrection => "unavailable.unclear_after_correction",
+            Complaints => "not_processed.complaints",
+            Duplicate => "not_processed.duplicate",
+            Publications => "not_processed.publications",
+            Excessive => "not_processed.excessive",
+            Reconfirmation => "not_processed.reconfirmation",
+            CorrectionOverdue => "other.correction_overdue",
+            FeeOverdue => "other.fee_overdue",
+            Other => "other.other",
+            Total => "total",
+            CarryForward => "carry_forward",
+        }
+    }
+}
+
+/// A number column of table 三: the six applicant columns, then 总计.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T3Col {
+    /// 自然人.
+    NaturalPerson,
+    /// 商业企业.
+    Commercial,
+    /// 科研机构.
+    Research,
+    /// 社会公益组织.
+    PublicInterest,
+    /// 法律服务机构.
+    LegalService,
+    /// 其他.
+    Other,
+    /// 总计.
+    Total,
+}
+
+impl T3Col {
+    /// Table column of 自然人 (D).
+    pub const FIRST: usize = 3;
+    /// The seven number columns, in table order.
+    pub const ALL: [T3Col; 7] = [
+        T3Col::NaturalPerson,
+        T3Col::Commercial,
+        T3Col::Research,
+        T3Col::PublicInterest,
+        T3Col::LegalService,
+        T3Col::Other,
+        T3Col::Total,
+    ];
+    /// The six applicant columns, whose sum is 总计.
+    pub const APPLICANTS: [T3Col; 6] = [
+        T3Col::NaturalPerson,
+        T3Col::Commercial,
+        T3Col::Research,
+        T3Col::PublicInterest,
+        T3Col::LegalService,
+        T3Col::Other,
+    ];
+
+    /// Index in the input row (0–5; 总计 is 6).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The 0-based table column.
+    pub const fn col(self) -> usize {
+        Self::FIRST + self as usize
+    }
+
+    /// The column label, e.g. `自然人`.
+    pub const fn label(self) -> &'static str {
+        match self {
+            T3Col::Total => TOTAL,
+            c => APPLICANT_COLUMNS[c as usize],
+        }
+    }
+}
+
+/// A group of table 四 (行政复议 A–E, 未经复议直接起诉 F–J, 复议后起诉 K–O).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T4Group {
+    /// 行政复议.
+    Review,
+    /// 行政诉讼 未经复议直接起诉.
+    LitigationDirect,
+    /// 行政诉讼 复议后起诉.
+    LitigationAfterReview,
+}
+
+/// A column within a group of table 四.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T4Col {
+    /// 结果维持.
+    Upheld,
+    /// 结果纠正.
+    Corrected,
+    /// 其他结果.
+    OtherResult,
+    /// 尚未审结.
+    Pending,
+    /// 总计.
+    Total,
+}
+
+impl T4Group {
+    /// The one body row of table 四.
+    pub const ROW: usize = 3;
+    /// The three groups, in table order.
+    pub const ALL: [T4Group; 3] = [
+        T4Group::Review,
+        T4Group::LitigationDirect,
+        T4Group::LitigationAfterReview,
+    ];
+
+    /// The (row, col) of column `col` of this group.
+    pub const fn at(self, col: T4Col) -> (usize, usize) {
+        (Self::ROW, self as usize * 5 + col as usize)
+    }
+}
+
+impl T4Col {
+    /// The four outcome columns, whose sum is 总计.
+    pub const OUTCOMES: [T4Col; 4] = [
+        T4Col::Upheld,
+        T4Col::Corrected,
+        T4Col::OtherResult,
+        T4Col::Pending,
+    ];
+}
+
+/// A document row of table 二 (第二十条第（一）项).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T2Doc {
+    /// 规章.
+    Rules,
+    /// 行政规范性文件.
+    NormativeDocuments,
+}
+
+/// A column of the document rows of table 二.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum T2DocCol {
+    /// 本年制发件数.
+    Issued,
+    /// 本年废止件数.
+    Repealed,
+    /// 现行有效件数.
+    InForce,
+}
+
+impl T2Doc {
+    /// Both document rows.
+    pub const ALL: [T2Doc; 2] = [T2Doc::Rules, T2Doc::NormativeDocuments];
+
+    /// The (row, col) of column `col` of this row.
+    pub const fn at(self, col: T2DocCol) -> (usize, usize) {
+        (2 + self as usize, 1 + col as usize)
     }
 }
 
@@ -501,17 +800,18 @@ fn build_active() -> Table {
     };
     // 第二十条第（一）项
     let documents = [
-        ("本年制发件数", "issued"),
-        ("本年废止件数", "repealed"),
-        ("现行有效件数", "in_force"),
+        ("本年制发件数", "issued", T2DocCol::Issued),
+        ("本年废止件数", "repealed", T2DocCol::Repealed),
+        ("现行有效件数", "in_force", T2DocCol::InForce),
     ];
     cells.push(section(0, "第二十条第（一）项"));
     cells.push(label(1, 0, 1, 1, CONTENT));
-    for (i, (text, _)) in documents.iter().enumerate() {
+    for (i, (text, _, _)) in documents.iter().enumerate() {
         cells.push(label(1, 1 + i, 1, 1, text));
     }
-    let doc_rows: [(&'static str, &str, [Field; 3]); 2] = [
+    let doc_rows: [(T2Doc, &'static str, &str, [Field; 3]); 2] = [
         (
+            T2Doc::Rules,
             "规章",
             "rules",
             [
@@ -521,6 +821,7 @@ fn build_active() -> Table {
             ],
         ),
         (
+            T2Doc::NormativeDocuments,
             "行政规范性文件",
             "normative_documents",
             [
@@ -530,14 +831,15 @@ fn build_active() -> Table {
             ],
         ),
     ];
-    for (i, (row_label, key, fields)) in doc_rows.into_iter().enumerate() {
-        let row = 2 + i;
+    for (doc, row_label, key, fields) in doc_rows {
+        let (row, _) = doc.at(T2DocCol::Issued);
         cells.push(label(row, 0, 1, 1, row_label));
         for (j, field) in fields.into_iter().enumerate() {
-            let (col_label, col_key) = documents[j];
+            let (col_label, col_key, col) = documents[j];
+            let (row, col) = doc.at(col);
             cells.push(body(
                 row,
-                1 + j,
+                col,
                 1,
                 Content::Input(Input {
                     key: format!("active.{key}.{col_key}"),
@@ -621,147 +923,135 @@ enum RowLabel {
     Item(&'static str, &'static str),
 }
 
-fn build_applications() -> Table {
-    const RESULTS: &str = "三、本年度办理结果";
+/// How row `row` of table 三 is labelled and which model row fills it
+/// (`None` for （七）总计, which the model computes).
+fn applications_line(row: T3Row) -> (RowLabel, Option<ApplicantRef>) {
+    use RowLabel::*;
+    use T3Row::*;
     const WITHHELD: &str = "（三）不予公开";
     const UNAVAILABLE: &str = "（四）无法提供";
     const NOT_PROCESSED: &str = "（五）不予处理";
     const OTHER: &str = "（六）其他处理";
-    const RESULTS_TOTAL: &str = "（七）总计";
-    use RowLabel::*;
-    // The 25 body rows (sheet rows 4–28 of FORMAT.md §4), with the model row
-    // that fills them (`None` for （七）总计, which the model computes).
-    let lines: Vec<(RowLabel, &str, Option<ApplicantRef>)> = vec![
-        (
+    match row {
+        New => (
             Whole("一、本年新收政府信息公开申请数量"),
-            "new",
             Some(row_ref!(applications.new)),
         ),
-        (
+        CarriedOver => (
             Whole("二、上年结转政府信息公开申请数量"),
-            "carried_over",
             Some(row_ref!(applications.carried_over)),
         ),
-        (
+        Granted => (
             Result("（一）予以公开"),
-            "granted",
             Some(row_ref!(applications.granted)),
         ),
-        (
+        PartiallyGranted => (
             Result("（二）部分公开（区分处理的，只计这一情形，不计其他情形）"),
-            "partially_granted",
             Some(row_ref!(applications.partially_granted)),
         ),
-        (
+        StateSecret => (
             Item(WITHHELD, "1.属于国家秘密"),
-            "withheld.state_secret",
             Some(row_ref!(applications.withheld.state_secret)),
         ),
-        (
+        LawProhibited => (
             Item(WITHHELD, "2.其他法律行政法规禁止公开"),
-            "withheld.law_prohibited",
             Some(row_ref!(applications.withheld.law_prohibited)),
         ),
-        (
+        ThreeSecuritiesOneStability => (
             Item(WITHHELD, "3.危及“三安全一稳定”"),
-            "withheld.three_securities_one_stability",
             Some(row_ref!(
                 applications.withheld.three_securities_one_stability
             )),
         ),
-        (
+        ThirdPartyRights => (
             Item(WITHHELD, "4.保护第三方合法权益"),
-            "withheld.third_party_rights",
             Some(row_ref!(applications.withheld.third_party_rights)),
         ),
-        (
+        InternalAffairs => (
             Item(WITHHELD, "5.属于三类内部事务信息"),
-            "withheld.internal_affairs",
             Some(row_ref!(applications.withheld.internal_affairs)),
         ),
-        (
+        ProcessInformation => (
             Item(WITHHELD, "6.属于四类过程性信息"),
-            "withheld.process_information",
             Some(row_ref!(applications.withheld.process_information)),
         ),
-        (
+        EnforcementFiles => (
             Item(WITHHELD, "7.属于行政执法案卷"),
-            "withheld.enforcement_files",
             Some(row_ref!(applications.withheld.enforcement_files)),
         ),
-        (
+        AdministrativeQueries => (
             Item(WITHHELD, "8.属于行政查询事项"),
-            "withheld.administrative_queries",
             Some(row_ref!(applications.withheld.administrative_queries)),
         ),
-        (
+        NotHeld => (
             Item(UNAVAILABLE, "1.本机关不掌握相关政府信息"),
-            "unavailable.not_held",
             Some(row_ref!(applications.unavailable.not_held)),
         ),
-        (
+        NeedsCreation => (
             Item(UNAVAILABLE, "2.没有现成信息需要另行制作"),
-            "unavailable.needs_creation",
             Some(row_ref!(applications.unavailable.needs_creation)),
         ),
-        (
+        UnclearAfterCorrection => (
             Item(UNAVAILABLE, "3.补正后申请内容仍不明确"),
-            "unavailable.unclear_after_correction",
             Some(row_ref!(applications.unavailable.unclear_after_correction)),
         ),
-        (
+        Complaints => (
             Item(NOT_PROCESSED, "1.信访举报投诉类申请"),
-            "not_processed.complaints",
             Some(row_ref!(applications.not_processed.complaints)),
         ),
-        (
+        Duplicate => (
             Item(NOT_PROCESSED, "2.重复申请"),
-            "not_processed.duplicate",
             Some(row_ref!(applications.not_processed.duplicate)),
         ),
-        (
+        Publications => (
             Item(NOT_PROCESSED, "3.要求提供公开出版物"),
-            "not_processed.publications",
             Some(row_ref!(applications.not_processed.publications)),
         ),
-        (
+        Excessive => (
             Item(NOT_PROCESSED, "4.无正当理由大量反复申请"),
-            "not_processed.excessive",
             Some(row_ref!(applications.not_processed.excessive)),
         ),
-        (
+        Reconfirmation => (
             Item(NOT_PROCESSED, "5.要求行政机关确认或重新出具已获取信息"),
-            "not_processed.reconfirmation",
             Some(row_ref!(applications.not_processed.reconfirmation)),
         ),
-        (
+        CorrectionOverdue => (
             Item(
                 OTHER,
                 "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
             ),
-            "other.correction_overdue",
             Some(row_ref!(applications.other.correction_overdue)),
         ),
-        (
+        FeeOverdue => (
             Item(
                 OTHER,
                 "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
             ),
-            "other.fee_overdue",
             Some(row_ref!(applications.other.fee_overdue)),
         ),
-        (
+        Other => (
             Item(OTHER, "3.其他"),
-            "other.other",
             Some(row_ref!(applications.other.other)),
         ),
-        (Result(RESULTS_TOTAL), "total", None),
-        (
+        Total => (Result("（七）总计"), None),
+        CarryForward => (
             Whole("四、结转下年度继续办理"),
-            "carry_forward",
             Some(row_ref!(applications.carry_forward)),
         ),
-    ];
+    }
+}
+
+fn build_applications() -> Table {
+    const RESULTS: &str = "三、本年度办理结果";
+    use RowLabel::*;
+    // The 25 body rows (sheet rows 4–28 of FORMAT.md §4), in table order.
+    let lines: Vec<(T3Row, RowLabel, Option<ApplicantRef>)> = T3Row::ALL
+        .into_iter()
+        .map(|row| {
+            let (label, model_row) = applications_line(row);
+            (row, label, model_row)
+        })
+        .collect();
 
     let mut cells = vec![
         label(
@@ -779,19 +1069,14 @@ fn build_applications() -> Table {
     for (i, name) in APPLICANT_COLUMNS.iter().enumerate().skip(1) {
         cells.push(label(2, 3 + i, 1, 1, name));
     }
-    const FIRST: usize = 3;
     let results: Vec<usize> = (0..lines.len())
-        .filter(|&i| !matches!(lines[i].0, Whole(_)))
+        .filter(|&i| !matches!(lines[i].1, Whole(_)))
         .collect();
-    let outcome_rows: Vec<usize> = results
-        .iter()
-        .copied()
-        .filter(|&i| lines[i].2.is_some())
-        .map(|i| FIRST + i)
-        .collect();
+    let outcome_rows: Vec<usize> = T3Row::OUTCOMES.iter().map(|r| r.row()).collect();
     let mut group_started: Option<&str> = None;
-    for (i, (row_label, key, model_row)) in lines.iter().enumerate() {
-        let row = FIRST + i;
+    for (i, (t3_row, row_label, model_row)) in lines.iter().enumerate() {
+        let row = t3_row.row();
+        let key = t3_row.key();
         let words = match row_label {
             Whole(text) => {
                 cells.push(label(row, 0, 1, 3, text));
@@ -808,7 +1093,7 @@ fn build_applications() -> Table {
                 if group_started != Some(*group) {
                     let span = lines[i..]
                         .iter()
-                        .take_while(|l| matches!(l.0, Item(g, _) if g == *group))
+                        .take_while(|l| matches!(l.1, Item(g, _) if g == *group))
                         .count();
                     cells.push(label(row, 1, span, 1, group));
                     group_started = Some(group);
@@ -819,36 +1104,38 @@ fn build_applications() -> Table {
                 format!("{group} {item}")
             }
         };
-        for col in 0..7 {
-            let column = APPLICANT_COLUMNS.get(col).copied().unwrap_or(TOTAL);
+        let row_terms: Vec<(usize, usize)> =
+            T3Col::APPLICANTS.iter().map(|c| (row, c.col())).collect();
+        for column in T3Col::ALL {
+            let col = column.index();
             let key = format!("applications.{key}[{col}]");
-            let words = format!("{words} × {column}");
-            let content = match (model_row, col) {
-                (Some(r), 0..6) => Content::Input(Input {
+            let words = format!("{words} × {}", column.label());
+            let content = match (model_row, column) {
+                (Some(r), T3Col::Total) => Content::Total(Total {
+                    key,
+                    words,
+                    terms: row_terms.clone(),
+                    given: Given::ApplicantRowTotal(*r),
+                }),
+                (Some(r), _) => Content::Input(Input {
                     key,
                     words,
                     field: Field::Applicant(*r, col),
                 }),
-                (Some(r), _) => Content::Total(Total {
+                (None, T3Col::Total) => Content::Total(Total {
                     key,
                     words,
-                    terms: (3..9).map(|c| (row, c)).collect(),
-                    given: Given::ApplicantRowTotal(*r),
-                }),
-                (None, 0..6) => Content::Total(Total {
-                    key,
-                    words,
-                    terms: outcome_rows.iter().map(|&r| (r, 3 + col)).collect(),
+                    terms: row_terms.clone(),
                     given: Given::ResultsTotal(col),
                 }),
                 (None, _) => Content::Total(Total {
                     key,
                     words,
-                    terms: (3..9).map(|c| (row, c)).collect(),
+                    terms: outcome_rows.iter().map(|&r| (r, column.col())).collect(),
                     given: Given::ResultsTotal(col),
                 }),
             };
-            cells.push(body(row, 3 + col, 1, content));
+            cells.push(body(row, column.col(), 1, content));
         }
     }
     Table {
@@ -872,26 +1159,43 @@ fn build_review_litigation() -> Table {
         label(1, 5, 1, 5, "未经复议直接起诉"),
         label(1, 10, 1, 5, "复议后起诉"),
     ];
-    let groups: [(usize, &str, &str, OutcomeRef); 3] = [
-        (0, "review", "行政复议", row_ref!(review_litigation.review)),
+    let groups: [(T4Group, &str, &str, OutcomeRef); 3] = [
         (
-            5,
+            T4Group::Review,
+            "review",
+            "行政复议",
+            row_ref!(review_litigation.review),
+        ),
+        (
+            T4Group::LitigationDirect,
             "litigation_direct",
             "行政诉讼 未经复议直接起诉",
             row_ref!(review_litigation.litigation_direct),
         ),
         (
-            10,
+            T4Group::LitigationAfterReview,
             "litigation_after_review",
             "行政诉讼 复议后起诉",
             row_ref!(review_litigation.litigation_after_review),
         ),
     ];
-    for (start, key, group_words, r) in groups {
+    let columns = T4Col::OUTCOMES.into_iter().chain([T4Col::Total]);
+    for (group, key, group_words, r) in groups {
+        let (row, _) = group.at(T4Col::Upheld);
         // The review group's column labels span rows 2–3; the litigation ones sit in row 3.
-        let (label_row, label_span) = if start == 0 { (1, 2) } else { (2, 1) };
-        for (i, name) in OUTCOME_COLUMNS.iter().chain([&TOTAL]).enumerate() {
-            cells.push(label(label_row, start + i, label_span, 1, name));
+        let (label_row, label_span) = if group == T4Group::Review {
+            (1, 2)
+        } else {
+            (2, 1)
+        };
+        for (i, (name, column)) in OUTCOME_COLUMNS
+            .iter()
+            .chain([&TOTAL])
+            .zip(columns.clone())
+            .enumerate()
+        {
+            let (_, col) = group.at(column);
+            cells.push(label(label_row, col, label_span, 1, name));
             let key = format!("review_litigation.{key}[{i}]");
             let words = format!("{group_words} × {name}");
             let content = if i < 4 {
@@ -904,11 +1208,11 @@ fn build_review_litigation() -> Table {
                 Content::Total(Total {
                     key,
                     words,
-                    terms: (start..start + 4).map(|c| (3, c)).collect(),
+                    terms: T4Col::OUTCOMES.map(|c| group.at(c)).to_vec(),
                     given: Given::OutcomeRowTotal(r),
                 })
             };
-            cells.push(body(3, start + i, 1, content));
+            cells.push(body(row, col, 1, content));
         }
     }
     cells.sort_by_key(|c| (c.row, c.col));
@@ -952,6 +1256,14 @@ mod tests {
             assert_eq!(t.widths_twips.len(), t.cols);
             assert_eq!(t.widths_twips.iter().sum::<u32>(), 8844, "{}", t.name);
             assert_eq!(t.widths_excel.len(), t.cols);
+        }
+    }
+
+    #[test]
+    fn basic_info_rows_in_declaration_order() {
+        for (i, b) in BasicInfo::ALL.into_iter().enumerate() {
+            assert_eq!(b as usize, i);
+            assert_eq!(b.sheet_row(), TITLE_ROWS + i);
         }
     }
 

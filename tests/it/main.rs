@@ -20,6 +20,7 @@ mod inputs;
 mod layers;
 mod properties;
 mod rules;
+mod rules_spec;
 mod starter;
 mod xlsx_cli;
 mod xlsx_form;
