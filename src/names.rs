@@ -19,9 +19,9 @@
 
 use sha2::{Digest, Sha256};
 
-/// The longest file name written, in bytes. File systems allow 255; the
-/// temporary name used while writing adds a few bytes, and some archive tools
-/// add more.
+/// The longest file name written, in bytes. File systems allow 255 (and the
+/// temporary name used while writing is short, see [`crate::output`]); the
+/// margin is for archive and sync tools that add to a name.
 pub const MAX_NAME_BYTES: usize = 200;
 
 /// Windows device names that cannot be file stems.

@@ -30,6 +30,7 @@ pub mod spool;
 pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -39,6 +40,7 @@ use crate::check::Finding;
 use crate::generate::Outputs;
 use crate::model::Report;
 use crate::names::safe_file_name;
+use crate::output::Durability;
 pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
 use summary::SummaryWriter;
@@ -245,43 +247,47 @@ pub enum BatchError {
     },
 }
 
-/// Saves a batch-level file through `save(tmp)` and a rename, and returns its manifest entry.
+/// Saves a batch-level file atomically: `save` writes it into a temporary
+/// file, which is hashed and then renamed into place. Returns its manifest entry.
 fn save_atomically<E: std::fmt::Display>(
     out_dir: &Path,
     wanted: &str,
     agency: Option<String>,
     year: Option<u16>,
-    save: impl FnOnce(&Path) -> Result<(), E>,
+    save: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
 ) -> Result<ManifestEntry, BatchError> {
     let (name, changed) = safe_file_name(wanted);
     let path = out_dir.join(&name);
-    let tmp = out_dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |message: String| BatchError::Write {
+    let saved = crate::output::write_with(
+        &path,
+        Durability::Unsynced,
+        |file| -> Result<(u64, String), SaveError> {
+            save(file).map_err(|e| SaveError(e.to_string()))?;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(manifest::hash_reader(file)?)
+        },
+    );
+    let (bytes, sha256) = saved.map_err(|e| BatchError::Write {
         path: path.clone(),
-        message,
-    };
-    let result = save(&tmp)
-        .map_err(|e| fail(e.to_string()))
-        .and_then(|()| manifest::hash_file(&tmp).map_err(|e| fail(e.to_string())))
-        .and_then(|hashed| {
-            std::fs::rename(&tmp, &path)
-                .map(|()| hashed)
-                .map_err(|e| fail(e.to_string()))
-        });
-    match result {
-        Ok((bytes, sha256)) => Ok(ManifestEntry {
-            path: name,
-            bytes,
-            sha256,
-            source: None,
-            agency,
-            year,
-            unsafe_name: changed.then(|| wanted.to_string()),
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+        message: e.0,
+    })?;
+    Ok(ManifestEntry {
+        path: name,
+        bytes,
+        sha256,
+        source: None,
+        agency,
+        year,
+        unsafe_name: changed.then(|| wanted.to_string()),
+    })
+}
+
+/// What went wrong while saving a batch-level file, in words.
+struct SaveError(String);
+
+impl From<std::io::Error> for SaveError {
+    fn from(e: std::io::Error) -> SaveError {
+        SaveError(e.to_string())
     }
 }
 

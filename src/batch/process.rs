@@ -11,26 +11,13 @@ use crate::check::{self, Severity};
 use crate::generate::{self, GenerateError, Outputs};
 use crate::model::Report;
 use crate::names::safe_file_name;
+use crate::output::Durability;
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a
-/// rename, so that no reader ever sees part of a file; on error nothing is
-/// left behind. Unlike [`crate::output::write_atomically`] it does not wait
-/// for the disk (no fsync per file): on a batch of thousands of files that
-/// wait dominates the run. The manifest, written last, is synced.
-pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes `bytes` to `path` atomically ([`crate::output::write_with`]) but
+/// without waiting for the disk (no fsync per file): on a batch of thousands
+/// of files that wait dominates the run. The manifest, written last, is synced.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::output::write_with(path, Durability::Unsynced, |f| f.write_all(bytes))
 }
 
 /// What pass 2 needs besides the input.

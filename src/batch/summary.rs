@@ -11,7 +11,7 @@
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.
 
-use std::path::Path;
+use std::fs::File;
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
@@ -316,9 +316,9 @@ impl SummaryWriter {
     }
 
     /// Writes the totals row, the mandated-layout sheets of the sum, the
-    /// charts and the document properties, then saves to `path`.
+    /// charts and the document properties, then saves into `file`.
     /// `name` names the region.
-    pub fn finish(mut self, name: &str, path: &Path) -> Result<(), XlsxError> {
+    pub fn finish(mut self, name: &str, file: &mut File) -> Result<(), XlsxError> {
         let first = first_number_col();
         let last_row = HEADER_ROWS + self.rows; // the totals row
         {
@@ -368,7 +368,7 @@ impl SummaryWriter {
             .set_author("nianbao")
             .set_creation_datetime(&date);
         self.workbook.set_properties(&properties);
-        self.workbook.save(path)
+        self.workbook.save_to_writer(file)
     }
 
     /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.
