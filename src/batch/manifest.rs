@@ -174,27 +174,24 @@ fn is_inside(rel: &str) -> bool {
     !rel.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Every file under `dir`, as `/`-separated paths relative to `dir`, sorted.
+/// Every file under `dir`, as `/`-separated paths relative to `dir`, sorted
+/// (walked with `walkdir`; links are listed, not followed).
 pub fn list_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
-            if entry.file_type()?.is_dir() {
-                walk(&entry.path(), &rel, out)?;
-            } else {
-                out.insert(rel);
-            }
-        }
-        Ok(())
-    }
     let mut out = BTreeSet::new();
-    walk(dir, "", &mut out)?;
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel: Vec<String> = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        out.insert(rel.join("/"));
+    }
     Ok(out)
 }
 

@@ -304,8 +304,8 @@ pub fn run(
     })?;
     tune_allocator();
     let skip = out_dir.canonicalize().ok();
-    let inputs = collect_inputs(&options.inputs, skip.as_deref());
-    if inputs.is_empty() {
+    let found = inputs::collect(&options.inputs, skip.as_deref());
+    if found.files.is_empty() && found.problems.is_empty() {
         return Err(BatchError::NoInputs);
     }
     let jobs = options
@@ -316,12 +316,12 @@ pub fn run(
         .num_threads(jobs)
         .build()
         .map_err(|e| BatchError::Threads(e.to_string()))?;
-    pool.install(|| run_in_pool(options, &inputs, skip.as_deref(), jobs, progress))
+    pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))
 }
 
 fn run_in_pool(
     options: &Options,
-    inputs: &[PathBuf],
+    found: &inputs::Collected,
     skip: Option<&Path>,
     jobs: usize,
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
@@ -337,6 +337,8 @@ fn run_in_pool(
         notes.append(&mut problems);
         index
     });
+    let inputs = found.files.as_slice();
+    let total = inputs.len() + found.problems.len();
     let prechecks = inputs::precheck(inputs);
     let ctx = process::Context {
         out_dir,
@@ -349,6 +351,23 @@ fn run_in_pool(
     let mut regions: BTreeSet<String> = BTreeSet::new();
     let mut counts = Counts::default();
     let mut latest_year: Option<u16> = None;
+    // Dangling or looping links and folders that cannot be listed: reported
+    // first, as unreadable inputs.
+    for problem in &found.problems {
+        let result = InputResult {
+            input: problem.path.display().to_string(),
+            agency: None,
+            year: None,
+            status: Status::Unreadable,
+            message: problem.message.clone(),
+            previous: PreviousCheck::NotRequested,
+            findings: Vec::new(),
+            files: Vec::new(),
+        };
+        spool.push(&result).map_err(|e| write_error(out_dir, &e))?;
+        counts.add(result.status);
+        progress(&result, counts.total, total);
+    }
     let indices: Vec<usize> = (0..inputs.len()).collect();
     for part in indices.chunks(jobs * 32) {
         let done: Vec<(InputResult, Option<Report>)> = part
@@ -374,7 +393,7 @@ fn run_in_pool(
             }
             spool.push(&result).map_err(|e| write_error(out_dir, &e))?;
             counts.add(result.status);
-            progress(&result, counts.total, inputs.len());
+            progress(&result, counts.total, total);
         }
     }
     spool.flush().map_err(|e| write_error(out_dir, &e))?;
