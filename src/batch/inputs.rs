@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
-use crate::names::safe_file_name;
+use crate::names::{agency_key, safe_file_name};
+use std::panic::AssertUnwindSafe;
+use unicode_normalization::UnicodeNormalization;
 
 /// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
 /// Office lock file (`~$…`).
@@ -162,26 +164,63 @@ pub enum Precheck {
     Unreadable(Box<str>),
 }
 
+/// The message of a caught panic.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
+}
+
 fn hash_of(value: impl Hash) -> u64 {
     let mut h = DefaultHasher::new();
     value.hash(&mut h);
     h.finish()
 }
 
+/// Reads an input into a report.
+pub type Loader<'a> = dyn Fn(&Path) -> Result<Report, crate::error::LoadError> + Sync + 'a;
+
+/// The duplicate keys of one input: agency (trimmed, NFC) and year, and the
+/// name of its files (NFC, case aside). A panic while reading is caught and
+/// reported for this input alone.
+fn keys_of(path: &Path, load: &Loader<'_>) -> Result<(u64, u64), Box<str>> {
+    let keys = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        load(path).map(|report| {
+            let files: String = safe_file_name(&report.title()).0.nfc().collect();
+            (
+                hash_of((agency_key(&report.report.agency), report.report.year.0)),
+                hash_of(files.to_lowercase()),
+            )
+        })
+    }));
+    match keys {
+        Ok(Ok(keys)) => Ok(keys),
+        Ok(Err(e)) => Err(e.to_string().into_boxed_str()),
+        Err(panic) => Err(format!(
+            "{}: 读取时程序内部出错，未处理（请报告此问题）：{}",
+            path.display(),
+            panic_text(panic.as_ref())
+        )
+        .into_boxed_str()),
+    }
+}
+
 /// Pass 1: reads every input (in parallel) and marks the ones that share
 /// agency and year — or, case aside, the names of their files — with
 /// another. Only hashes are kept per input, so this costs little memory.
+/// Agency names are compared trimmed and in Unicode normal form C, so that
+/// the same name typed with composed or decomposed characters, or with
+/// spaces around it, is the same agency.
 pub fn precheck(inputs: &[PathBuf]) -> Vec<Precheck> {
-    let keys: Vec<Result<(u64, u64), Box<str>>> = inputs
-        .par_iter()
-        .map(|path| match crate::load(path) {
-            Ok(report) => Ok((
-                hash_of((report.report.agency.trim(), report.report.year.0)),
-                hash_of(safe_file_name(&report.title()).0.to_lowercase()),
-            )),
-            Err(e) => Err(e.to_string().into_boxed_str()),
-        })
-        .collect();
+    precheck_with(inputs, &|path: &Path| crate::load(path))
+}
+
+/// [`precheck`] with another reader.
+pub fn precheck_with(inputs: &[PathBuf], load: &Loader<'_>) -> Vec<Precheck> {
+    let keys: Vec<Result<(u64, u64), Box<str>>> =
+        inputs.par_iter().map(|path| keys_of(path, load)).collect();
     let mut groups: BTreeMap<(u8, u64), Vec<usize>> = BTreeMap::new();
     for (i, k) in keys.iter().enumerate() {
         if let Ok((agency_year, files)) = k {
@@ -250,7 +289,7 @@ impl PreviousData {
     }
 }
 
-/// Last year's inputs by agency name (trimmed).
+/// Last year's inputs by agency name ([`agency_key`]: trimmed, NFC).
 pub type PreviousIndex = BTreeMap<String, Vec<PreviousData>>;
 
 /// Reads last year's inputs under `dir`: the index by agency, and remarks
@@ -260,7 +299,15 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
     let loaded: Vec<(PathBuf, Result<Report, String>)> = files
         .into_par_iter()
         .map(|path| {
-            let r = crate::load(&path).map_err(|e| e.to_string());
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| crate::load(&path)))
+                .map_err(|panic| {
+                    format!(
+                        "{}: 读取时程序内部出错（请报告此问题）：{}",
+                        path.display(),
+                        panic_text(panic.as_ref())
+                    )
+                })
+                .and_then(|r| r.map_err(|e| e.to_string()));
             (path, r)
         })
         .collect();
@@ -272,7 +319,7 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
     for (path, r) in loaded {
         match r {
             Ok(report) => index
-                .entry(report.report.agency.trim().to_string())
+                .entry(agency_key(&report.report.agency))
                 .or_default()
                 .push(PreviousData {
                     file: path.display().to_string(),
@@ -337,5 +384,48 @@ mod tests {
                 .to_string()
                 .starts_with(&root.display().to_string())
         );
+    }
+
+    /// A reader that panics on one input fails that input alone in pass 1;
+    /// names equal up to NFC/NFD or surrounding spaces are duplicates.
+    #[test]
+    fn pass_one_isolates_panics_and_normalizes_names() {
+        let agency = |stem: &str| match stem {
+            "nfc" => Some("Caf\u{e9}县人民政府"),
+            "nfd" => Some("Cafe\u{301}县人民政府"),
+            "spaced" => Some("\u{3000}某局 "),
+            "plain" => Some("某局"),
+            _ => None,
+        };
+        let load = |path: &Path| -> Result<Report, crate::error::LoadError> {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if stem == "panic" {
+                panic!("reader bug");
+            }
+            let seed = stem.len() as u64;
+            let mut report = crate::synthetic::report(seed);
+            if let Some(name) = agency(&stem) {
+                report.report.agency = name.to_string();
+            }
+            Ok(report)
+        };
+        let inputs: Vec<PathBuf> = ["a", "panic", "nfc", "nfd", "spaced", "plain", "bbbbbbb"]
+            .iter()
+            .map(|s| PathBuf::from(format!("{s}.toml")))
+            .collect();
+        let pre = precheck_with(&inputs, &load);
+        assert_eq!(pre[0], Precheck::Fresh);
+        match &pre[1] {
+            Precheck::Unreadable(m) => {
+                assert!(m.starts_with("panic.toml: 读取时程序内部出错"), "{m}");
+                assert!(m.contains("reader bug"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pre[2], Precheck::Duplicate("nfd.toml".into()));
+        assert_eq!(pre[3], Precheck::Duplicate("nfc.toml".into()));
+        assert_eq!(pre[4], Precheck::Duplicate("plain.toml".into()));
+        assert_eq!(pre[5], Precheck::Duplicate("spaced.toml".into()));
+        assert_eq!(pre[6], Precheck::Fresh);
     }
 }

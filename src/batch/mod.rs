@@ -374,7 +374,7 @@ fn run_in_pool(
             .par_iter()
             .map(|&i| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
             .collect();
-        for (result, report) in done {
+        for (mut result, report) in done {
             latest_year = latest_year.max(result.year);
             if let Some(report) = report {
                 let year = report.report.year;
@@ -384,11 +384,25 @@ fn run_in_pool(
                         e.insert(SummaryWriter::new(year).map_err(|e| write_error(out_dir, &e))?)
                     }
                 };
-                writer
-                    .add(&report, &result.input)
-                    .map_err(|e| write_error(out_dir, &e))?;
-                if regions.len() < 2 {
-                    regions.insert(report.report.region.clone().unwrap_or_default());
+                // This input's row: a failure (or a panic) fails this input alone.
+                let added = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    writer.add(&report, &result.input)
+                }));
+                let failure = match added {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(panic) => Some(inputs::panic_text(panic.as_ref())),
+                };
+                match failure {
+                    Some(why) => process::withdraw(
+                        out_dir,
+                        &mut result,
+                        format!("写入汇总表失败，未生成：{why}"),
+                    ),
+                    None if regions.len() < 2 => {
+                        regions.insert(report.report.region.clone().unwrap_or_default());
+                    }
+                    None => {}
                 }
             }
             spool.push(&result).map_err(|e| write_error(out_dir, &e))?;

@@ -10,7 +10,7 @@ use super::{InputResult, PreviousCheck, Status};
 use crate::check::{self, Severity};
 use crate::generate::{self, GenerateError, Outputs};
 use crate::model::Report;
-use crate::names::safe_file_name;
+use crate::names::{agency_key, safe_file_name};
 use crate::output::Durability;
 
 /// Writes `bytes` to `path` atomically ([`crate::output::write_with`]) but
@@ -76,7 +76,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         let last_year = report.report.year.0.saturating_sub(1);
         let agency = report.report.agency.trim();
         match index
-            .get(agency)
+            .get(&agency_key(agency))
             .and_then(|v| v.iter().find(|p| p.year.0 == last_year))
         {
             Some(prev) => {
@@ -116,12 +116,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         let (name, changed) = safe_file_name(&file.name);
         let target = ctx.out_dir.join(&name);
         if let Err(e) = write_file(&target, &file.bytes) {
-            // All or nothing: take back what this input already wrote.
-            for written in &result.files {
-                let _ = std::fs::remove_file(ctx.out_dir.join(&written.path));
-            }
-            result.files.clear();
-            result.message = format!("写入 {name} 失败：{e}");
+            withdraw(ctx.out_dir, &mut result, format!("写入 {name} 失败：{e}"));
             return (result, None);
         }
         result.files.push(ManifestEntry {
@@ -143,6 +138,17 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
     (result, Some(report))
 }
 
+/// All or nothing: removes the files `result` lists (written into
+/// `out_dir` for this input) and marks it failed with `message`.
+pub fn withdraw(out_dir: &Path, result: &mut InputResult, message: String) {
+    for written in &result.files {
+        let _ = std::fs::remove_file(out_dir.join(&written.path));
+    }
+    result.files.clear();
+    result.status = Status::Failed;
+    result.message = message;
+}
+
 /// Pass 2 for one input — read, check, compare, render, write — with a
 /// panic turned into a failed input.
 pub fn process_isolated(
@@ -151,11 +157,7 @@ pub fn process_isolated(
     pre: &Precheck,
 ) -> (InputResult, Option<Report>) {
     std::panic::catch_unwind(AssertUnwindSafe(|| process(ctx, path, pre))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = super::inputs::panic_text(panic.as_ref());
         let result = InputResult {
             input: path.display().to_string(),
             agency: None,

@@ -293,12 +293,14 @@ impl SummaryWriter {
         sheet.write_number(row, 2, info.year.0)?;
         sheet.write_string(row, 3, cell_text(source))?;
         for (i, c) in self.columns.iter().enumerate() {
-            let value = c.value(report);
-            self.sums[i] += match value {
+            sheet.write_number(row, first + i as u16, number(Some(c.value(report))))?;
+        }
+        // Summed only once the row is written: a failed row adds nothing.
+        for (sum, c) in self.sums.iter_mut().zip(&self.columns) {
+            *sum += match c.value(report) {
                 Value::Amount(a) => a.0,
                 Value::Count(n) => Decimal::from(n),
             };
-            sheet.write_number(row, first + i as u16, number(Some(value)))?;
         }
         add_report(&mut self.sum, report);
         self.rows += 1;
