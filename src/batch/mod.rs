@@ -234,6 +234,34 @@ pub enum BatchError {
     /// No input was found.
     #[error("没有找到输入文件（.toml、.json 或 .xlsx）")]
     NoInputs,
+    /// The output folder is an input folder or inside one: the next run
+    /// would read this run's workbooks as inputs.
+    #[error(
+        "{}: 输出目录不能是输入目录 {} 本身或其中的子目录（下次运行会把输出当作输入），请换一个输出目录",
+        out.display(),
+        input.display()
+    )]
+    OutInsideInput {
+        /// The output folder.
+        out: PathBuf,
+        /// The input folder that holds it.
+        input: PathBuf,
+    },
+    /// The `--previous` folder is not there.
+    #[error("{}: 上年输入目录（--previous）不存在或不是目录", path.display())]
+    Previous {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// Another batch is writing into the same output folder.
+    #[error(
+        "{}: 另一个 nianbao batch 正在写入这个输出目录，请等它结束或换一个输出目录",
+        path.display()
+    )]
+    Busy {
+        /// The output folder.
+        path: PathBuf,
+    },
     /// The worker threads could not be started.
     #[error("无法启动工作线程：{0}")]
     Threads(String),
@@ -298,12 +326,38 @@ pub fn run(
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = options.out_dir.as_path();
+    if let Some(previous) = &options.previous
+        && !previous.is_dir()
+    {
+        return Err(BatchError::Previous {
+            path: previous.clone(),
+        });
+    }
+    refuse_out_in_input(out_dir, resolved(out_dir).as_deref(), &options.inputs)?;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::OutDir {
         path: out_dir.to_path_buf(),
         source,
     })?;
     tune_allocator();
     let skip = out_dir.canonicalize().ok();
+    refuse_out_in_input(out_dir, skip.as_deref(), &options.inputs)?;
+    // Held until the batch ends: no other batch writes here meanwhile, so
+    // that the temporary files found now are stale ones.
+    let _lock = lock(out_dir)?;
+    let mut notes = Vec::new();
+    match crate::output::remove_stale_temps(out_dir) {
+        Ok(removed) if !removed.is_empty() => notes.push(format!(
+            "已删除上次中断的运行留下的 {} 个临时文件",
+            removed.len()
+        )),
+        Ok(_) => {}
+        Err(e) => {
+            return Err(BatchError::Write {
+                path: out_dir.to_path_buf(),
+                message: format!("无法清理上次中断的运行留下的临时文件：{e}"),
+            });
+        }
+    }
     let found = inputs::collect(&options.inputs, skip.as_deref());
     if found.files.is_empty() && found.problems.is_empty() {
         return Err(BatchError::NoInputs);
@@ -316,7 +370,87 @@ pub fn run(
         .num_threads(jobs)
         .build()
         .map_err(|e| BatchError::Threads(e.to_string()))?;
-    pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))
+    let mut outcome =
+        pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))?;
+    notes.append(&mut outcome.notes);
+    outcome.notes = notes;
+    Ok(outcome)
+}
+
+/// `path` made absolute with every link resolved, also when its last
+/// components do not exist yet (those are taken as written, `..` and all);
+/// `None` when that cannot be told.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    let mut exists = true;
+    for part in std::path::absolute(path).ok()?.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => out.push(part),
+            Component::CurDir => {}
+            Component::ParentDir if exists => out = out.join("..").canonicalize().ok()?,
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if exists {
+                    match out.canonicalize() {
+                        Ok(canonical) => out = canonical,
+                        Err(_) => exists = false,
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Refuses an output folder (`canonical`: resolved) that is one of the input
+/// folders or inside one.
+fn refuse_out_in_input(
+    out_dir: &Path,
+    canonical: Option<&Path>,
+    inputs: &[PathBuf],
+) -> Result<(), BatchError> {
+    let Some(out) = canonical else {
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|i| i.is_dir()) {
+        if let Ok(folder) = input.canonicalize()
+            && out.starts_with(&folder)
+        {
+            return Err(BatchError::OutInsideInput {
+                out: out_dir.to_path_buf(),
+                input: input.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock on the folder `dir` (`flock`), held while the returned
+/// handle lives; [`BatchError::Busy`] when another batch holds it. Where the
+/// file system has no locks, the batch runs without.
+fn lock(dir: &Path) -> Result<Option<std::fs::File>, BatchError> {
+    #[cfg(unix)]
+    {
+        let Ok(handle) = std::fs::File::open(dir) else {
+            return Ok(None);
+        };
+        match handle.try_lock() {
+            Ok(()) => Ok(Some(handle)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BatchError::Busy {
+                path: dir.to_path_buf(),
+            }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(None),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
+    }
 }
 
 fn run_in_pool(
