@@ -367,8 +367,9 @@ fn run_init(file: &Path, agency: &str, year: u16) -> u8 {
 }
 
 /// Runs a batch: a progress bar on a terminal, else one line per input;
-/// the last line gives the counts. 2 if any input could not be read, else 1
-/// if any failed.
+/// the last line gives the counts. 2 if any input could not be read (or the
+/// batch could not run), else 1 if any failed. SIGINT or SIGTERM stop it
+/// cleanly: 130 or 143 and how far it got; a second signal ends it at once.
 fn run_batch(
     inputs: Vec<PathBuf>,
     out: PathBuf,
@@ -383,6 +384,9 @@ fn run_batch(
     options.jobs = jobs;
     options.name = name;
     options.json_report = matches!(format, Format::Json);
+    let stop = StopSignals::install();
+    options.cancel = Some(stop.flag.clone());
+    nianbao::batch::tune_allocator();
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -420,15 +424,64 @@ fn run_batch(
             for note in &outcome.notes {
                 eprintln!("注意：{note}");
             }
+            if outcome.interrupted {
+                eprintln!(
+                    "已中断：已处理 {}/{} 个输入，未写汇总表和清单",
+                    outcome.counts.total, outcome.inputs
+                );
+                return stop.exit_code();
+            }
             for file in &outcome.reports {
                 println!("{}", options.out_dir.join(&file.path).display());
             }
-            println!("{}", outcome.counts_line());
-            outcome.exit_code()
+            let c = &outcome.counts;
+            println!(
+                "共 {} 个输入：成功 {}，未通过 {}，无法读取 {}。",
+                c.total, c.ok, c.failed, c.unreadable
+            );
+            exit_code(c.unreadable > 0, c.failed > 0)
         }
         Err(e) => {
             eprintln!("{e}");
             2
+        }
+    }
+}
+
+/// SIGINT and SIGTERM during a batch: the first one sets `flag` (the batch
+/// stops taking inputs) and records which; a second one ends the program at
+/// once with 128 + its number (temporary files left then are removed by the
+/// next batch into the same folder).
+struct StopSignals {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    which: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        let stop = StopSignals {
+            flag: Default::default(),
+            which: Default::default(),
+        };
+        #[cfg(unix)]
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            use signal_hook::flag;
+            use std::sync::Arc;
+            // In this order: the shutdown checks the flag before it is set.
+            // Without handlers the batch just cannot stop cleanly.
+            let _ =
+                flag::register_conditional_shutdown(signal, 128 + signal, Arc::clone(&stop.flag));
+            let _ = flag::register_usize(signal, Arc::clone(&stop.which), signal as usize);
+            let _ = flag::register(signal, Arc::clone(&stop.flag));
+        }
+        stop
+    }
+
+    /// 128 + the signal that stopped the batch (130 for SIGINT, 143 for SIGTERM).
+    fn exit_code(&self) -> u8 {
+        match self.which.load(std::sync::atomic::Ordering::Relaxed) {
+            0 => 130,
+            signal => u8::try_from(128 + signal).unwrap_or(130),
         }
     }
 }
@@ -445,7 +498,14 @@ fn run_verify(dir: &Path) -> u8 {
                 ("路径无效", &v.invalid),
             ] {
                 for path in list {
-                    println!("{what}：{path}");
+                    let name = path.rsplit('/').next().unwrap_or(path);
+                    if nianbao::output::is_temp_name(name) {
+                        println!(
+                            "{what}：{path}（中断的运行留下的临时文件，下次对此目录运行 batch 时自动删除）"
+                        );
+                    } else {
+                        println!("{what}：{path}");
+                    }
                 }
             }
             println!(
@@ -464,8 +524,16 @@ fn run_verify(dir: &Path) -> u8 {
     }
 }
 
-/// Writes `count` synthetic inputs into `dir` (developer tool).
+/// Writes `count` synthetic inputs into `dir` (developer tool); 2 if `dir`
+/// is not empty (its files would be mixed with the new ones, or overwritten).
 fn run_sample_inputs(count: u64, dir: &Path) -> u8 {
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        eprintln!(
+            "{}: 目录不为空，未写入（请指定新的或空的目录）",
+            dir.display()
+        );
+        return 2;
+    }
     match nianbao::batch::write_sample_inputs(count, dir) {
         Ok(paths) => {
             println!("{}: 已写 {} 个合成输入", dir.display(), paths.len());

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
 use crate::names::{agency_key, safe_file_name};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
 use unicode_normalization::UnicodeNormalization;
 
 /// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
@@ -162,6 +163,8 @@ pub enum Precheck {
     Duplicate(Box<str>),
     /// Could not be read; the reason.
     Unreadable(Box<str>),
+    /// Not read: the batch was cancelled first.
+    NotRead,
 }
 
 /// The message of a caught panic.
@@ -182,10 +185,13 @@ fn hash_of(value: impl Hash) -> u64 {
 /// Reads an input into a report.
 pub type Loader<'a> = dyn Fn(&Path) -> Result<Report, crate::error::LoadError> + Sync + 'a;
 
+/// The duplicate keys of one input (hashes), or why it could not be read.
+type Keys = Result<(u64, u64), Box<str>>;
+
 /// The duplicate keys of one input: agency (trimmed, NFC) and year, and the
 /// name of its files (NFC, case aside). A panic while reading is caught and
 /// reported for this input alone.
-fn keys_of(path: &Path, load: &Loader<'_>) -> Result<(u64, u64), Box<str>> {
+fn keys_of(path: &Path, load: &Loader<'_>) -> Keys {
     let keys = std::panic::catch_unwind(AssertUnwindSafe(|| {
         load(path).map(|report| {
             let files: String = safe_file_name(&report.title()).0.nfc().collect();
@@ -214,16 +220,26 @@ fn keys_of(path: &Path, load: &Loader<'_>) -> Result<(u64, u64), Box<str>> {
 /// the same name typed with composed or decomposed characters, or with
 /// spaces around it, is the same agency.
 pub fn precheck(inputs: &[PathBuf]) -> Vec<Precheck> {
-    precheck_with(inputs, &|path: &Path| crate::load(path))
+    precheck_with(inputs, &|path: &Path| crate::load(path), None)
 }
 
-/// [`precheck`] with another reader.
-pub fn precheck_with(inputs: &[PathBuf], load: &Loader<'_>) -> Vec<Precheck> {
-    let keys: Vec<Result<(u64, u64), Box<str>>> =
-        inputs.par_iter().map(|path| keys_of(path, load)).collect();
+/// [`precheck`] with another reader; once `cancel` is set, the inputs not
+/// yet read are [`Precheck::NotRead`].
+pub fn precheck_with(
+    inputs: &[PathBuf],
+    load: &Loader<'_>,
+    cancel: Option<&AtomicBool>,
+) -> Vec<Precheck> {
+    let keys: Vec<Option<Keys>> = inputs
+        .par_iter()
+        .map(|path| {
+            let cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+            (!cancelled).then(|| keys_of(path, load))
+        })
+        .collect();
     let mut groups: BTreeMap<(u8, u64), Vec<usize>> = BTreeMap::new();
     for (i, k) in keys.iter().enumerate() {
-        if let Ok((agency_year, files)) = k {
+        if let Some(Ok((agency_year, files))) = k {
             groups.entry((0, *agency_year)).or_default().push(i);
             groups.entry((1, *files)).or_default().push(i);
         }
@@ -240,9 +256,10 @@ pub fn precheck_with(inputs: &[PathBuf], load: &Loader<'_>) -> Vec<Precheck> {
     keys.into_iter()
         .enumerate()
         .map(|(i, k)| match (k, clashes.get(&i)) {
-            (Err(e), _) => Precheck::Unreadable(e),
-            (Ok(_), None) => Precheck::Fresh,
-            (Ok(_), Some(others)) => Precheck::Duplicate(
+            (None, _) => Precheck::NotRead,
+            (Some(Err(e)), _) => Precheck::Unreadable(e),
+            (Some(Ok(_)), None) => Precheck::Fresh,
+            (Some(Ok(_)), Some(others)) => Precheck::Duplicate(
                 others
                     .iter()
                     .map(|&j| inputs[j].display().to_string())
@@ -413,7 +430,7 @@ mod tests {
             .iter()
             .map(|s| PathBuf::from(format!("{s}.toml")))
             .collect();
-        let pre = precheck_with(&inputs, &load);
+        let pre = precheck_with(&inputs, &load, None);
         assert_eq!(pre[0], Precheck::Fresh);
         match &pre[1] {
             Precheck::Unreadable(m) => {
@@ -427,5 +444,8 @@ mod tests {
         assert_eq!(pre[4], Precheck::Duplicate("plain.toml".into()));
         assert_eq!(pre[5], Precheck::Duplicate("spaced.toml".into()));
         assert_eq!(pre[6], Precheck::Fresh);
+        let cancelled = AtomicBool::new(true);
+        let pre = precheck_with(&inputs, &load, Some(&cancelled));
+        assert!(pre.iter().all(|p| *p == Precheck::NotRead), "{pre:?}");
     }
 }

@@ -32,6 +32,8 @@ pub mod summary;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -63,6 +65,11 @@ pub struct Options {
     pub json_report: bool,
     /// Which files to render per agency.
     pub outputs: Outputs,
+    /// Set to `true` (e.g. from a signal handler) to stop the batch: no new
+    /// input is taken, the inputs being processed finish (each one's files
+    /// written whole or not at all), and no summary, check report or
+    /// manifest is written; [`BatchOutcome::interrupted`] says so.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Options {
@@ -76,6 +83,7 @@ impl Options {
             name: None,
             json_report: false,
             outputs: Outputs::default(),
+            cancel: None,
         }
     }
 }
@@ -178,11 +186,19 @@ impl Counts {
 }
 
 /// The whole batch. The per-input results went to the check report (and to
-/// the `progress` callback of [`run`]); only the counts are kept.
+/// the `progress` callback of [`run`]); only the counts are kept. What they
+/// mean for an exit code or a message is the caller's to say.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
-    /// How many inputs ended how.
+    /// How many inputs ended how (of those processed).
     pub counts: Counts,
+    /// How many inputs were found (files, and the links and folders that
+    /// could not be read).
+    pub inputs: usize,
+    /// Stopped through [`Options::cancel`] after `counts.total` of `inputs`:
+    /// the files of those inputs are written, but no summary, check report or
+    /// manifest.
+    pub interrupted: bool,
     /// The summary workbook(s) and check report(s) written.
     pub reports: Vec<ManifestEntry>,
     /// Remarks about the batch itself (e.g. unreadable inputs of last year).
@@ -197,25 +213,6 @@ impl BatchOutcome {
             Status::Failed => self.counts.failed,
             Status::Unreadable => self.counts.unreadable,
         }
-    }
-
-    /// 2 when any input could not be read, 1 when any failed, else 0.
-    pub fn exit_code(&self) -> u8 {
-        if self.counts.unreadable > 0 {
-            2
-        } else if self.counts.failed > 0 {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// The closing line: how many succeeded, failed and were unreadable.
-    pub fn counts_line(&self) -> String {
-        format!(
-            "共 {} 个输入：成功 {}，未通过 {}，无法读取 {}。",
-            self.counts.total, self.counts.ok, self.counts.failed, self.counts.unreadable
-        )
     }
 }
 
@@ -338,7 +335,6 @@ pub fn run(
         path: out_dir.to_path_buf(),
         source,
     })?;
-    tune_allocator();
     let skip = out_dir.canonicalize().ok();
     refuse_out_in_input(out_dir, skip.as_deref(), &options.inputs)?;
     // Held until the batch ends: no other batch writes here meanwhile, so
@@ -473,7 +469,8 @@ fn run_in_pool(
     });
     let inputs = found.files.as_slice();
     let total = inputs.len() + found.problems.len();
-    let prechecks = inputs::precheck(inputs);
+    let cancel = options.cancel.as_deref();
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let ctx = process::Context {
         out_dir,
         outputs: options.outputs,
@@ -502,11 +499,18 @@ fn run_in_pool(
         counts.add(result.status);
         progress(&result, counts.total, total);
     }
+    let prechecks = inputs::precheck_with(inputs, &|path: &Path| crate::load(path), cancel);
     let indices: Vec<usize> = (0..inputs.len()).collect();
     for part in indices.chunks(jobs * 32) {
+        if cancelled() {
+            break;
+        }
+        // Once cancelled, the inputs not yet started are left alone.
         let done: Vec<(InputResult, Option<Report>)> = part
             .par_iter()
-            .map(|&i| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
+            .filter_map(|&i| {
+                (!cancelled()).then(|| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
+            })
             .collect();
         for (mut result, report) in done {
             latest_year = latest_year.max(result.year);
@@ -543,6 +547,16 @@ fn run_in_pool(
             counts.add(result.status);
             progress(&result, counts.total, total);
         }
+    }
+    if cancelled() {
+        // The spool (nameless files) goes with it; nothing else is written.
+        return Ok(BatchOutcome {
+            counts,
+            inputs: total,
+            interrupted: true,
+            reports: Vec::new(),
+            notes,
+        });
     }
     spool.flush().map_err(|e| write_error(out_dir, &e))?;
 
@@ -584,13 +598,17 @@ fn run_in_pool(
         .map_err(|e| write_error(&out_dir.join(manifest::MANIFEST), &e))?;
     Ok(BatchOutcome {
         counts,
+        inputs: total,
+        interrupted: false,
         reports,
         notes,
     })
 }
 
 /// Fixes glibc's thresholds for mapping large blocks and for returning
-/// freed memory to the system (4 MiB and 8 MiB). Left to glibc's dynamic
+/// freed memory to the system (4 MiB and 8 MiB). A process-wide setting, so
+/// [`run`] does not make it: the program that runs a large batch calls this
+/// first (the CLI does). Left to glibc's dynamic
 /// adjustment, the resident memory of a batch grew with every agency
 /// although nothing is kept (60 MB after 5,000); at glibc's initial 128 KiB
 /// the writers' buffers were mapped and unmapped for every document

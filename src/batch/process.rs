@@ -59,6 +59,10 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
             }
             return (result, None);
         }
+        Precheck::NotRead => {
+            result.message = "未处理：批处理已中断".to_string();
+            return (result, None);
+        }
         Precheck::Fresh => {}
     }
     let report = match crate::load(path) {
