@@ -15,9 +15,16 @@
 //! Nothing is kept in memory per input: each result is parked on disk (see
 //! [`spool`]) and the summary's rows are streamed, so memory stays flat
 //! however many agencies there are. One bad input — unreadable, malformed,
-//! breaking a rule, duplicated, even one that makes a writer panic — never
-//! stops the others and never leaves a partial file: it is reported and
-//! skipped.
+//! breaking a rule, duplicated, a dangling or looping link, even one that
+//! makes a reader or a writer panic — never stops the others and never
+//! leaves a partial file: every step of an input (reading it in either pass,
+//! checking, rendering, writing, its summary row) fails that input alone, and
+//! it is reported and skipped.
+//!
+//! [`Options::cancel`] stops a batch cleanly (the CLI sets it on SIGINT and
+//! SIGTERM); temporary files that a killed process left in the output folder
+//! are removed by the next run ([`crate::output::remove_stale_temps`]), under
+//! a lock on the folder. [`run`] prints nothing and decides no exit code.
 //!
 //! Nothing depends on the clock or on thread timing: the same inputs give the
 //! same bytes in every file, the manifest included.
