@@ -58,7 +58,11 @@ fn child(inputs: &Path, out: &Path) {
             eprintln!("{done} rss {} KiB", rss_kib().unwrap_or(0));
         }
     };
-    let outcome = batch::run(&options, &progress).expect("batch runs");
+    let outcome = {
+        batch::tune_allocator();
+        batch::run(&options, &progress)
+    }
+    .expect("batch runs");
     let wall = start.elapsed().as_secs_f64();
     let rss = peak_rss_kib().unwrap_or(0);
     println!(

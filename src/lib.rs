@@ -64,8 +64,8 @@ pub use read::{
     read_toml_from,
 };
 pub use render::form::{clear_given_totals, form_bytes, new_report};
-pub use render::names::{MAX_NAME_BYTES, safe_file_name};
-pub use render::output::write_atomically;
+pub use render::names::{MAX_NAME_BYTES, agency_key, safe_file_name};
+pub use render::output::{is_temp_name, write_all_or_none, write_atomically};
 pub use render::starter::starter_toml;
 pub use render::{Error, OutputFile, Outputs, render, render_with};
 pub use text::{TextEngine, TextError};

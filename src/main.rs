@@ -1,7 +1,18 @@
-//! The `nianbao` command. The modes live in `cli/`; this file only starts it.
+//! The `nianbao` command: `main` only runs [`cli::run`] and turns its result
+//! into the exit code. The modes live in `src/cli/`, and use only the
+//! library's public face.
 
 mod cli;
 
-fn main() -> std::process::ExitCode {
-    cli::main()
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::restore_sigpipe();
+    match cli::run() {
+        Ok(code) => code,
+        Err(fatal) => {
+            eprintln!("{fatal}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -5,8 +5,8 @@
 //! cell, expected, found). Failed inputs first, then unreadable ones, then
 //! the generated ones; in input order within each.
 
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
 use serde::Deserialize;
@@ -84,8 +84,8 @@ fn xlsx_error(e: impl std::fmt::Display) -> XlsxError {
     XlsxError::ParameterError(e.to_string())
 }
 
-/// Writes `校验报告.xlsx` to `path`; `year` dates the document properties.
-pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError> {
+/// Writes `校验报告.xlsx` into `file`; `year` dates the document properties.
+pub fn write_xlsx(spool: &Spool, year: u16, file: &mut File) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new()
         .set_bold()
@@ -162,13 +162,13 @@ pub fn write_xlsx(spool: &Spool, year: u16, path: &Path) -> Result<(), XlsxError
             .set_author("nianbao")
             .set_creation_datetime(&date),
     );
-    workbook.save(path)
+    workbook.save_to_writer(file)
 }
 
-/// Writes `check-report.json` to `path`: the counts, then every input in
+/// Writes `check-report.json` into `file`: the counts, then every input in
 /// check-report order.
-pub fn write_json(spool: &Spool, counts: &Counts, path: &Path) -> std::io::Result<()> {
-    let mut out = BufWriter::new(std::fs::File::create(path)?);
+pub fn write_json(spool: &Spool, counts: &Counts, file: &mut File) -> std::io::Result<()> {
+    let mut out = BufWriter::new(file);
     writeln!(out, "{{")?;
     for (key, n) in [
         ("total", counts.total),

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::model::{Active, ApplicantRow, Applications, DocumentCounts, Report, ReportInfo, Year};
-use crate::render::names::safe_file_name;
+use crate::render::names::{agency_key, safe_file_name};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use unicode_normalization::UnicodeNormalization;
 
 /// Whether `path` names an input file: .toml/.json/.xlsx, not hidden, not an
 /// Office lock file (`~$…`).
@@ -22,52 +25,114 @@ pub fn is_input_file(path: &Path) -> bool {
         && crate::read::InputKind::from_path(path).is_some()
 }
 
-/// The input files: given files as they are, folders walked (recursively,
-/// hidden entries and the folder `skip` left out), sorted by path, each once.
-/// A folder that cannot be listed is kept as an input, so that it is reported.
-pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
-    fn walk(dir: &Path, skip: Option<&Path>, out: &mut Vec<PathBuf>) {
-        if let (Some(skip), Ok(canon)) = (skip, dir.canonicalize())
-            && canon == skip
-        {
-            return;
-        }
-        let entries = match std::fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(_) => {
-                out.push(dir.to_path_buf());
-                return;
-            }
-        };
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for path in paths {
-            let hidden = path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-            // Linked folders are not followed (no loops); linked files are read.
-            let Ok(kind) = std::fs::symlink_metadata(&path).map(|m| m.file_type()) else {
-                continue;
-            };
-            if kind.is_dir() {
-                if !hidden {
-                    walk(&path, skip, out);
-                }
-            } else if (kind.is_file() || (kind.is_symlink() && path.is_file()))
-                && is_input_file(&path)
-            {
-                out.push(path);
-            }
-        }
+/// Something found among the inputs that cannot be read as one: a dangling
+/// or looping symbolic link, a folder that cannot be listed. Reported as an
+/// unreadable input, never skipped silently.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The link or folder.
+    pub path: PathBuf,
+    /// What is wrong with it, in Chinese.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
     }
-    let mut out = Vec::new();
+}
+
+/// The inputs found by [`collect`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// The input files, sorted by path, each once.
+    pub files: Vec<PathBuf>,
+    /// Links and folders that could not be followed or listed, sorted by path.
+    pub problems: Vec<Problem>,
+}
+
+/// Why the system refused, in Chinese (the system's own words as a last resort).
+fn io_reason(e: &std::io::Error) -> String {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return "符号链接成环（链接经过若干步又指向自己），未处理".to_string();
+    }
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "不存在".to_string(),
+        std::io::ErrorKind::PermissionDenied => "没有读取权限".to_string(),
+        _ => format!("无法读取（{e}）"),
+    }
+}
+
+/// What is wrong with the link `path`, whose target could not be read.
+fn link_problem(path: &Path, e: &std::io::Error) -> Problem {
+    let message = match (e.kind(), std::fs::read_link(path)) {
+        (std::io::ErrorKind::NotFound, Ok(target)) => format!(
+            "符号链接指向的文件不存在（悬空链接，指向 {}），未处理",
+            target.display()
+        ),
+        _ => format!("符号链接无法跟随：{}", io_reason(e)),
+    };
+    Problem {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// The input files: given files as they are, folders walked with `walkdir`
+/// (recursively, in path order; hidden entries and the folder `skip` left
+/// out; linked folders not followed, linked files read), sorted by path, each
+/// once. Dangling or looping links with an input's name and folders that
+/// cannot be listed are [`Collected::problems`].
+pub fn collect(inputs: &[PathBuf], skip: Option<&Path>) -> Collected {
+    let is_skipped =
+        |dir: &Path| matches!((skip, dir.canonicalize()), (Some(skip), Ok(canon)) if canon == skip);
+    let mut found = Collected::default();
     for input in inputs {
-        if input.is_dir() {
-            walk(input, skip, &mut out);
-        } else {
-            out.push(input.clone());
+        if !input.is_dir() {
+            found.files.push(input.clone());
+            continue;
+        }
+        // A root that is a link to a folder is followed (walkdir's default);
+        // below it, links are not.
+        let walker = walkdir::WalkDir::new(input)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let hidden = e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+                !(e.file_type().is_dir() && (hidden || is_skipped(e.path())))
+            });
+        for entry in walker {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(input).to_path_buf();
+                    let reason = e.io_error().map_or_else(|| e.to_string(), io_reason);
+                    found.problems.push(Problem {
+                        path,
+                        message: format!("无法列出文件夹：{reason}"),
+                    });
+                    continue;
+                }
+            };
+            let kind = entry.file_type();
+            if kind.is_dir() || !is_input_file(entry.path()) {
+                continue;
+            }
+            if kind.is_file() {
+                found.files.push(entry.into_path());
+            } else if kind.is_symlink() {
+                match std::fs::metadata(entry.path()) {
+                    Ok(target) if target.is_file() => found.files.push(entry.into_path()),
+                    // A linked folder (or device, socket…) is not an input.
+                    Ok(_) => {}
+                    Err(e) => found.problems.push(link_problem(entry.path(), &e)),
+                }
+            }
         }
     }
+    let out = &mut found.files;
     out.sort();
     out.dedup();
     if inputs.len() > 1 {
@@ -75,7 +140,14 @@ pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
         let mut seen = BTreeSet::new();
         out.retain(|p| seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())));
     }
-    out
+    found.problems.sort_by(|a, b| a.path.cmp(&b.path));
+    found.problems.dedup();
+    found
+}
+
+/// The input files of [`collect`], without the problems.
+pub fn collect_inputs(inputs: &[PathBuf], skip: Option<&Path>) -> Vec<PathBuf> {
+    collect(inputs, skip).files
 }
 
 /// What the first pass found out about an input.
@@ -88,6 +160,17 @@ pub enum Precheck {
     Duplicate(Box<str>),
     /// Could not be read; the reason.
     Unreadable(Box<str>),
+    /// Not read: the batch was cancelled first.
+    NotRead,
+}
+
+/// The message of a caught panic.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 fn hash_of(value: impl Hash) -> u64 {
@@ -96,23 +179,64 @@ fn hash_of(value: impl Hash) -> u64 {
     h.finish()
 }
 
+/// Reads an input into a report.
+pub type Loader<'a> = dyn Fn(&Path) -> Result<Report, crate::read::LoadError> + Sync + 'a;
+
+/// The duplicate keys of one input (hashes), or why it could not be read.
+type Keys = Result<(u64, u64), Box<str>>;
+
+/// The duplicate keys of one input: agency (trimmed, NFC) and year, and the
+/// name of its files (NFC, case aside). A panic while reading is caught and
+/// reported for this input alone.
+fn keys_of(path: &Path, load: &Loader<'_>) -> Keys {
+    let keys = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        load(path).map(|report| {
+            let files: String = safe_file_name(&report.title()).0.nfc().collect();
+            (
+                hash_of((agency_key(&report.report.agency), report.report.year.0)),
+                hash_of(files.to_lowercase()),
+            )
+        })
+    }));
+    match keys {
+        Ok(Ok(keys)) => Ok(keys),
+        Ok(Err(e)) => Err(e.to_string().into_boxed_str()),
+        Err(panic) => Err(format!(
+            "{}: 读取时程序内部出错，未处理（请报告此问题）：{}",
+            path.display(),
+            panic_text(panic.as_ref())
+        )
+        .into_boxed_str()),
+    }
+}
+
 /// Pass 1: reads every input (in parallel) and marks the ones that share
 /// agency and year — or, case aside, the names of their files — with
 /// another. Only hashes are kept per input, so this costs little memory.
+/// Agency names are compared trimmed and in Unicode normal form C, so that
+/// the same name typed with composed or decomposed characters, or with
+/// spaces around it, is the same agency.
 pub fn precheck(inputs: &[PathBuf]) -> Vec<Precheck> {
-    let keys: Vec<Result<(u64, u64), Box<str>>> = inputs
+    precheck_with(inputs, &|path: &Path| crate::read::load(path), None)
+}
+
+/// [`precheck`] with another reader; once `cancel` is set, the inputs not
+/// yet read are [`Precheck::NotRead`].
+pub fn precheck_with(
+    inputs: &[PathBuf],
+    load: &Loader<'_>,
+    cancel: Option<&AtomicBool>,
+) -> Vec<Precheck> {
+    let keys: Vec<Option<Keys>> = inputs
         .par_iter()
-        .map(|path| match crate::read::load(path) {
-            Ok(report) => Ok((
-                hash_of((report.report.agency.trim(), report.report.year.0)),
-                hash_of(safe_file_name(&report.title()).0.to_lowercase()),
-            )),
-            Err(e) => Err(e.to_string().into_boxed_str()),
+        .map(|path| {
+            let cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+            (!cancelled).then(|| keys_of(path, load))
         })
         .collect();
     let mut groups: BTreeMap<(u8, u64), Vec<usize>> = BTreeMap::new();
     for (i, k) in keys.iter().enumerate() {
-        if let Ok((agency_year, files)) = k {
+        if let Some(Ok((agency_year, files))) = k {
             groups.entry((0, *agency_year)).or_default().push(i);
             groups.entry((1, *files)).or_default().push(i);
         }
@@ -129,9 +253,10 @@ pub fn precheck(inputs: &[PathBuf]) -> Vec<Precheck> {
     keys.into_iter()
         .enumerate()
         .map(|(i, k)| match (k, clashes.get(&i)) {
-            (Err(e), _) => Precheck::Unreadable(e),
-            (Ok(_), None) => Precheck::Fresh,
-            (Ok(_), Some(others)) => Precheck::Duplicate(
+            (None, _) => Precheck::NotRead,
+            (Some(Err(e)), _) => Precheck::Unreadable(e),
+            (Some(Ok(_)), None) => Precheck::Fresh,
+            (Some(Ok(_)), Some(others)) => Precheck::Duplicate(
                 others
                     .iter()
                     .map(|&j| inputs[j].display().to_string())
@@ -178,26 +303,37 @@ impl PreviousData {
     }
 }
 
-/// Last year's inputs by agency name (trimmed).
+/// Last year's inputs by agency name ([`agency_key`]: trimmed, NFC).
 pub type PreviousIndex = BTreeMap<String, Vec<PreviousData>>;
 
 /// Reads last year's inputs under `dir`: the index by agency, and remarks
 /// about the ones that could not be read.
 pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<String>) {
-    let files = collect_inputs(&[dir.to_path_buf()], skip);
+    let Collected { files, problems } = collect(&[dir.to_path_buf()], skip);
     let loaded: Vec<(PathBuf, Result<Report, String>)> = files
         .into_par_iter()
         .map(|path| {
-            let r = crate::read::load(&path).map_err(|e| e.to_string());
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| crate::read::load(&path)))
+                .map_err(|panic| {
+                    format!(
+                        "{}: 读取时程序内部出错（请报告此问题）：{}",
+                        path.display(),
+                        panic_text(panic.as_ref())
+                    )
+                })
+                .and_then(|r| r.map_err(|e| e.to_string()));
             (path, r)
         })
         .collect();
     let mut index = PreviousIndex::new();
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = problems
+        .iter()
+        .map(|p| format!("上年输入无法读取，未用于比对：{p}"))
+        .collect();
     for (path, r) in loaded {
         match r {
             Ok(report) => index
-                .entry(report.report.agency.trim().to_string())
+                .entry(agency_key(&report.report.agency))
                 .or_default()
                 .push(PreviousData {
                     file: path.display().to_string(),
@@ -210,4 +346,103 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
         }
     }
     (index, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Linked files are read, linked folders are not followed, dangling and
+    /// looping links with an input's name are problems, others are ignored.
+    #[cfg(unix)]
+    #[test]
+    fn links_are_read_skipped_or_reported() {
+        use std::os::unix::fs::symlink;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("in");
+        let elsewhere = tmp.path().join("elsewhere");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::write(elsewhere.join("far.toml"), "").unwrap();
+        std::fs::write(root.join("sub/a.toml"), "").unwrap();
+        symlink(elsewhere.join("far.toml"), root.join("linked.toml")).unwrap();
+        symlink(&elsewhere, root.join("linked-folder")).unwrap();
+        symlink(root.join("nowhere.toml"), root.join("dangling.toml")).unwrap();
+        symlink(root.join("loop-b.json"), root.join("loop-a.json")).unwrap();
+        symlink(root.join("loop-a.json"), root.join("loop-b.json")).unwrap();
+        symlink(root.join("self.xlsx"), root.join("self.xlsx")).unwrap();
+        symlink(root.join("nowhere"), root.join("dangling-notes.txt")).unwrap();
+
+        let found = collect(std::slice::from_ref(&root), None);
+        let rel = |p: &Path| p.strip_prefix(&root).unwrap().display().to_string();
+        let files: Vec<String> = found.files.iter().map(|p| rel(p)).collect();
+        assert_eq!(files, ["linked.toml", "sub/a.toml"]);
+        let problems: Vec<(String, &str)> = found
+            .problems
+            .iter()
+            .map(|p| (rel(&p.path), p.message.as_str()))
+            .collect();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert_eq!(problems[0].0, "dangling.toml");
+        assert!(problems[0].1.contains("悬空链接"), "{problems:?}");
+        assert!(problems[0].1.contains("nowhere.toml"), "{problems:?}");
+        for (name, message) in &problems[1..] {
+            assert!(
+                ["loop-a.json", "loop-b.json", "self.xlsx"].contains(&name.as_str()),
+                "{problems:?}"
+            );
+            assert!(message.contains("符号链接成环"), "{message}");
+        }
+        assert!(
+            found.problems[0]
+                .to_string()
+                .starts_with(&root.display().to_string())
+        );
+    }
+
+    /// A reader that panics on one input fails that input alone in pass 1;
+    /// names equal up to NFC/NFD or surrounding spaces are duplicates.
+    #[test]
+    fn pass_one_isolates_panics_and_normalizes_names() {
+        let agency = |stem: &str| match stem {
+            "nfc" => Some("Caf\u{e9}县人民政府"),
+            "nfd" => Some("Cafe\u{301}县人民政府"),
+            "spaced" => Some("\u{3000}某局 "),
+            "plain" => Some("某局"),
+            _ => None,
+        };
+        let load = |path: &Path| -> Result<Report, crate::read::LoadError> {
+            let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+            if stem == "panic" {
+                panic!("reader bug");
+            }
+            let seed = stem.len() as u64;
+            let mut report = crate::synthetic::report(seed);
+            if let Some(name) = agency(&stem) {
+                report.report.agency = name.to_string();
+            }
+            Ok(report)
+        };
+        let inputs: Vec<PathBuf> = ["a", "panic", "nfc", "nfd", "spaced", "plain", "bbbbbbb"]
+            .iter()
+            .map(|s| PathBuf::from(format!("{s}.toml")))
+            .collect();
+        let pre = precheck_with(&inputs, &load, None);
+        assert_eq!(pre[0], Precheck::Fresh);
+        match &pre[1] {
+            Precheck::Unreadable(m) => {
+                assert!(m.starts_with("panic.toml: 读取时程序内部出错"), "{m}");
+                assert!(m.contains("reader bug"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(pre[2], Precheck::Duplicate("nfd.toml".into()));
+        assert_eq!(pre[3], Precheck::Duplicate("nfc.toml".into()));
+        assert_eq!(pre[4], Precheck::Duplicate("plain.toml".into()));
+        assert_eq!(pre[5], Precheck::Duplicate("spaced.toml".into()));
+        assert_eq!(pre[6], Precheck::Fresh);
+        let cancelled = AtomicBool::new(true);
+        let pre = precheck_with(&inputs, &load, Some(&cancelled));
+        assert!(pre.iter().all(|p| *p == Precheck::NotRead), "{pre:?}");
+    }
 }

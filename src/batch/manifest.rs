@@ -14,6 +14,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::render::output::Durability;
+
 /// The manifest's file name in the output folder.
 pub const MANIFEST: &str = "manifest.json";
 
@@ -63,7 +65,11 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Size and SHA-256 of a file, read in blocks.
 pub fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
-    let mut file = std::fs::File::open(path)?;
+    hash_reader(&mut std::fs::File::open(path)?)
+}
+
+/// Size and SHA-256 of what `file` holds from where it stands, read in blocks.
+pub fn hash_reader(file: &mut impl Read) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     let mut size = 0u64;
@@ -89,9 +95,8 @@ pub fn write(
 ) -> std::io::Result<()> {
     first.sort();
     let path = out_dir.join(MANIFEST);
-    let tmp = out_dir.join(format!(".{MANIFEST}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut out = BufWriter::new(std::fs::File::create(&tmp)?);
+    crate::render::output::write_with(&path, Durability::Synced, |file| {
+        let mut out = BufWriter::new(file);
         let generator = serde_json::to_string(&format!("nianbao {}", env!("CARGO_PKG_VERSION")))?;
         write!(out, "{{\n  \"generator\": {generator},\n  \"files\": [")?;
         let firsts = first
@@ -102,13 +107,8 @@ pub fn write(
             write!(out, "{sep}\n    {}", line?)?;
         }
         writeln!(out, "\n  ]\n}}")?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        out.flush()
+    })
 }
 
 /// Why a folder could not be verified at all.
@@ -174,27 +174,24 @@ fn is_inside(rel: &str) -> bool {
     !rel.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)))
 }
 
-/// Every file under `dir`, as `/`-separated paths relative to `dir`, sorted.
+/// Every file under `dir`, as `/`-separated paths relative to `dir`, sorted
+/// (walked with `walkdir`; links are listed, not followed).
 pub fn list_files(dir: &Path) -> std::io::Result<BTreeSet<String>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let rel = if prefix.is_empty() {
-                name
-            } else {
-                format!("{prefix}/{name}")
-            };
-            if entry.file_type()?.is_dir() {
-                walk(&entry.path(), &rel, out)?;
-            } else {
-                out.insert(rel);
-            }
-        }
-        Ok(())
-    }
     let mut out = BTreeSet::new();
-    walk(dir, "", &mut out)?;
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let rel: Vec<String> = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        out.insert(rel.join("/"));
+    }
     Ok(out)
 }
 

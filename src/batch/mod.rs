@@ -15,9 +15,16 @@
 //! Nothing is kept in memory per input: each result is parked on disk (see
 //! [`spool`]) and the summary's rows are streamed, so memory stays flat
 //! however many agencies there are. One bad input — unreadable, malformed,
-//! breaking a rule, duplicated, even one that makes a writer panic — never
-//! stops the others and never leaves a partial file: it is reported and
-//! skipped.
+//! breaking a rule, duplicated, a dangling or looping link, even one that
+//! makes a reader or a writer panic — never stops the others and never
+//! leaves a partial file: every step of an input (reading it in either pass,
+//! checking, rendering, writing, its summary row) fails that input alone, and
+//! it is reported and skipped.
+//!
+//! [`Options::cancel`] stops a batch cleanly (the CLI sets it on SIGINT and
+//! SIGTERM); temporary files that a killed process left in the output folder
+//! are removed by the next run ([`crate::render::output::remove_stale_temps`]), under
+//! a lock on the folder. [`run`] prints nothing and decides no exit code.
 //!
 //! Nothing depends on the clock or on thread timing: the same inputs give the
 //! same bytes in every file, the manifest included.
@@ -30,7 +37,10 @@ pub mod spool;
 pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -39,6 +49,7 @@ use crate::check::Finding;
 use crate::model::Report;
 use crate::render::Outputs;
 use crate::render::names::safe_file_name;
+use crate::render::output::Durability;
 pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
 use summary::SummaryWriter;
@@ -61,6 +72,11 @@ pub struct Options {
     pub json_report: bool,
     /// Which files to render per agency.
     pub outputs: Outputs,
+    /// Set to `true` (e.g. from a signal handler) to stop the batch: no new
+    /// input is taken, the inputs being processed finish (each one's files
+    /// written whole or not at all), and no summary, check report or
+    /// manifest is written; [`BatchOutcome::interrupted`] says so.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Options {
@@ -74,6 +90,7 @@ impl Options {
             name: None,
             json_report: false,
             outputs: Outputs::default(),
+            cancel: None,
         }
     }
 }
@@ -176,11 +193,19 @@ impl Counts {
 }
 
 /// The whole batch. The per-input results went to the check report (and to
-/// the `progress` callback of [`run`]); only the counts are kept.
+/// the `progress` callback of [`run`]); only the counts are kept. What they
+/// mean for an exit code or a message is the caller's to say.
 #[derive(Debug, Clone)]
 pub struct BatchOutcome {
-    /// How many inputs ended how.
+    /// How many inputs ended how (of those processed).
     pub counts: Counts,
+    /// How many inputs were found (files, and the links and folders that
+    /// could not be read).
+    pub inputs: usize,
+    /// Stopped through [`Options::cancel`] after `counts.total` of `inputs`:
+    /// the files of those inputs are written, but no summary, check report or
+    /// manifest.
+    pub interrupted: bool,
     /// The summary workbook(s) and check report(s) written.
     pub reports: Vec<ManifestEntry>,
     /// Remarks about the batch itself (e.g. unreadable inputs of last year).
@@ -195,25 +220,6 @@ impl BatchOutcome {
             Status::Failed => self.counts.failed,
             Status::Unreadable => self.counts.unreadable,
         }
-    }
-
-    /// 2 when any input could not be read, 1 when any failed, else 0.
-    pub fn exit_code(&self) -> u8 {
-        if self.counts.unreadable > 0 {
-            2
-        } else if self.counts.failed > 0 {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// The closing line: how many succeeded, failed and were unreadable.
-    pub fn counts_line(&self) -> String {
-        format!(
-            "共 {} 个输入：成功 {}，未通过 {}，无法读取 {}。",
-            self.counts.total, self.counts.ok, self.counts.failed, self.counts.unreadable
-        )
     }
 }
 
@@ -232,6 +238,34 @@ pub enum BatchError {
     /// No input was found.
     #[error("没有找到输入文件（.toml、.json 或 .xlsx）")]
     NoInputs,
+    /// The output folder is an input folder or inside one: the next run
+    /// would read this run's workbooks as inputs.
+    #[error(
+        "{}: 输出目录不能是输入目录 {} 本身或其中的子目录（下次运行会把输出当作输入），请换一个输出目录",
+        out.display(),
+        input.display()
+    )]
+    OutInsideInput {
+        /// The output folder.
+        out: PathBuf,
+        /// The input folder that holds it.
+        input: PathBuf,
+    },
+    /// The `--previous` folder is not there.
+    #[error("{}: 上年输入目录（--previous）不存在或不是目录", path.display())]
+    Previous {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// Another batch is writing into the same output folder.
+    #[error(
+        "{}: 另一个 nianbao batch 正在写入这个输出目录，请等它结束或换一个输出目录",
+        path.display()
+    )]
+    Busy {
+        /// The output folder.
+        path: PathBuf,
+    },
     /// The worker threads could not be started.
     #[error("无法启动工作线程：{0}")]
     Threads(String),
@@ -245,43 +279,47 @@ pub enum BatchError {
     },
 }
 
-/// Saves a batch-level file through `save(tmp)` and a rename, and returns its manifest entry.
+/// Saves a batch-level file atomically: `save` writes it into a temporary
+/// file, which is hashed and then renamed into place. Returns its manifest entry.
 fn save_atomically<E: std::fmt::Display>(
     out_dir: &Path,
     wanted: &str,
     agency: Option<String>,
     year: Option<u16>,
-    save: impl FnOnce(&Path) -> Result<(), E>,
+    save: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
 ) -> Result<ManifestEntry, BatchError> {
     let (name, changed) = safe_file_name(wanted);
     let path = out_dir.join(&name);
-    let tmp = out_dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |message: String| BatchError::Write {
+    let saved = crate::render::output::write_with(
+        &path,
+        Durability::Unsynced,
+        |file| -> Result<(u64, String), SaveError> {
+            save(file).map_err(|e| SaveError(e.to_string()))?;
+            file.seek(SeekFrom::Start(0))?;
+            Ok(manifest::hash_reader(file)?)
+        },
+    );
+    let (bytes, sha256) = saved.map_err(|e| BatchError::Write {
         path: path.clone(),
-        message,
-    };
-    let result = save(&tmp)
-        .map_err(|e| fail(e.to_string()))
-        .and_then(|()| manifest::hash_file(&tmp).map_err(|e| fail(e.to_string())))
-        .and_then(|hashed| {
-            std::fs::rename(&tmp, &path)
-                .map(|()| hashed)
-                .map_err(|e| fail(e.to_string()))
-        });
-    match result {
-        Ok((bytes, sha256)) => Ok(ManifestEntry {
-            path: name,
-            bytes,
-            sha256,
-            source: None,
-            agency,
-            year,
-            unsafe_name: changed.then(|| wanted.to_string()),
-        }),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
-        }
+        message: e.0,
+    })?;
+    Ok(ManifestEntry {
+        path: name,
+        bytes,
+        sha256,
+        source: None,
+        agency,
+        year,
+        unsafe_name: changed.then(|| wanted.to_string()),
+    })
+}
+
+/// What went wrong while saving a batch-level file, in words.
+struct SaveError(String);
+
+impl From<std::io::Error> for SaveError {
+    fn from(e: std::io::Error) -> SaveError {
+        SaveError(e.to_string())
     }
 }
 
@@ -292,14 +330,39 @@ pub fn run(
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = options.out_dir.as_path();
+    if let Some(previous) = &options.previous
+        && !previous.is_dir()
+    {
+        return Err(BatchError::Previous {
+            path: previous.clone(),
+        });
+    }
+    refuse_out_in_input(out_dir, resolved(out_dir).as_deref(), &options.inputs)?;
     std::fs::create_dir_all(out_dir).map_err(|source| BatchError::OutDir {
         path: out_dir.to_path_buf(),
         source,
     })?;
-    tune_allocator();
     let skip = out_dir.canonicalize().ok();
-    let inputs = collect_inputs(&options.inputs, skip.as_deref());
-    if inputs.is_empty() {
+    refuse_out_in_input(out_dir, skip.as_deref(), &options.inputs)?;
+    // Held until the batch ends: no other batch writes here meanwhile, so
+    // that the temporary files found now are stale ones.
+    let _lock = lock(out_dir)?;
+    let mut notes = Vec::new();
+    match crate::render::output::remove_stale_temps(out_dir) {
+        Ok(removed) if !removed.is_empty() => notes.push(format!(
+            "已删除上次中断的运行留下的 {} 个临时文件",
+            removed.len()
+        )),
+        Ok(_) => {}
+        Err(e) => {
+            return Err(BatchError::Write {
+                path: out_dir.to_path_buf(),
+                message: format!("无法清理上次中断的运行留下的临时文件：{e}"),
+            });
+        }
+    }
+    let found = inputs::collect(&options.inputs, skip.as_deref());
+    if found.files.is_empty() && found.problems.is_empty() {
         return Err(BatchError::NoInputs);
     }
     let jobs = options
@@ -310,12 +373,92 @@ pub fn run(
         .num_threads(jobs)
         .build()
         .map_err(|e| BatchError::Threads(e.to_string()))?;
-    pool.install(|| run_in_pool(options, &inputs, skip.as_deref(), jobs, progress))
+    let mut outcome =
+        pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))?;
+    notes.append(&mut outcome.notes);
+    outcome.notes = notes;
+    Ok(outcome)
+}
+
+/// `path` made absolute with every link resolved, also when its last
+/// components do not exist yet (those are taken as written, `..` and all);
+/// `None` when that cannot be told.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    let mut exists = true;
+    for part in std::path::absolute(path).ok()?.components() {
+        match part {
+            Component::Prefix(_) | Component::RootDir => out.push(part),
+            Component::CurDir => {}
+            Component::ParentDir if exists => out = out.join("..").canonicalize().ok()?,
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(name) => {
+                out.push(name);
+                if exists {
+                    match out.canonicalize() {
+                        Ok(canonical) => out = canonical,
+                        Err(_) => exists = false,
+                    }
+                }
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Refuses an output folder (`canonical`: resolved) that is one of the input
+/// folders or inside one.
+fn refuse_out_in_input(
+    out_dir: &Path,
+    canonical: Option<&Path>,
+    inputs: &[PathBuf],
+) -> Result<(), BatchError> {
+    let Some(out) = canonical else {
+        return Ok(());
+    };
+    for input in inputs.iter().filter(|i| i.is_dir()) {
+        if let Ok(folder) = input.canonicalize()
+            && out.starts_with(&folder)
+        {
+            return Err(BatchError::OutInsideInput {
+                out: out_dir.to_path_buf(),
+                input: input.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An exclusive lock on the folder `dir` (`flock`), held while the returned
+/// handle lives; [`BatchError::Busy`] when another batch holds it. Where the
+/// file system has no locks, the batch runs without.
+fn lock(dir: &Path) -> Result<Option<std::fs::File>, BatchError> {
+    #[cfg(unix)]
+    {
+        let Ok(handle) = std::fs::File::open(dir) else {
+            return Ok(None);
+        };
+        match handle.try_lock() {
+            Ok(()) => Ok(Some(handle)),
+            Err(std::fs::TryLockError::WouldBlock) => Err(BatchError::Busy {
+                path: dir.to_path_buf(),
+            }),
+            Err(std::fs::TryLockError::Error(_)) => Ok(None),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(None)
+    }
 }
 
 fn run_in_pool(
     options: &Options,
-    inputs: &[PathBuf],
+    found: &inputs::Collected,
     skip: Option<&Path>,
     jobs: usize,
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
@@ -331,7 +474,10 @@ fn run_in_pool(
         notes.append(&mut problems);
         index
     });
-    let prechecks = inputs::precheck(inputs);
+    let inputs = found.files.as_slice();
+    let total = inputs.len() + found.problems.len();
+    let cancel = options.cancel.as_deref();
+    let cancelled = || cancel.is_some_and(|c| c.load(Ordering::Relaxed));
     let ctx = process::Context {
         out_dir,
         outputs: options.outputs,
@@ -343,13 +489,37 @@ fn run_in_pool(
     let mut regions: BTreeSet<String> = BTreeSet::new();
     let mut counts = Counts::default();
     let mut latest_year: Option<u16> = None;
+    // Dangling or looping links and folders that cannot be listed: reported
+    // first, as unreadable inputs.
+    for problem in &found.problems {
+        let result = InputResult {
+            input: problem.path.display().to_string(),
+            agency: None,
+            year: None,
+            status: Status::Unreadable,
+            message: problem.message.clone(),
+            previous: PreviousCheck::NotRequested,
+            findings: Vec::new(),
+            files: Vec::new(),
+        };
+        spool.push(&result).map_err(|e| write_error(out_dir, &e))?;
+        counts.add(result.status);
+        progress(&result, counts.total, total);
+    }
+    let prechecks = inputs::precheck_with(inputs, &|path: &Path| crate::read::load(path), cancel);
     let indices: Vec<usize> = (0..inputs.len()).collect();
     for part in indices.chunks(jobs * 32) {
+        if cancelled() {
+            break;
+        }
+        // Once cancelled, the inputs not yet started are left alone.
         let done: Vec<(InputResult, Option<Report>)> = part
             .par_iter()
-            .map(|&i| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
+            .filter_map(|&i| {
+                (!cancelled()).then(|| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
+            })
             .collect();
-        for (result, report) in done {
+        for (mut result, report) in done {
             latest_year = latest_year.max(result.year);
             if let Some(report) = report {
                 let year = report.report.year;
@@ -359,17 +529,41 @@ fn run_in_pool(
                         e.insert(SummaryWriter::new(year).map_err(|e| write_error(out_dir, &e))?)
                     }
                 };
-                writer
-                    .add(&report, &result.input)
-                    .map_err(|e| write_error(out_dir, &e))?;
-                if regions.len() < 2 {
-                    regions.insert(report.report.region.clone().unwrap_or_default());
+                // This input's row: a failure (or a panic) fails this input alone.
+                let added = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    writer.add(&report, &result.input)
+                }));
+                let failure = match added {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(panic) => Some(inputs::panic_text(panic.as_ref())),
+                };
+                match failure {
+                    Some(why) => process::withdraw(
+                        out_dir,
+                        &mut result,
+                        format!("写入汇总表失败，未生成：{why}"),
+                    ),
+                    None if regions.len() < 2 => {
+                        regions.insert(report.report.region.clone().unwrap_or_default());
+                    }
+                    None => {}
                 }
             }
             spool.push(&result).map_err(|e| write_error(out_dir, &e))?;
             counts.add(result.status);
-            progress(&result, counts.total, inputs.len());
+            progress(&result, counts.total, total);
         }
+    }
+    if cancelled() {
+        // The spool (nameless files) goes with it; nothing else is written.
+        return Ok(BatchOutcome {
+            counts,
+            inputs: total,
+            interrupted: true,
+            reports: Vec::new(),
+            notes,
+        });
     }
     spool.flush().map_err(|e| write_error(out_dir, &e))?;
 
@@ -411,13 +605,17 @@ fn run_in_pool(
         .map_err(|e| write_error(&out_dir.join(manifest::MANIFEST), &e))?;
     Ok(BatchOutcome {
         counts,
+        inputs: total,
+        interrupted: false,
         reports,
         notes,
     })
 }
 
 /// Fixes glibc's thresholds for mapping large blocks and for returning
-/// freed memory to the system (4 MiB and 8 MiB). Left to glibc's dynamic
+/// freed memory to the system (4 MiB and 8 MiB). A process-wide setting, so
+/// [`run`] does not make it: the program that runs a large batch calls this
+/// first (the CLI does). Left to glibc's dynamic
 /// adjustment, the resident memory of a batch grew with every agency
 /// although nothing is kept (60 MB after 5,000); at glibc's initial 128 KiB
 /// the writers' buffers were mapped and unmapped for every document

@@ -10,28 +10,15 @@ use super::{InputResult, PreviousCheck, Status};
 use crate::check::{self, Severity};
 use crate::model::Report;
 use crate::render::Error;
-use crate::render::names::safe_file_name;
+use crate::render::names::{agency_key, safe_file_name};
+use crate::render::output::Durability;
 use crate::render::{self, Outputs};
 
-/// Writes `bytes` to `path` through a temporary file in the same folder and a
-/// rename, so that no reader ever sees part of a file; on error nothing is
-/// left behind. Unlike [`crate::render::output::write_atomically`] it does not wait
-/// for the disk (no fsync per file): on a batch of thousands of files that
-/// wait dominates the run. The manifest, written last, is synced.
-pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+/// Writes `bytes` to `path` atomically ([`crate::render::output::write_with`]) but
+/// without waiting for the disk (no fsync per file): on a batch of thousands
+/// of files that wait dominates the run. The manifest, written last, is synced.
+fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    crate::render::output::write_with(path, Durability::Unsynced, |f| f.write_all(bytes))
 }
 
 /// What pass 2 needs besides the input.
@@ -73,6 +60,10 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
             }
             return (result, None);
         }
+        Precheck::NotRead => {
+            result.message = "未处理：批处理已中断".to_string();
+            return (result, None);
+        }
         Precheck::Fresh => {}
     }
     let report = match crate::read::load(path) {
@@ -90,7 +81,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         let last_year = report.report.year.0.saturating_sub(1);
         let agency = report.report.agency.trim();
         match index
-            .get(agency)
+            .get(&agency_key(agency))
             .and_then(|v| v.iter().find(|p| p.year.0 == last_year))
         {
             Some(prev) => {
@@ -130,12 +121,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         let (name, changed) = safe_file_name(&file.name);
         let target = ctx.out_dir.join(&name);
         if let Err(e) = write_file(&target, &file.bytes) {
-            // All or nothing: take back what this input already wrote.
-            for written in &result.files {
-                let _ = std::fs::remove_file(ctx.out_dir.join(&written.path));
-            }
-            result.files.clear();
-            result.message = format!("写入 {name} 失败：{e}");
+            withdraw(ctx.out_dir, &mut result, format!("写入 {name} 失败：{e}"));
             return (result, None);
         }
         result.files.push(ManifestEntry {
@@ -157,6 +143,17 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
     (result, Some(report))
 }
 
+/// All or nothing: removes the files `result` lists (written into
+/// `out_dir` for this input) and marks it failed with `message`.
+pub fn withdraw(out_dir: &Path, result: &mut InputResult, message: String) {
+    for written in &result.files {
+        let _ = std::fs::remove_file(out_dir.join(&written.path));
+    }
+    result.files.clear();
+    result.status = Status::Failed;
+    result.message = message;
+}
+
 /// Pass 2 for one input — read, check, compare, render, write — with a
 /// panic turned into a failed input.
 pub fn process_isolated(
@@ -165,11 +162,7 @@ pub fn process_isolated(
     pre: &Precheck,
 ) -> (InputResult, Option<Report>) {
     std::panic::catch_unwind(AssertUnwindSafe(|| process(ctx, path, pre))).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
+        let what = super::inputs::panic_text(panic.as_ref());
         let result = InputResult {
             input: path.display().to_string(),
             agency: None,

@@ -3,12 +3,14 @@
 //!
 //! Each result is one JSON line, in one of three files by status (failed,
 //! unreadable, succeeded: the order of the check report), and each file
-//! written is one JSON line of the manifest. The files are hidden in the
-//! output folder and removed when the spool is dropped.
+//! written is one JSON line of the manifest. The files are in the output
+//! folder (the same disk as the outputs, not a `/tmp` that may be memory) but
+//! have no name (`tempfile::tempfile_in`: `O_TMPFILE`, or unlinked at once):
+//! nothing is left behind, even when the process is killed.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
 
 use super::{InputResult, Status};
 
@@ -17,7 +19,6 @@ pub const ORDER: [Status; 3] = [Status::Failed, Status::Unreadable, Status::Ok];
 
 /// Results and manifest lines on disk.
 pub struct Spool {
-    paths: Vec<PathBuf>,
     writers: Vec<BufWriter<File>>,
 }
 
@@ -31,17 +32,10 @@ const MANIFEST: usize = 3;
 impl Spool {
     /// Creates the spool files in `dir`.
     pub fn create(dir: &Path) -> std::io::Result<Spool> {
-        let mut spool = Spool {
-            paths: Vec::new(),
-            writers: Vec::new(),
-        };
-        for kind in ["failed", "unreadable", "ok", "manifest"] {
-            let path = dir.join(format!(".nianbao-batch-{kind}.{}.tmp", std::process::id()));
-            // Pushed before creating, so that Drop removes whatever was created.
-            spool.paths.push(path.clone());
-            spool.writers.push(BufWriter::new(File::create(&path)?));
-        }
-        Ok(spool)
+        let writers = (0..=MANIFEST)
+            .map(|_| tempfile::tempfile_in(dir).map(BufWriter::new))
+            .collect::<std::io::Result<_>>()?;
+        Ok(Spool { writers })
     }
 
     /// Parks one result and its files' manifest lines.
@@ -57,35 +51,33 @@ impl Spool {
         Ok(())
     }
 
-    /// Flushes everything written so far, so that it can be read back.
+    /// Flushes everything written so far, so that it can be read back. The
+    /// spool is read only after the last [`Spool::push`].
     pub fn flush(&mut self) -> std::io::Result<()> {
         self.writers.iter_mut().try_for_each(|w| w.flush())
     }
 
     /// The parked results as JSON lines, in check-report order.
     pub fn results(&self) -> impl Iterator<Item = std::io::Result<String>> + '_ {
-        self.paths[..MANIFEST].iter().flat_map(lines)
+        self.writers[..MANIFEST].iter().flat_map(lines)
     }
 
     /// The parked manifest entries as JSON lines, in input order.
     pub fn manifest_lines(&self) -> impl Iterator<Item = std::io::Result<String>> + '_ {
-        lines(&self.paths[MANIFEST])
+        lines(&self.writers[MANIFEST])
     }
 }
 
-/// The lines of `path` (an error as the only item when it cannot be opened).
-fn lines(path: &PathBuf) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
-    match File::open(path) {
+/// The lines of a spool file from its start (an error as the only item when
+/// it cannot be read).
+fn lines(writer: &BufWriter<File>) -> Box<dyn Iterator<Item = std::io::Result<String>>> {
+    // A second handle shares the position: rewound here, read to the end.
+    let reader = writer.get_ref().try_clone().and_then(|mut f| {
+        f.seek(SeekFrom::Start(0))?;
+        Ok(f)
+    });
+    match reader {
         Ok(f) => Box::new(BufReader::new(f).lines()),
         Err(e) => Box::new(std::iter::once(Err(e))),
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        self.writers.clear();
-        for path in &self.paths {
-            let _ = std::fs::remove_file(path);
-        }
     }
 }

@@ -11,7 +11,7 @@
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.
 
-use std::path::Path;
+use std::fs::File;
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
@@ -275,12 +275,14 @@ impl SummaryWriter {
         sheet.write_string(row, 3, cell_text(source))?;
         let figures = Figures::new(report);
         for (i, c) in self.columns.iter().enumerate() {
-            let value = c.value_in(&figures);
-            self.sums[i] += match value {
+            sheet.write_number(row, first + i as u16, number(Some(c.value_in(&figures))))?;
+        }
+        // Summed only once the row is written: a failed row adds nothing.
+        for (sum, c) in self.sums.iter_mut().zip(&self.columns) {
+            *sum += match c.value_in(&figures) {
                 Value::Amount(a) => a.0,
                 Value::Count(n) => Decimal::from(n),
             };
-            sheet.write_number(row, first + i as u16, number(Some(value)))?;
         }
         add_report(&mut self.sum, report);
         self.rows += 1;
@@ -298,9 +300,9 @@ impl SummaryWriter {
     }
 
     /// Writes the totals row, the mandated-layout sheets of the sum, the
-    /// charts and the document properties, then saves to `path`.
+    /// charts and the document properties, then saves into `file`.
     /// `name` names the region.
-    pub fn finish(mut self, name: &str, path: &Path) -> Result<(), XlsxError> {
+    pub fn finish(mut self, name: &str, file: &mut File) -> Result<(), XlsxError> {
         let first = first_number_col();
         let last_row = HEADER_ROWS + self.rows; // the totals row
         {
@@ -351,7 +353,7 @@ impl SummaryWriter {
             .set_author("nianbao")
             .set_creation_datetime(&date);
         self.workbook.set_properties(&properties);
-        self.workbook.save(path)
+        self.workbook.save_to_writer(file)
     }
 
     /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.

@@ -1,15 +1,23 @@
-//! The `nianbao` command: one top-level function per mode.
+//! The `nianbao` command line: clap's definitions, one function per mode
+//! (one file each), standard input, and the exit code, decided here once.
 //!
-//! Exit codes: 0 ok, 1 found problems (error findings), 2 could not read an input.
+//! Exit codes: 0 all well, 1 findings (an error finding, a failed verify),
+//! 2 an input could not be read or a file could not be written, 128 + N a
+//! batch stopped by signal N.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use nianbao::TextEngine;
+use nianbao::Outputs;
 use nianbao::model::YEARS;
-use nianbao::{Error, Finding, Outputs};
+
+mod batch;
+mod check;
+mod form;
+mod generate;
+mod init;
 
 /// 政府信息公开工作年度报告：从一个输入文件生成规定格式的 Word 报告和 Excel 统计表。
 #[derive(Parser)]
@@ -120,17 +128,51 @@ enum Format {
     Json,
 }
 
-pub fn main() -> ExitCode {
-    restore_sigpipe();
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Form {
-            agency,
-            year,
-            from,
-            output,
-        } => run_form(agency.as_deref(), year, from.as_deref(), output.as_deref()),
-        Command::Check { files, format } => run_check(&files, format),
+/// What a mode found; [`Outcome::exit_code`] is the one place that turns it
+/// into the exit code.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Outcome {
+    /// An input could not be read, or a file could not be written.
+    pub failed_io: bool,
+    /// A report has error findings, or a verify found a difference.
+    pub findings: bool,
+    /// A batch was stopped by this signal.
+    pub signal: Option<i32>,
+}
+
+impl Outcome {
+    /// 128 + signal, else 2, else 1, else 0.
+    pub fn exit_code(self) -> ExitCode {
+        match self.signal {
+            Some(signal) => ExitCode::from(u8::try_from(128 + signal).unwrap_or(130)),
+            None if self.failed_io => ExitCode::from(2),
+            None if self.findings => ExitCode::from(1),
+            None => ExitCode::SUCCESS,
+        }
+    }
+}
+
+/// Why a mode could not run at all (no manifest, no output folder, a broken
+/// template folder): printed once, exit 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<E: std::error::Error> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// Parses the command line and runs its mode.
+pub fn run() -> Result<ExitCode, Fatal> {
+    let outcome = match Cli::parse().command {
+        Command::Check { files, format } => check::run(&files, format),
         Command::Generate {
             files,
             out,
@@ -142,9 +184,15 @@ pub fn main() -> ExitCode {
                 docx: !xlsx_only,
                 xlsx: !docx_only,
             };
-            run_generate(&files, &out, templates.as_deref(), outputs)
+            generate::run(&files, &out, templates.as_deref(), outputs)?
         }
-        Command::Init { file, agency, year } => run_init(&file, &agency, year),
+        Command::Init { file, agency, year } => init::run(&file, &agency, year)?,
+        Command::Form {
+            agency,
+            year,
+            from,
+            output,
+        } => form::run(agency.as_deref(), year, from.as_deref(), output.as_deref())?,
         Command::Batch {
             inputs,
             out,
@@ -152,349 +200,20 @@ pub fn main() -> ExitCode {
             jobs,
             name,
             format,
-        } => run_batch(inputs, out, previous, jobs, name, format),
-        Command::Verify { dir } => run_verify(&dir),
-        Command::SampleInputs { count, dir } => run_sample_inputs(count, &dir),
+        } => batch::run(inputs, out, previous, jobs, name, format)?,
+        Command::Verify { dir } => batch::verify(&dir)?,
+        Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
     };
-    ExitCode::from(code)
-}
-
-/// Writes the fill-in form; 2 if `--from` cannot be read or the form cannot be written.
-fn run_form(
-    agency: Option<&str>,
-    year: Option<u16>,
-    from: Option<&Path>,
-    output: Option<&Path>,
-) -> u8 {
-    let previous = match from.map(read_input) {
-        None => None,
-        Some(Ok(report)) => Some(report),
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    let agency = agency
-        .map(str::to_string)
-        .or_else(|| previous.as_ref().map(|r| r.report.agency.clone()))
-        .unwrap_or_default();
-    let Some(year) = year.or_else(|| previous.as_ref().map(|r| r.report.year.0)) else {
-        eprintln!("缺少 --year");
-        return 2;
-    };
-    if agency.trim().is_empty() {
-        eprintln!("机关全称不能为空（--agency）");
-        return 2;
-    }
-    let report = nianbao::new_report(&agency, year, previous);
-    let path = output
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from(format!("{}填报表.xlsx", report.title())));
-    if path.exists() {
-        eprintln!("{}: 文件已存在，未覆盖", path.display());
-        return 2;
-    }
-    let source = from.map(|f| {
-        f.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| f.display().to_string())
-    });
-    let bytes = match nianbao::form_bytes(&report, source.as_deref()) {
-        Ok(bytes) => bytes,
-        Err(e) => {
-            eprintln!("{}: {e}", path.display());
-            return 2;
-        }
-    };
-    match nianbao::write_atomically(&path, &bytes) {
-        Ok(()) => {
-            println!("{}", path.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("{}: 无法写入：{e}", path.display());
-            2
-        }
-    }
-}
-
-/// Checks every input and prints its findings; 2 if any could not be read, else 1 if any has errors.
-fn run_check(files: &[PathBuf], format: Format) -> u8 {
-    let mut unreadable = false;
-    let mut errors = false;
-    let mut json = Vec::new();
-    for file in files {
-        match read_input(file) {
-            Err(e) => {
-                unreadable = true;
-                match format {
-                    Format::Text => eprintln!("{e}"),
-                    Format::Json => json.push(serde_json::json!({
-                        "file": file.display().to_string(),
-                        "status": "unreadable",
-                        "error": e.to_string(),
-                    })),
-                }
-            }
-            Ok(report) => {
-                let findings = nianbao::check(&report);
-                errors |= nianbao::has_errors(&findings);
-                match format {
-                    Format::Text => print_findings(file, &report.title(), &findings),
-                    Format::Json => json.push(serde_json::json!({
-                        "file": file.display().to_string(),
-                        "agency": report.report.agency,
-                        "year": report.report.year,
-                        "status": if nianbao::has_errors(&findings) { "failed" } else { "ok" },
-                        "findings": findings,
-                    })),
-                }
-            }
-        }
-    }
-    if let Format::Json = format {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
-    }
-    exit_code(unreadable, errors)
-}
-
-/// Prints one line per finding, or one line saying the report is consistent.
-fn print_findings(file: &Path, title: &str, findings: &[Finding]) {
-    let file = file.display();
-    if findings.is_empty() {
-        println!("{file}: {title}：数据一致，勾稽关系全部通过。");
-        return;
-    }
-    for f in findings {
-        println!("{file}: {f}");
-    }
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == nianbao::Severity::Error)
-        .count();
-    println!(
-        "{file}: {title}：{errors} 个错误，{} 个警告。",
-        findings.len() - errors
-    );
-}
-
-/// Checks and renders every input, writing its files into `out`; 2 if any
-/// input could not be read (or a template folder is broken), else 1 if any
-/// had errors, else 0. A failing input never stops the others.
-fn run_generate(files: &[PathBuf], out: &Path, templates: Option<&Path>, outputs: Outputs) -> u8 {
-    let engine = match templates.map(TextEngine::from_dir) {
-        None => None,
-        Some(Ok(engine)) => Some(engine),
-        Some(Err(e)) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    let engine = engine.as_ref().unwrap_or_else(|| TextEngine::embedded());
-    let mut unreadable = false;
-    let mut errors = false;
-    for file in files {
-        let report = match read_input(file) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("{e}");
-                unreadable = true;
-                continue;
-            }
-        };
-        let source = file.display().to_string();
-        match nianbao::render_with(&report, &source, outputs, engine) {
-            Err(Error::Rules(findings)) => {
-                errors = true;
-                print_findings(file, &report.title(), &findings);
-                eprintln!("{source}: 数据未通过校验，未生成文件。");
-            }
-            Err(e) => {
-                errors = true;
-                eprintln!("{source}: {e}");
-            }
-            Ok((written, findings)) => {
-                for f in findings {
-                    println!("{source}: {f}");
-                }
-                if let Err(e) = std::fs::create_dir_all(out) {
-                    eprintln!("{}: 无法创建输出文件夹：{e}", out.display());
-                    return 2;
-                }
-                for f in written {
-                    // An agency name with `/`, `..` or control characters
-                    // must not write outside `out`.
-                    let (name, changed) = nianbao::safe_file_name(&f.name);
-                    if changed {
-                        eprintln!("{source}: 机关名称不宜作文件名，已改写为「{name}」");
-                    }
-                    let path = out.join(name);
-                    match nianbao::write_atomically(&path, &f.bytes) {
-                        Ok(()) => println!("{}", path.display()),
-                        Err(e) => {
-                            errors = true;
-                            eprintln!("{}: 无法写入：{e}", path.display());
-                        }
-                    }
-                }
-            }
-        }
-    }
-    exit_code(unreadable, errors)
-}
-
-/// Writes the starter TOML; 2 if the file exists or cannot be written.
-fn run_init(file: &Path, agency: &str, year: u16) -> u8 {
-    if file.exists() {
-        eprintln!("{}: 文件已存在，未覆盖", file.display());
-        return 2;
-    }
-    let text = nianbao::starter_toml(agency, year);
-    match nianbao::write_atomically(file, text.as_bytes()) {
-        Ok(()) => {
-            println!("{}", file.display());
-            0
-        }
-        Err(e) => {
-            eprintln!("{}: 无法写入：{e}", file.display());
-            2
-        }
-    }
-}
-
-/// Runs a batch: a progress bar on a terminal, else one line per input;
-/// the last line gives the counts. 2 if any input could not be read, else 1
-/// if any failed.
-fn run_batch(
-    inputs: Vec<PathBuf>,
-    out: PathBuf,
-    previous: Option<PathBuf>,
-    jobs: Option<usize>,
-    name: Option<String>,
-    format: Format,
-) -> u8 {
-    use std::io::IsTerminal;
-    let mut options = nianbao::batch::Options::new(inputs, out);
-    options.previous = previous;
-    options.jobs = jobs;
-    options.name = name;
-    options.json_report = matches!(format, Format::Json);
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} {elapsed_precise} 剩余 {eta} {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let progress = |r: &nianbao::batch::InputResult, done: usize, total: usize| match &bar {
-        Some(bar) => {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-            if r.status != nianbao::batch::Status::Ok {
-                bar.println(format!("{} {}：{}", r.status.chinese(), r.input, r.message));
-            }
-        }
-        None => {
-            let agency = r.agency.as_deref().unwrap_or("-");
-            println!(
-                "[{done}/{total}] {} {} {agency}：{}",
-                r.status.chinese(),
-                r.input,
-                r.message
-            );
-        }
-    };
-    let outcome = nianbao::batch::run(&options, &progress);
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    match outcome {
-        Ok(outcome) => {
-            for note in &outcome.notes {
-                eprintln!("注意：{note}");
-            }
-            for file in &outcome.reports {
-                println!("{}", options.out_dir.join(&file.path).display());
-            }
-            println!("{}", outcome.counts_line());
-            outcome.exit_code()
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            2
-        }
-    }
-}
-
-/// Verifies an output folder against its manifest: 0 if everything matches,
-/// 1 if anything is missing, changed or unlisted, 2 if there is no manifest.
-fn run_verify(dir: &Path) -> u8 {
-    match nianbao::batch::manifest::verify(dir) {
-        Ok(v) => {
-            for (what, list) in [
-                ("缺失", &v.missing),
-                ("已改动", &v.changed),
-                ("清单外", &v.unlisted),
-                ("路径无效", &v.invalid),
-            ] {
-                for path in list {
-                    println!("{what}：{path}");
-                }
-            }
-            println!(
-                "{} 个文件一致，缺失 {}，已改动 {}，清单外 {}。",
-                v.ok,
-                v.missing.len(),
-                v.changed.len(),
-                v.unlisted.len() + v.invalid.len()
-            );
-            u8::from(!v.is_clean())
-        }
-        Err(e) => {
-            eprintln!("{e}");
-            2
-        }
-    }
-}
-
-/// Writes `count` synthetic inputs into `dir` (developer tool).
-fn run_sample_inputs(count: u64, dir: &Path) -> u8 {
-    match nianbao::batch::write_sample_inputs(count, dir) {
-        Ok(paths) => {
-            println!("{}: 已写 {} 个合成输入", dir.display(), paths.len());
-            0
-        }
-        Err(e) => {
-            eprintln!("{}: 无法写入：{e}", dir.display());
-            2
-        }
-    }
+    Ok(outcome.exit_code())
 }
 
 /// Lets a closed pipe end the program quietly, as for any Unix tool
 /// (`nianbao check … | head`); Rust ignores SIGPIPE and `println!` would panic.
-fn restore_sigpipe() {
+pub fn restore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: resets one signal to its default action before any thread starts.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
-}
-
-/// 2 when an input could not be read, 1 when any has error findings, else 0.
-fn exit_code(unreadable: bool, errors: bool) -> u8 {
-    if unreadable {
-        2
-    } else if errors {
-        1
-    } else {
-        0
     }
 }
 
@@ -505,4 +224,13 @@ fn read_input(path: &Path) -> Result<nianbao::model::Report, nianbao::LoadError>
     } else {
         nianbao::read_path(path)
     }
+}
+
+/// What the system said about writing `path`, in Chinese.
+fn write_error(path: &Path, e: &std::io::Error) -> String {
+    format!(
+        "{}: 无法写入：{}",
+        path.display(),
+        nianbao::io_reason(e, nianbao::IoAction::Write)
+    )
 }

@@ -18,10 +18,25 @@
 //! ```
 
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
 
-/// The longest file name written, in bytes. File systems allow 255; the
-/// temporary name used while writing adds a few bytes, and some archive tools
-/// add more.
+/// An agency name as compared between inputs (duplicates, last year's
+/// input): without surrounding white space, in Unicode normal form C, so
+/// that `某局`, ` 某局 ` and the same name typed with decomposed characters
+/// are one agency.
+///
+/// ```
+/// use nianbao::agency_key;
+/// assert_eq!(agency_key(" 潢川县\u{3000}"), agency_key("潢川县"));
+/// assert_eq!(agency_key("Caf\u{e9}"), agency_key("Cafe\u{301}"));
+/// ```
+pub fn agency_key(name: &str) -> String {
+    name.trim().nfc().collect()
+}
+
+/// The longest file name written, in bytes. File systems allow 255 (and the
+/// temporary name used while writing is short, see [`crate::output`]); the
+/// margin is for archive and sync tools that add to a name.
 pub const MAX_NAME_BYTES: usize = 200;
 
 /// Windows device names that cannot be file stems.

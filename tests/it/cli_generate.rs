@@ -100,7 +100,8 @@ fn template_errors_name_the_block() {
         .arg(dir.path().join("out"))
         .output()
         .unwrap();
-    assert_eq!(run.status.code(), Some(1));
+    // A broken template is a wrong input: exit 2, like any unreadable input.
+    assert_eq!(run.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("text.problems 第 2 行"), "{stderr}");
     assert!(

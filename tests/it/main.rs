@@ -13,6 +13,7 @@ mod docx_schema;
 mod docx_soffice;
 mod fees;
 mod golden;
+mod hostile_batch;
 mod hostile_form;
 mod hostile_load;
 mod hostile_templates;

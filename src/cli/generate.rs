@@ -1,0 +1,117 @@
+//! `nianbao generate`: check, then write each report's DOCX and XLSX.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use nianbao::model::Report;
+use nianbao::{Error, Outputs, TextEngine};
+
+use super::check::print_findings;
+use super::{Fatal, Outcome, read_input, write_error};
+
+/// Checks and renders every input into `out`. An input that cannot be read,
+/// breaks a rule or whose files cannot be written is reported with its path
+/// and the others go on. Two inputs for the same agency and year (or the same
+/// output file) are both refused, as in a batch, instead of one silently
+/// overwriting the other.
+pub fn run(
+    files: &[PathBuf],
+    out: &Path,
+    templates: Option<&Path>,
+    outputs: Outputs,
+) -> Result<Outcome, Fatal> {
+    let engine = templates.map(TextEngine::from_dir).transpose()?;
+    let engine = engine.as_ref().unwrap_or_else(|| TextEngine::embedded());
+    let mut outcome = Outcome::default();
+    let mut reports = Vec::new();
+    for file in files {
+        match read_input(file) {
+            Ok(report) => reports.push((file, report)),
+            Err(e) => {
+                eprintln!("{e}");
+                outcome.failed_io = true;
+            }
+        }
+    }
+    let duplicates = duplicates(&reports);
+    for (i, (file, report)) in reports.iter().enumerate() {
+        let source = file.display().to_string();
+        if let Some(other) = duplicates.get(&i) {
+            eprintln!(
+                "{source}: 与 {} 是同一机关同一年度（或同名输出文件），均未生成",
+                other.display()
+            );
+            outcome.failed_io = true;
+            continue;
+        }
+        match nianbao::render_with(report, &source, outputs, engine) {
+            Err(Error::Rules(findings)) => {
+                outcome.findings = true;
+                print_findings(file, &report.title(), &findings);
+                eprintln!("{source}: 数据未通过校验，未生成文件。");
+            }
+            Err(e) => {
+                // The input is wrong (a template, a text), or a writer failed:
+                // either way this report gets no files and the others go on.
+                outcome.failed_io = true;
+                eprintln!("{source}: {e}");
+            }
+            Ok((written, findings)) => {
+                for f in findings {
+                    println!("{source}: {f}");
+                }
+                std::fs::create_dir_all(out).map_err(|e| Fatal(write_error(out, &e)))?;
+                let mut paths = Vec::new();
+                for f in &written {
+                    // An agency name with `/`, `..` or control characters
+                    // must not write outside `out`.
+                    let (name, changed) = nianbao::safe_file_name(&f.name);
+                    if changed {
+                        eprintln!("{source}: 机关名称不宜作文件名，已改写为「{name}」");
+                    }
+                    paths.push(out.join(name));
+                }
+                let pairs: Vec<(&Path, &[u8])> = paths
+                    .iter()
+                    .zip(&written)
+                    .map(|(p, f)| (p.as_path(), f.bytes.as_slice()))
+                    .collect();
+                // The DOCX and the XLSX of one report: both or neither.
+                match nianbao::write_all_or_none(&pairs) {
+                    Ok(()) => paths.iter().for_each(|p| println!("{}", p.display())),
+                    Err(e) => {
+                        outcome.failed_io = true;
+                        eprintln!("{}（均未写入）", write_error(&paths[0], &e));
+                    }
+                }
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// The inputs (by index) that share an agency and year, or an output file
+/// name, with another input, each with that other input's path.
+fn duplicates<'a>(reports: &[(&'a PathBuf, Report)]) -> HashMap<usize, &'a PathBuf> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut out = HashMap::new();
+    for (i, (file, report)) in reports.iter().enumerate() {
+        let keys = [
+            format!(
+                "{}\u{0}{}",
+                nianbao::agency_key(&report.report.agency),
+                report.report.year
+            ),
+            nianbao::safe_file_name(&report.title()).0.to_lowercase(),
+        ];
+        for key in keys {
+            if let Some(&first) = seen.get(&key) {
+                out.insert(i, reports[first].0);
+                out.entry(first).or_insert(*file);
+            } else {
+                seen.insert(key, i);
+            }
+        }
+    }
+    out
+}
