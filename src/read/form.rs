@@ -74,7 +74,7 @@ const BROKEN: &str = "无法读取表单：文件已损坏或不是本工具生�
 /// each); [`LoadError::form_cells`] lists them either way.
 ///
 /// ```
-/// let err = nianbao::form::read_form_bytes(b"PK?", "x.xlsx").unwrap_err();
+/// let err = nianbao::read_form_bytes(b"PK?", "x.xlsx").unwrap_err();
 /// assert!(err.to_string().starts_with("x.xlsx: 工作簿：不是可读的 Excel 工作簿"));
 /// assert!(err.to_string().contains("不是有效的 xlsx（zip）文件"), "{err}");
 /// ```
