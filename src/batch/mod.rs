@@ -23,7 +23,7 @@
 //!
 //! [`Options::cancel`] stops a batch cleanly (the CLI sets it on SIGINT and
 //! SIGTERM); temporary files that a killed process left in the output folder
-//! are removed by the next run ([`crate::render::output::remove_stale_temps`]), under
+//! are removed by the next run (`crate::render::output::remove_stale_temps`), under
 //! a lock on the folder. [`run`] prints nothing and decides no exit code.
 //!
 //! Nothing depends on the clock or on thread timing: the same inputs give the

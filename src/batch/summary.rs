@@ -6,7 +6,7 @@
 //!   their values cached. Rows are streamed (constant-memory mode), so the
 //!   sheet costs no memory per agency.
 //! - `主动公开`/`依申请公开`/`复议诉讼`: the region-wide sums in the mandated
-//!   layout, written by [`crate::render::xlsx::add_table_sheets`] from the sum of all
+//!   layout, written by `crate::render::xlsx::add_table_sheets` from the sum of all
 //!   reports ([`add_report`]).
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.

@@ -35,7 +35,7 @@ pub fn agency_key(name: &str) -> String {
 }
 
 /// The longest file name written, in bytes. File systems allow 255 (and the
-/// temporary name used while writing is short, see [`crate::output`]); the
+/// temporary name used while writing is short, see `crate::output`); the
 /// margin is for archive and sync tools that add to a name.
 pub const MAX_NAME_BYTES: usize = 200;
 

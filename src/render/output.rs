@@ -34,7 +34,7 @@ pub enum Durability {
     Unsynced,
 }
 
-/// Writes `bytes` to `path` atomically and durably ([`Durability::Synced`]).
+/// Writes `bytes` to `path` atomically and durably (`Durability::Synced`).
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -129,7 +129,7 @@ pub fn write_all_or_none(files: &[(&Path, &[u8])]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Whether `name` is one of [`write_with`]'s temporary files, or one that
+/// Whether `name` is one of `write_with`'s temporary files, or one that
 /// earlier versions of nianbao wrote (`.<name>.<process id>.tmp`: the
 /// batch's spool files, an agency's file, a summary, the manifest).
 pub fn is_temp_name(name: &str) -> bool {
