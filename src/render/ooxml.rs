@@ -28,7 +28,7 @@ use quick_xml::events::attributes::Attributes;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
-use crate::model::is_xml_char;
+use crate::model::{forbidden_char, is_xml_char};
 
 /// Why a part could not be canonicalized or packed.
 #[derive(Debug, thiserror::Error)]
@@ -716,7 +716,7 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
         part: part.to_string(),
         message: e.to_string(),
     })?;
-    if let Some(code) = forbidden_char(text) {
+    if let Some(code) = forbidden_char(text).map(u32::from) {
         return Err(OoxmlError::ForbiddenChar {
             part: part.to_string(),
             code,
@@ -849,23 +849,6 @@ pub fn canonicalize(xml: &[u8], part: &str, fixes: &Fixes) -> Result<Vec<u8>, Oo
         return Err(p.err("没有根元素"));
     }
     Ok(out)
-}
-
-/// The first character of `text` that XML 1.0 forbids, found on the bytes:
-/// C0 controls other than tab, line feed and carriage return, and U+FFFE /
-/// U+FFFF (`EF BF BE` / `EF BF BF`); a `str` holds no surrogates.
-fn forbidden_char(text: &str) -> Option<u32> {
-    let bytes = text.as_bytes();
-    let control = bytes
-        .iter()
-        .position(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
-    let nonchar = memchr::memmem::find_iter(bytes, b"\xEF\xBF")
-        .find(|&i| matches!(bytes.get(i + 2), Some(0xBE | 0xBF)));
-    let at = match (control, nonchar) {
-        (Some(a), Some(b)) => a.min(b),
-        (a, b) => a.or(b)?,
-    };
-    text[at..].chars().next().map(|c| c as u32)
 }
 
 /// Whether a `Relationship` (Target) or `Override` (PartName) names an omitted part.
@@ -1084,15 +1067,6 @@ mod tests {
             !out.contains("comments.xml") && !out.contains("custom.xml"),
             "{out}"
         );
-    }
-
-    #[test]
-    fn forbidden_characters_found_on_bytes() {
-        assert_eq!(forbidden_char("abc\t\n\r中文𠀀"), None);
-        assert_eq!(forbidden_char("a\u{1}"), Some(1));
-        assert_eq!(forbidden_char("中\u{fffe}x\u{b}"), Some(0xFFFE));
-        assert_eq!(forbidden_char("\u{ffff}"), Some(0xFFFF));
-        assert_eq!(forbidden_char("\u{fffd}\u{ffbf}"), None);
     }
 
     #[test]
