@@ -226,6 +226,20 @@ fn read_input(path: &Path) -> Result<nianbao::model::Report, nianbao::LoadError>
     }
 }
 
+/// Refuses an agency name (`--agency`) that a report cannot hold: control
+/// characters, or longer than the limit. `report` is the one about to be
+/// written; a text it took from `--from` was checked when it was read.
+fn check_agency(report: &nianbao::model::Report) -> Result<(), Fatal> {
+    match nianbao::model::validate_text(report) {
+        Ok(()) if report.report.agency.trim().is_empty() => {
+            Err(Fatal("机关全称不能为空（--agency）".into()))
+        }
+        Ok(()) => Ok(()),
+        Err(p) if p.key_path == "report.agency" => Err(Fatal(format!("--agency：{}", p.message))),
+        Err(p) => Err(Fatal(p.to_string())),
+    }
+}
+
 /// What the system said about writing `path`, in Chinese.
 fn write_error(path: &Path, e: &std::io::Error) -> String {
     format!(
