@@ -15,6 +15,7 @@ mod fees;
 mod format_oracle;
 mod golden;
 mod hostile_batch;
+mod hostile_cli;
 mod hostile_form;
 mod hostile_load;
 mod hostile_templates;
