@@ -231,9 +231,6 @@ fn read_input(path: &Path) -> Result<nianbao::model::Report, nianbao::LoadError>
 /// written; a text it took from `--from` was checked when it was read.
 fn check_agency(report: &nianbao::model::Report) -> Result<(), Fatal> {
     match nianbao::model::validate_text(report) {
-        Ok(()) if report.report.agency.trim().is_empty() => {
-            Err(Fatal("机关全称不能为空（--agency）".into()))
-        }
         Ok(()) => Ok(()),
         Err(p) if p.key_path == "report.agency" => Err(Fatal(format!("--agency：{}", p.message))),
         Err(p) => Err(Fatal(p.to_string())),
