@@ -59,8 +59,11 @@ fn a1_range(row: usize, col: usize, row_span: usize, col_span: usize) -> String 
     }
 }
 
-/// `A6:A27` → (row 5, col 0, 22 rows, 1 column), 0-based.
-fn parse_range(range: &str) -> (usize, usize, usize, usize) {
+/// Where a cell starts and how far it spans: (row, column, rows, columns), 0-based.
+type Span = (usize, usize, usize, usize);
+
+/// `A6:A27` → (row 5, col 0, 22 rows, 1 column).
+fn parse_range(range: &str) -> Span {
     let cell = |a1: &str| -> (usize, usize) {
         let (col, row) = a1.split_at(1);
         let col = usize::from(col.as_bytes()[0] - b'A');
@@ -130,7 +133,7 @@ fn the_section_headings_are_those_of_format_md() {
 }
 
 /// The oracle's cells of one table, by table name, parsed.
-fn oracle_by_table() -> BTreeMap<String, Vec<((usize, usize, usize, usize), String)>> {
+fn oracle_by_table() -> BTreeMap<String, Vec<(Span, String)>> {
     let mut by_table: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (table, range, label) in oracle() {
         by_table

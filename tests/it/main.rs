@@ -18,6 +18,7 @@ mod hostile_batch;
 mod hostile_cli;
 mod hostile_form;
 mod hostile_load;
+mod hostile_mix;
 mod hostile_templates;
 mod inputs;
 mod layers;
