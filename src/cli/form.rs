@@ -35,6 +35,9 @@ pub fn run(
         }
     }
     let report = nianbao::new_report(&agency, year, previous);
+    // The agency must be one the form can be read back with (no control
+    // characters, not too long), as every other text already is.
+    super::check_agency(&report)?;
     let path = match output {
         Some(path) => path.to_path_buf(),
         None => {

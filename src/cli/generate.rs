@@ -80,8 +80,15 @@ pub fn run(
                 match nianbao::write_all_or_none(&pairs) {
                     Ok(()) => paths.iter().for_each(|p| println!("{}", p.display())),
                     Err(e) => {
+                        // The error does not say which of the files failed:
+                        // name them all.
                         outcome.failed_io = true;
-                        eprintln!("{}（均未写入）", write_error(&paths[0], &e));
+                        let names: Vec<String> =
+                            paths.iter().map(|p| p.display().to_string()).collect();
+                        eprintln!(
+                            "{}（均未写入）",
+                            write_error(Path::new(&names.join("、")), &e)
+                        );
                     }
                 }
             }

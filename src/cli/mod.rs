@@ -226,6 +226,17 @@ fn read_input(path: &Path) -> Result<nianbao::model::Report, nianbao::LoadError>
     }
 }
 
+/// Refuses an agency name (`--agency`) that a report cannot hold: control
+/// characters, or longer than the limit. `report` is the one about to be
+/// written; a text it took from `--from` was checked when it was read.
+fn check_agency(report: &nianbao::model::Report) -> Result<(), Fatal> {
+    match nianbao::model::validate_text(report) {
+        Ok(()) => Ok(()),
+        Err(p) if p.key_path == "report.agency" => Err(Fatal(format!("--agency：{}", p.message))),
+        Err(p) => Err(Fatal(p.to_string())),
+    }
+}
+
 /// What the system said about writing `path`, in Chinese.
 fn write_error(path: &Path, e: &std::io::Error) -> String {
     format!(

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nianbao::model::Report;
 
@@ -84,27 +84,77 @@ pub fn text(n: roxmltree::Node) -> String {
     descendants(n, "t").filter_map(|t| t.text()).collect()
 }
 
-/// The ISO schemas: `$OOXML_SCHEMAS`, or `../shared/ooxml-schemas` beside the repository.
+/// The ISO schemas: `$OOXML_SCHEMAS`, or `../shared/ooxml-schemas` beside
+/// the repository. Missing, it is [`missing`]: the test fails under CI and
+/// says it is skipped otherwise.
 pub fn schemas() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("OOXML_SCHEMAS").map(PathBuf::from),
         Some(root().join("../shared/ooxml-schemas")),
         Some(PathBuf::from("/work/shared/ooxml-schemas")),
     ];
-    candidates
+    let found = candidates
         .into_iter()
         .flatten()
-        .find(|p| p.join("ISO-IEC29500-4_2016/wml.xsd").is_file())
+        .find(|p| p.join("ISO-IEC29500-4_2016/wml.xsd").is_file());
+    if found.is_none() {
+        missing("ISO schemas not found: ../shared/ooxml-schemas or $OOXML_SCHEMAS");
+    }
+    found
 }
 
-/// Whether a program is on the PATH.
-pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| is_executable(&d.join(program))))
+/// A program a test needs (`xmllint`, `soffice`, `pdftotext`): its path on
+/// the PATH. When it is not installed the test cannot run: with `CI` set
+/// this fails the test ([`missing`]); otherwise it prints
+/// `SKIPPED (<name> not installed): <test>` and the test returns early.
+///
+/// ```ignore
+/// let Some(xmllint) = tool("xmllint") else { return };
+/// ```
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        missing(&format!("{name} not installed"));
+    }
+    found
 }
 
-fn is_executable(p: &Path) -> bool {
-    p.is_file()
+/// Whether this run is CI's: `CI` is set (and not empty, `0` or `false`),
+/// as every CI service and `.ci/run` set it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// The name of the running test (libtest names each test's thread after it).
+pub fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test)")
+        .to_string()
+}
+
+/// Something the running test needs is missing (`what`, e.g. `xmllint not
+/// installed`). Under CI ([`in_ci`]) the test fails: a check that CI skips
+/// silently is no check. Otherwise [`skipped`] says so.
+pub fn missing(what: &str) {
+    let test = test_name();
+    assert!(
+        !in_ci(),
+        "{test}: {what}, and CI is set: CI must run this test (.ci/run installs the tools)"
+    );
+    skipped(what);
+}
+
+/// Prints `SKIPPED (<why>): <test>` on the process's standard error
+/// directly, past libtest's capture, so that the line shows in a plain
+/// `cargo test` run and not only with `--nocapture`.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED ({why}): {}", test_name());
 }
 
 /// The DOCX of `report` with the embedded templates, through the public face.

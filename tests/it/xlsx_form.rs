@@ -411,7 +411,9 @@ fn written_by_a_plain_writer() {
 /// its recalculated totals and 校验 follow the new numbers.
 #[test]
 fn filled_and_saved_by_libreoffice() {
-    let Some(soffice) = soffice() else { return };
+    let Some(soffice) = crate::common::tool("soffice") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     // Another program typed 7 into 一 × 自然人 (D5): R1 now fails for 自然人 and 总计.
     let bytes = set_cell(&sample_form(), "依申请公开", "D5", NewCell::Number(7.0));

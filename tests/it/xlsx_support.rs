@@ -195,21 +195,6 @@ pub fn rename_sheet(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
     repack(&all)
 }
 
-/// `soffice`, when installed; prints a note and returns `None` otherwise.
-pub fn soffice() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join("soffice"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        eprintln!(
-            "NOTE: soffice (LibreOffice) not found: LibreOffice test skipped (CI installs libreoffice-calc-nogui)"
-        );
-    }
-    found
-}
-
 /// A LibreOffice user profile that recalculates every formula of an OOXML
 /// file on load (`OOXMLRecalcMode` = 0, "always"); without it LibreOffice
 /// headless shows the cached values.

@@ -267,7 +267,9 @@ fn fonts_formats_and_print_setup() {
 /// results that nianbao cached.
 #[test]
 fn libreoffice_recalculates_to_the_cached_values() {
-    let Some(soffice) = soffice() else { return };
+    let Some(soffice) = crate::common::tool("soffice") else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let (_, bytes) = rendered();
     let file = dir.path().join("stat.xlsx");
