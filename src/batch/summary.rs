@@ -314,15 +314,15 @@ impl SummaryWriter {
             let figures = Figures::new(&self.sum);
             for (i, c) in self.columns.iter().enumerate() {
                 let col = first + i as u16;
-                let letter = tables::column_letter(col as usize);
                 let sum = self.sums[i].normalize();
                 let formula = if self.rows == 0 {
                     Formula::new("0").set_result("0")
                 } else {
+                    // Always a range, even of one agency's row.
                     Formula::new(format!(
-                        "SUM({letter}{}:{letter}{})",
-                        HEADER_ROWS + 1,
-                        last_row
+                        "SUM({}:{})",
+                        rust_xlsxwriter::utility::row_col_to_cell(HEADER_ROWS, col),
+                        rust_xlsxwriter::utility::row_col_to_cell(last_row - 1, col)
                     ))
                     .set_result(sum.to_string())
                 };
