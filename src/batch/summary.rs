@@ -11,8 +11,6 @@
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.
 
-use std::fs::File;
-
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
@@ -300,9 +298,10 @@ impl SummaryWriter {
     }
 
     /// Writes the totals row, the mandated-layout sheets of the sum, the
-    /// charts and the document properties, then saves into `file`.
+    /// charts and the document properties, and returns the workbook's bytes
+    /// (built in memory: the zip writer never writes to a disk that can fill).
     /// `name` names the region.
-    pub fn finish(mut self, name: &str, file: &mut File) -> Result<(), XlsxError> {
+    pub fn finish(mut self, name: &str) -> Result<Vec<u8>, XlsxError> {
         let first = first_number_col();
         let last_row = HEADER_ROWS + self.rows; // the totals row
         {
@@ -353,7 +352,7 @@ impl SummaryWriter {
             .set_author("nianbao")
             .set_creation_datetime(&date);
         self.workbook.set_properties(&properties);
-        self.workbook.save_to_writer(file)
+        self.workbook.save_to_buffer()
     }
 
     /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.
