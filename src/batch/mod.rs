@@ -229,7 +229,7 @@ impl BatchOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     /// The output folder could not be created.
-    #[error("{}: 无法创建输出目录：{source}", path.display())]
+    #[error("{}: 无法创建输出目录：{}", path.display(), io_reason(source, IoAction::Write))]
     OutDir {
         /// The folder.
         path: PathBuf,
@@ -380,7 +380,10 @@ pub fn run(
         Err(e) => {
             return Err(BatchError::Write {
                 path: out_dir.to_path_buf(),
-                message: format!("无法清理上次中断的运行留下的临时文件：{e}"),
+                message: format!(
+                    "无法清理上次中断的运行留下的临时文件：{}",
+                    io_reason(&e, IoAction::Write)
+                ),
             });
         }
     }
@@ -395,7 +398,9 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
-        .map_err(|e| BatchError::Threads(e.to_string()))?;
+        .map_err(|_| {
+            BatchError::Threads(format!("系统不允许创建 {jobs} 个线程，请用 -j 减少线程数"))
+        })?;
     let mut outcome =
         pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))?;
     notes.append(&mut outcome.notes);

@@ -19,6 +19,7 @@ mod hostile_load;
 mod hostile_templates;
 mod inputs;
 mod layers;
+mod os_messages;
 mod properties;
 mod rules;
 mod rules_spec;
