@@ -65,7 +65,7 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// A folder of last year's inputs, for the cross-year rules R5/R6.
     pub previous: Option<PathBuf>,
-    /// Worker threads; `None` = one per core.
+    /// Worker threads; `None` = one per core; at most [`MAX_JOBS`].
     pub jobs: Option<usize>,
     /// The region's name in the summary's file name; default: the common
     /// `region` of the inputs.
@@ -224,6 +224,11 @@ impl BatchOutcome {
         }
     }
 }
+
+/// The most worker threads a batch starts, whatever [`Options::jobs`] asks
+/// (`-j 100000000` would otherwise spend minutes and gigabytes creating
+/// threads that have nothing to do).
+pub const MAX_JOBS: usize = 256;
 
 /// Why a batch could not run at all (a bad input never causes one).
 #[derive(Debug, thiserror::Error)]
@@ -394,7 +399,8 @@ pub fn run(
     let jobs = options
         .jobs
         .filter(|&j| j > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(MAX_JOBS);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
