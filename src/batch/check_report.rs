@@ -84,8 +84,9 @@ fn xlsx_error(e: impl std::fmt::Display) -> XlsxError {
     XlsxError::ParameterError(e.to_string())
 }
 
-/// Writes `校验报告.xlsx` into `file`; `year` dates the document properties.
-pub fn write_xlsx(spool: &Spool, year: u16, file: &mut File) -> Result<(), XlsxError> {
+/// `校验报告.xlsx`, built in memory (the zip writer never writes to a disk
+/// that can fill); `year` dates the document properties.
+pub fn write_xlsx(spool: &Spool, year: u16) -> Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new()
         .set_bold()
@@ -162,7 +163,7 @@ pub fn write_xlsx(spool: &Spool, year: u16, file: &mut File) -> Result<(), XlsxE
             .set_author("nianbao")
             .set_creation_datetime(&date),
     );
-    workbook.save_to_writer(file)
+    workbook.save_to_buffer()
 }
 
 /// Writes `check-report.json` into `file`: the counts, then every input in

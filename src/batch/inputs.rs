@@ -51,7 +51,7 @@ pub struct Collected {
     pub problems: Vec<Problem>,
 }
 
-/// Why the system refused, in Chinese (the system's own words as a last resort).
+/// Why the system refused, in Chinese.
 fn io_reason(e: &std::io::Error) -> String {
     #[cfg(unix)]
     if e.raw_os_error() == Some(libc::ELOOP) {
@@ -60,7 +60,7 @@ fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "不存在".to_string(),
         std::io::ErrorKind::PermissionDenied => "没有读取权限".to_string(),
-        _ => format!("无法读取（{e}）"),
+        _ => crate::read::io_reason(e, crate::read::IoAction::Read),
     }
 }
 
@@ -108,7 +108,11 @@ pub fn collect(inputs: &[PathBuf], skip: Option<&Path>) -> Collected {
                 Ok(entry) => entry,
                 Err(e) => {
                     let path = e.path().unwrap_or(input).to_path_buf();
-                    let reason = e.io_error().map_or_else(|| e.to_string(), io_reason);
+                    // Without an I/O error, walkdir's error is a loop.
+                    let reason = e.io_error().map_or_else(
+                        || "符号链接成环（链接指回上级文件夹），未处理".to_string(),
+                        io_reason,
+                    );
                     found.problems.push(Problem {
                         path,
                         message: format!("无法列出文件夹：{reason}"),

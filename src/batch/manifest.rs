@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::read::{IoAction, io_reason};
 use crate::render::output::Durability;
 
 /// The manifest's file name in the output folder.
@@ -115,7 +116,7 @@ pub fn write(
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// No readable manifest.
-    #[error("{}: 无法读取清单：{source}", path.display())]
+    #[error("{}: 无法读取清单：{}", path.display(), io_reason(source, IoAction::Read))]
     Read {
         /// The manifest path.
         path: PathBuf,
@@ -124,7 +125,7 @@ pub enum VerifyError {
         source: std::io::Error,
     },
     /// The manifest is not what a batch writes.
-    #[error("{}: 清单格式错误：{source}", path.display())]
+    #[error("{}: 清单格式错误{}", path.display(), json_reason(source))]
     Parse {
         /// The manifest path.
         path: PathBuf,
@@ -133,7 +134,7 @@ pub enum VerifyError {
         source: serde_json::Error,
     },
     /// The folder could not be listed.
-    #[error("{}: 无法列出文件：{source}", path.display())]
+    #[error("{}: 无法列出文件：{}", path.display(), io_reason(source, IoAction::Read))]
     List {
         /// The folder.
         path: PathBuf,
@@ -141,6 +142,23 @@ pub enum VerifyError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// Where and why the manifest does not parse, in Chinese, e.g.
+/// `（第 3 行第 5 列）：不是有效的 JSON`.
+fn json_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let why = match e.classify() {
+        Category::Io => "读取失败",
+        Category::Syntax => "不是有效的 JSON",
+        Category::Data => "内容不是 nianbao batch 写的清单（缺少或多出字段、类型不对）",
+        Category::Eof => "文件意外结束",
+    };
+    match (e.line(), e.column()) {
+        (0, _) => format!("：{why}"),
+        (line, 0) => format!("（第 {line} 行）：{why}"),
+        (line, column) => format!("（第 {line} 行第 {column} 列）：{why}"),
+    }
 }
 
 /// What [`verify`] found.

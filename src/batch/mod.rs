@@ -37,16 +37,18 @@ pub mod spool;
 pub mod summary;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Seek, SeekFrom};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
+use rust_xlsxwriter::XlsxError;
 use serde::{Deserialize, Serialize};
 
 use crate::check::Finding;
 use crate::model::Report;
+use crate::read::{IoAction, io_reason};
 use crate::render::Outputs;
 use crate::render::names::safe_file_name;
 use crate::render::output::Durability;
@@ -63,7 +65,7 @@ pub struct Options {
     pub out_dir: PathBuf,
     /// A folder of last year's inputs, for the cross-year rules R5/R6.
     pub previous: Option<PathBuf>,
-    /// Worker threads; `None` = one per core.
+    /// Worker threads; `None` = one per core; at most [`MAX_JOBS`].
     pub jobs: Option<usize>,
     /// The region's name in the summary's file name; default: the common
     /// `region` of the inputs.
@@ -223,11 +225,16 @@ impl BatchOutcome {
     }
 }
 
+/// The most worker threads a batch starts, whatever [`Options::jobs`] asks
+/// (`-j 100000000` would otherwise spend minutes and gigabytes creating
+/// threads that have nothing to do).
+pub const MAX_JOBS: usize = 256;
+
 /// Why a batch could not run at all (a bad input never causes one).
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     /// The output folder could not be created.
-    #[error("{}: 无法创建输出目录：{source}", path.display())]
+    #[error("{}: 无法创建输出目录：{}", path.display(), io_reason(source, IoAction::Write))]
     OutDir {
         /// The folder.
         path: PathBuf,
@@ -280,29 +287,23 @@ pub enum BatchError {
 }
 
 /// Saves a batch-level file atomically: `save` writes it into a temporary
-/// file, which is hashed and then renamed into place. Returns its manifest entry.
-fn save_atomically<E: std::fmt::Display>(
+/// file, which is hashed and then renamed into place. Returns its manifest
+/// entry; a failure names the file and says why in Chinese.
+fn save_atomically(
     out_dir: &Path,
     wanted: &str,
     agency: Option<String>,
     year: Option<u16>,
-    save: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
+    save: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Result<ManifestEntry, BatchError> {
     let (name, changed) = safe_file_name(wanted);
     let path = out_dir.join(&name);
-    let saved = crate::render::output::write_with(
-        &path,
-        Durability::Unsynced,
-        |file| -> Result<(u64, String), SaveError> {
-            save(file).map_err(|e| SaveError(e.to_string()))?;
-            file.seek(SeekFrom::Start(0))?;
-            Ok(manifest::hash_reader(file)?)
-        },
-    );
-    let (bytes, sha256) = saved.map_err(|e| BatchError::Write {
-        path: path.clone(),
-        message: e.0,
-    })?;
+    let saved = crate::render::output::write_with(&path, Durability::Unsynced, |file| {
+        save(file)?;
+        file.seek(SeekFrom::Start(0))?;
+        manifest::hash_reader(file)
+    });
+    let (bytes, sha256) = saved.map_err(|e| write_error(&path, &e))?;
     Ok(ManifestEntry {
         path: name,
         bytes,
@@ -314,12 +315,39 @@ fn save_atomically<E: std::fmt::Display>(
     })
 }
 
-/// What went wrong while saving a batch-level file, in words.
-struct SaveError(String);
+/// Saves a batch-level workbook: `build` makes its bytes in memory first, so
+/// the zip writer never writes to the disk (on a full disk it would fail in
+/// its drop and print its own debugging text); the bytes then go through
+/// [`save_atomically`] like any other file.
+fn save_workbook(
+    out_dir: &Path,
+    wanted: &str,
+    agency: Option<String>,
+    year: Option<u16>,
+    build: impl FnOnce() -> Result<Vec<u8>, XlsxError>,
+) -> Result<ManifestEntry, BatchError> {
+    let bytes = build().map_err(|e| BatchError::Write {
+        path: out_dir.join(safe_file_name(wanted).0),
+        message: xlsx_reason(&e),
+    })?;
+    save_atomically(out_dir, wanted, agency, year, |file| file.write_all(&bytes))
+}
 
-impl From<std::io::Error> for SaveError {
-    fn from(e: std::io::Error) -> SaveError {
-        SaveError(e.to_string())
+/// [`BatchError::Write`] of `path`, the system's reason in Chinese.
+fn write_error(path: &Path, e: &std::io::Error) -> BatchError {
+    BatchError::Write {
+        path: path.to_path_buf(),
+        message: io_reason(e, IoAction::Write),
+    }
+}
+
+/// Why the workbook writer failed, in Chinese: the system's reason for an
+/// I/O error (its temporary files), else the writer's own words, marked as
+/// our failure.
+fn xlsx_reason(e: &XlsxError) -> String {
+    match e {
+        XlsxError::IoError(io) => io_reason(io, IoAction::Write),
+        other => format!("内部错误：Excel 写入程序失败（{other}）"),
     }
 }
 
@@ -357,7 +385,10 @@ pub fn run(
         Err(e) => {
             return Err(BatchError::Write {
                 path: out_dir.to_path_buf(),
-                message: format!("无法清理上次中断的运行留下的临时文件：{e}"),
+                message: format!(
+                    "无法清理上次中断的运行留下的临时文件：{}",
+                    io_reason(&e, IoAction::Write)
+                ),
             });
         }
     }
@@ -368,11 +399,14 @@ pub fn run(
     let jobs = options
         .jobs
         .filter(|&j| j > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .min(MAX_JOBS);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
-        .map_err(|e| BatchError::Threads(e.to_string()))?;
+        .map_err(|_| {
+            BatchError::Threads(format!("系统不允许创建 {jobs} 个线程，请用 -j 减少线程数"))
+        })?;
     let mut outcome =
         pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))?;
     notes.append(&mut outcome.notes);
@@ -464,10 +498,6 @@ fn run_in_pool(
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = options.out_dir.as_path();
-    let write_error = |path: &Path, e: &dyn std::fmt::Display| BatchError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
     let mut notes = Vec::new();
     let previous = options.previous.as_deref().map(|dir| {
         let (index, mut problems) = inputs::previous_index(dir, skip);
@@ -526,7 +556,10 @@ fn run_in_pool(
                 let writer = match summaries.entry(year.0) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(SummaryWriter::new(year).map_err(|e| write_error(out_dir, &e))?)
+                        e.insert(SummaryWriter::new(year).map_err(|e| BatchError::Write {
+                            path: out_dir.to_path_buf(),
+                            message: xlsx_reason(&e),
+                        })?)
                     }
                 };
                 // This input's row: a failure (or a panic) fails this input alone.
@@ -535,7 +568,7 @@ fn run_in_pool(
                 }));
                 let failure = match added {
                     Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
+                    Ok(Err(e)) => Some(xlsx_reason(&e)),
                     Err(panic) => Some(inputs::panic_text(panic.as_ref())),
                 };
                 match failure {
@@ -576,21 +609,21 @@ fn run_in_pool(
         });
     let mut reports = Vec::new();
     for (year, writer) in summaries {
-        reports.push(save_atomically(
+        reports.push(save_workbook(
             out_dir,
             &format!("汇总-{name}-{year}.xlsx"),
             Some(name.clone()),
             Some(year),
-            |tmp| writer.finish(&name, tmp),
+            || writer.finish(&name),
         )?);
     }
     let year = latest_year.unwrap_or(*crate::model::YEARS.start());
-    reports.push(save_atomically(
+    reports.push(save_workbook(
         out_dir,
         check_report::XLSX_NAME,
         None,
         None,
-        |tmp| check_report::write_xlsx(&spool, year, tmp),
+        || check_report::write_xlsx(&spool, year),
     )?);
     if options.json_report {
         reports.push(save_atomically(
@@ -655,4 +688,70 @@ pub fn write_sample_inputs(count: u64, dir: &Path) -> std::io::Result<Vec<PathBu
             Ok(path)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The workbook is whole in memory before its file is opened: `build`
+    /// runs while the folder holds no file, so the zip writer never writes
+    /// to (and never fails on) the disk.
+    #[test]
+    fn workbooks_are_built_before_their_file_is_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut built = Vec::new();
+        let entry = save_workbook(
+            dir.path(),
+            "汇总-某县-2024.xlsx",
+            None,
+            Some(2024),
+            || {
+                let here: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+                assert!(
+                    here.is_empty(),
+                    "a file was opened before the workbook was built"
+                );
+                let report = crate::synthetic::report(1);
+                let mut writer = SummaryWriter::new(report.report.year)?;
+                writer.add(&report, "1.toml")?;
+                let bytes = writer.finish("某县")?;
+                built = bytes.clone();
+                Ok(bytes)
+            },
+        )
+        .unwrap();
+        assert_eq!(&built[..2], b"PK");
+        let saved = std::fs::read(dir.path().join(&entry.path)).unwrap();
+        assert_eq!(saved, built);
+        assert_eq!(entry.bytes, built.len() as u64);
+        assert_eq!(entry.sha256, manifest::sha256_hex(&built));
+    }
+
+    /// A failed write names the file and says why in Chinese, without the
+    /// system's English; a failed build is a write error of that file too.
+    #[test]
+    fn failed_saves_say_why_in_chinese() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("不存在");
+        let err = save_workbook(&gone, "校验报告.xlsx", None, None, || Ok(b"PK".to_vec()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("校验报告.xlsx"), "{err}");
+        assert!(err.contains("所在的文件夹不存在"), "{err}");
+        assert!(!err.contains("os error"), "{err}");
+        let err = save_workbook(dir.path(), "x.xlsx", None, None, || {
+            Err(XlsxError::IoError(std::io::Error::from(
+                std::io::ErrorKind::StorageFull,
+            )))
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("x.xlsx") && err.contains("磁盘空间已满"),
+            "{err}"
+        );
+        // Nothing was written for the failed build.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

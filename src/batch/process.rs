@@ -121,7 +121,12 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         let (name, changed) = safe_file_name(&file.name);
         let target = ctx.out_dir.join(&name);
         if let Err(e) = write_file(&target, &file.bytes) {
-            withdraw(ctx.out_dir, &mut result, format!("写入 {name} 失败：{e}"));
+            let why = crate::read::io_reason(&e, crate::read::IoAction::Write);
+            withdraw(
+                ctx.out_dir,
+                &mut result,
+                format!("{}: 写入失败，未生成：{why}", target.display()),
+            );
             return (result, None);
         }
         result.files.push(ManifestEntry {

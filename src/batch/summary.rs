@@ -11,8 +11,6 @@
 //! - `图表`: applications received per agency, and the outcome mix of all
 //!   applications.
 
-use std::fs::File;
-
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
@@ -300,9 +298,10 @@ impl SummaryWriter {
     }
 
     /// Writes the totals row, the mandated-layout sheets of the sum, the
-    /// charts and the document properties, then saves into `file`.
+    /// charts and the document properties, and returns the workbook's bytes
+    /// (built in memory: the zip writer never writes to a disk that can fill).
     /// `name` names the region.
-    pub fn finish(mut self, name: &str, file: &mut File) -> Result<(), XlsxError> {
+    pub fn finish(mut self, name: &str) -> Result<Vec<u8>, XlsxError> {
         let first = first_number_col();
         let last_row = HEADER_ROWS + self.rows; // the totals row
         {
@@ -314,15 +313,15 @@ impl SummaryWriter {
             let figures = Figures::new(&self.sum);
             for (i, c) in self.columns.iter().enumerate() {
                 let col = first + i as u16;
-                let letter = tables::column_letter(col as usize);
                 let sum = self.sums[i].normalize();
                 let formula = if self.rows == 0 {
                     Formula::new("0").set_result("0")
                 } else {
+                    // Always a range, even of one agency's row.
                     Formula::new(format!(
-                        "SUM({letter}{}:{letter}{})",
-                        HEADER_ROWS + 1,
-                        last_row
+                        "SUM({}:{})",
+                        rust_xlsxwriter::utility::row_col_to_cell(HEADER_ROWS, col),
+                        rust_xlsxwriter::utility::row_col_to_cell(last_row - 1, col)
                     ))
                     .set_result(sum.to_string())
                 };
@@ -353,7 +352,7 @@ impl SummaryWriter {
             .set_author("nianbao")
             .set_creation_datetime(&date);
         self.workbook.set_properties(&properties);
-        self.workbook.save_to_writer(file)
+        self.workbook.save_to_buffer()
     }
 
     /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.

@@ -272,7 +272,7 @@ impl Sheet {
     }
 
     fn a1(&self, row: usize, col: usize) -> String {
-        format!("{}!{}{}", self.name, tables::column_letter(col), row + 1)
+        tables::sheet_cell(self.name, row, col)
     }
 
     /// The cell must hold exactly `label`; otherwise the cell is added to `errors`.

@@ -557,12 +557,9 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     let last = first + row_num(lines.len()) - 1;
     let summary_row = row_num(TITLE_ROWS);
     let failed = lines.iter().filter(|l| !l.holds()).count();
+    let results = rust_xlsxwriter::utility::cell_range(first, 5, last, 5);
     let summary = Formula::new(format!(
-        "IF(COUNTIF(F{}:F{},\"{FAIL}\")=0,\"全部{PASS}\",COUNTIF(F{}:F{},\"{FAIL}\")&\"项{FAIL}\")",
-        first + 1,
-        last + 1,
-        first + 1,
-        last + 1
+        "IF(COUNTIF({results},\"{FAIL}\")=0,\"全部{PASS}\",COUNTIF({results},\"{FAIL}\")&\"项{FAIL}\")"
     ))
     .set_result(if failed == 0 {
         format!("全部{PASS}")
@@ -598,7 +595,7 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
         ws.write_formula_with_format(
             r,
             5,
-            Formula::new(line.result_formula(r as usize + 1)).set_result(result),
+            Formula::new(line.result_formula(r as usize)).set_result(result),
             &st.label,
         )?;
     }

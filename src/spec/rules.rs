@@ -576,11 +576,8 @@ impl Operand {
     /// The sheet-qualified reference of the cell, e.g. `'依申请公开'!D28`.
     pub fn formula_ref(&self) -> String {
         match (self, self.place()) {
-            (Operand::Basic(b), _) => format!("'{}'!B{}", BasicInfo::SHEET, b.sheet_row() + 1),
-            (_, Some((t, r, c))) => {
-                let table = t.table();
-                format!("'{}'!{}", table.sheet, table.a1(r, c))
-            }
+            (Operand::Basic(b), _) => b.formula_ref(),
+            (_, Some((t, r, c))) => t.table().formula_ref(r, c),
             (_, None) => String::new(),
         }
     }

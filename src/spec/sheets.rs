@@ -45,12 +45,14 @@ impl CheckLine {
         self.rule.relation.holds(self.left_value, self.right_value)
     }
 
-    /// The result formula of the line on sheet row `row` (1-based), the
+    /// The result formula of the line on 0-based sheet row `row`, the
     /// sides being in columns D and E.
     pub fn result_formula(&self, row: usize) -> String {
         format!(
-            "IF(D{row}{}E{row},\"{PASS}\",\"{FAIL}\")",
-            self.rule.relation.operator()
+            "IF({}{}{},\"{PASS}\",\"{FAIL}\")",
+            tables::cell_name(row, 3),
+            self.rule.relation.operator(),
+            tables::cell_name(row, 4)
         )
     }
 }
@@ -147,7 +149,7 @@ pub struct TextRow {
 impl TextRow {
     /// `文字!C<row>`: the cell holding the text.
     pub fn excel_ref(&self) -> String {
-        format!("{TEXT_SHEET}!C{}", self.sheet_row + 1)
+        tables::sheet_cell(TEXT_SHEET, self.sheet_row, 2)
     }
 
     /// The text the report gives for this row (not a default).
@@ -238,13 +240,7 @@ pub fn sum_formula(table: &Table, terms: &[(usize, usize)], prefix: &str) -> Str
     }
     let parts: Vec<String> = runs
         .iter()
-        .map(|&(s, e)| {
-            if s == e {
-                format!("{prefix}{}", table.a1(s.0, s.1))
-            } else {
-                format!("{prefix}{}:{}", table.a1(s.0, s.1), table.a1(e.0, e.1))
-            }
-        })
+        .map(|&(s, e)| format!("{prefix}{}", table.range(s, e)))
         .collect();
     format!("SUM({})", parts.join(","))
 }

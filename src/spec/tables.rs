@@ -273,12 +273,25 @@ impl Table {
 
     /// The A1 address of table cell (`row`, `col`) on this table's sheet, e.g. `D28`.
     pub fn a1(&self, row: usize, col: usize) -> String {
-        format!("{}{}", column_letter(col), row + 1 + TITLE_ROWS)
+        cell_name(row + TITLE_ROWS, col)
+    }
+
+    /// The range from table cell `first` to `last` (both (row, col)), e.g.
+    /// `D5:I5`, or one cell's address when they are the same.
+    pub fn range(&self, first: (usize, usize), last: (usize, usize)) -> String {
+        let (r1, c1) = sheet_pos(first.0 + TITLE_ROWS, first.1);
+        let (r2, c2) = sheet_pos(last.0 + TITLE_ROWS, last.1);
+        rust_xlsxwriter::utility::cell_range(r1, c1, r2, c2)
     }
 
     /// `sheet!A1` of table cell (`row`, `col`), e.g. `依申请公开!D28`.
     pub fn excel_ref(&self, row: usize, col: usize) -> String {
-        format!("{}!{}", self.sheet, self.a1(row, col))
+        sheet_cell(self.sheet, row + TITLE_ROWS, col)
+    }
+
+    /// The formula reference of table cell (`row`, `col`), e.g. `'依申请公开'!D28`.
+    pub fn formula_ref(&self, row: usize, col: usize) -> String {
+        formula_cell(self.sheet, row + TITLE_ROWS, col)
     }
 
     /// The input cells, in reading order.
@@ -306,16 +319,47 @@ impl Table {
     }
 }
 
-/// The Excel column letter of 0-based column `col` (0 → A, 26 → AA).
-pub fn column_letter(col: usize) -> String {
-    let mut n = col + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        s.push(b'A' + ((n - 1) % 26) as u8);
-        n = (n - 1) / 26;
-    }
-    s.reverse();
-    String::from_utf8(s).unwrap_or_default()
+// ---------------------------------------------------------------------------
+// Cell names: `rust_xlsxwriter::utility`, the writer's own, so a name here is
+// the name the workbook gets.
+
+/// Excel's last 0-based row and column.
+const LAST_ROW: u32 = 1_048_575;
+const LAST_COL: u16 = 16_383;
+
+/// 0-based sheet (`row`, `col`) in the writer's types, held to Excel's grid
+/// (the geometry here is far inside it).
+fn sheet_pos(row: usize, col: usize) -> (u32, u16) {
+    (
+        u32::try_from(row).map_or(LAST_ROW, |r| r.min(LAST_ROW)),
+        u16::try_from(col).map_or(LAST_COL, |c| c.min(LAST_COL)),
+    )
+}
+
+/// The A1 name of 0-based sheet cell (`row`, `col`), e.g. `(27, 3)` → `D28`.
+///
+/// ```
+/// assert_eq!(nianbao::spec::tables::cell_name(27, 3), "D28");
+/// assert_eq!(nianbao::spec::tables::cell_name(0, 26), "AA1");
+/// ```
+pub fn cell_name(row: usize, col: usize) -> String {
+    let (row, col) = sheet_pos(row, col);
+    rust_xlsxwriter::utility::row_col_to_cell(row, col)
+}
+
+/// `sheet!A1` of 0-based sheet cell (`row`, `col`) as a message shows it,
+/// e.g. `依申请公开!D28` (the sheet quoted only where Excel needs it).
+pub fn sheet_cell(sheet: &str, row: usize, col: usize) -> String {
+    let (row, col) = sheet_pos(row, col);
+    rust_xlsxwriter::utility::worksheet_range(sheet, row, col, row, col)
+}
+
+/// The sheet-qualified reference of 0-based sheet cell (`row`, `col`) for a
+/// formula, e.g. `'依申请公开'!D28`. The sheet name is always quoted (Excel
+/// accepts it either way; the approved workbooks have the quotes).
+pub fn formula_cell(sheet: &str, row: usize, col: usize) -> String {
+    let sheet = sheet.replace('\'', "''");
+    format!("'{sheet}'!{}", cell_name(row, col))
 }
 
 /// All three tables, in document order.
@@ -447,7 +491,12 @@ impl BasicInfo {
 
     /// `基本信息!B<row>` of the value cell.
     pub fn excel_ref(&self) -> String {
-        format!("{}!B{}", Self::SHEET, self.sheet_row() + 1)
+        sheet_cell(Self::SHEET, self.sheet_row(), 1)
+    }
+
+    /// `'基本信息'!B<row>`: the value cell in a formula.
+    pub fn formula_ref(&self) -> String {
+        formula_cell(Self::SHEET, self.sheet_row(), 1)
     }
 }
 
@@ -1268,10 +1317,19 @@ mod tests {
     }
 
     #[test]
-    fn column_letters() {
-        assert_eq!(column_letter(0), "A");
-        assert_eq!(column_letter(9), "J");
-        assert_eq!(column_letter(25), "Z");
-        assert_eq!(column_letter(26), "AA");
+    fn cell_names() {
+        assert_eq!(cell_name(0, 0), "A1");
+        assert_eq!(cell_name(4, 9), "J5");
+        assert_eq!(cell_name(0, 25), "Z1");
+        assert_eq!(cell_name(0, 26), "AA1");
+        // Held to Excel's grid, never an overflow.
+        assert_eq!(cell_name(usize::MAX, usize::MAX), "XFD1048576");
+        let t3 = applications();
+        assert_eq!(t3.range((3, 3), (3, 8)), "D5:I5");
+        assert_eq!(t3.range((3, 3), (3, 3)), "D5");
+        assert_eq!(sheet_cell("依申请公开", 27, 3), "依申请公开!D28");
+        assert_eq!(sheet_cell("a b", 0, 0), "'a b'!A1");
+        assert_eq!(formula_cell("依申请公开", 27, 3), "'依申请公开'!D28");
+        assert_eq!(formula_cell("it's", 0, 1), "'it''s'!B1");
     }
 }

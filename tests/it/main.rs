@@ -22,6 +22,7 @@ mod hostile_mix;
 mod hostile_templates;
 mod inputs;
 mod layers;
+mod os_messages;
 mod properties;
 mod rules;
 mod rules_spec;
