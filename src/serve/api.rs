@@ -49,6 +49,25 @@ fn error_at(
     (status, axum::Json(json!({ "error": body }))).into_response()
 }
 
+/// A refusal on its way out of a handler: the error response, boxed
+/// (a response is large and the happy path should not carry its size).
+type Refused = Box<Response>;
+
+fn refuse(status: StatusCode, message: String) -> Refused {
+    Box::new(error(status, message))
+}
+
+fn refuse_at(
+    status: StatusCode,
+    message: String,
+    key: Option<&str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    cells: Vec<Value>,
+) -> Refused {
+    Box::new(error_at(status, message, key, line, column, cells))
+}
+
 /// 413 for a body over `limit` bytes.
 pub fn too_large(limit: usize) -> Response {
     error(
@@ -133,7 +152,7 @@ pub struct BodyQuery {
 }
 
 /// The kind of the body by its `Content-Type`, or 415.
-fn body_kind(headers: &HeaderMap) -> Result<InputKind, Response> {
+fn body_kind(headers: &HeaderMap) -> Result<InputKind, Refused> {
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -148,7 +167,7 @@ fn body_kind(headers: &HeaderMap) -> Result<InputKind, Response> {
         Some("application/json") => Ok(InputKind::Json),
         Some("application/toml") => Ok(InputKind::Toml),
         Some(XLSX) => Ok(InputKind::Form),
-        other => Err(error(
+        other => Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!(
                 "不支持的内容类型{}：应为 application/json、application/toml 或 {XLSX}",
@@ -159,49 +178,49 @@ fn body_kind(headers: &HeaderMap) -> Result<InputKind, Response> {
 }
 
 /// The body, or 413 past the limit, or 408 when it was not sent in time.
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Response> {
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
     match body {
         Ok(bytes) => Ok(bytes),
         Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(e))) => {
-            Err(error(
+            Err(refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("请求正文过大：{}", e.body_text()),
             ))
         }
-        Err(BytesRejection::FailedToBufferBody(_)) => Err(error(
+        Err(BytesRejection::FailedToBufferBody(_)) => Err(refuse(
             StatusCode::REQUEST_TIMEOUT,
             "请求正文未能在时限内读完".into(),
         )),
-        Err(e) => Err(error(e.status(), e.body_text())),
+        Err(e) => Err(refuse(e.status(), e.body_text())),
     }
 }
 
 /// The `source` of the query: a file name of at most 255 bytes without
 /// control characters; its folders are dropped where it is recorded.
-fn source_name(query: &BodyQuery) -> Result<Option<String>, Response> {
+fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
     match &query.source {
         None => Ok(None),
         Some(s) if s.len() <= 255 && !s.is_empty() && !s.chars().any(char::is_control) => {
             Ok(Some(s.clone()))
         }
-        Some(_) => Err(error(
+        Some(_) => Err(refuse(
             StatusCode::BAD_REQUEST,
             "source 应为不含控制字符、不超过 255 字节的文件名".into(),
         )),
     }
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refused> {
     q.map(|Query(q)| q)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("查询参数有误：{e}")))
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("查询参数有误：{e}")))
 }
 
 /// Runs `work` on tokio's blocking pool; a panic is our failure (500).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Response> {
+) -> Result<T, Refused> {
     tokio::task::spawn_blocking(work).await.map_err(|_| {
-        error(
+        refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "服务内部错误：处理请求时失败".into(),
         )
@@ -225,7 +244,7 @@ pub async fn check(
         })
         .await
     };
-    run.await.unwrap_or_else(|r| r)
+    run.await.unwrap_or_else(|r| *r)
 }
 
 /// What `/api/render` sends back.
@@ -249,7 +268,7 @@ pub async fn render(
             Some("docx") => Format::Docx,
             Some("xlsx") => Format::Xlsx,
             Some(_) => {
-                return Err(error(
+                return Err(refuse(
                     StatusCode::BAD_REQUEST,
                     "format 应为 zip、docx 或 xlsx".into(),
                 ));
@@ -260,7 +279,7 @@ pub async fn render(
         let source = source_name(&q)?;
         blocking(move || render_blocking(&body, kind, source, format)).await?
     };
-    run.await.unwrap_or_else(|r| r)
+    run.await.unwrap_or_else(|r| *r)
 }
 
 fn render_blocking(
@@ -268,17 +287,18 @@ fn render_blocking(
     kind: InputKind,
     source: Option<String>,
     format: Format,
-) -> Result<Response, Response> {
+) -> Result<Response, Refused> {
     let file = source.clone().unwrap_or_else(|| BODY.to_string());
-    let report = crate::read::read_bytes(body, kind, &file).map_err(|e| load_error(&e))?;
+    let report =
+        crate::read::read_bytes(body, kind, &file).map_err(|e| Box::new(load_error(&e)))?;
     let outputs = Outputs {
         docx: format != Format::Xlsx,
         xlsx: format != Format::Docx,
     };
     // Without a source the workbook records no input file, as for standard input.
     let recorded = source.as_deref().unwrap_or("-");
-    let (files, _warnings) =
-        crate::render::render(&report, recorded, outputs).map_err(|e| render_error(&e, &report))?;
+    let (files, _warnings) = crate::render::render(&report, recorded, outputs)
+        .map_err(|e| Box::new(render_error(&e, &report)))?;
     let (name, media, bytes) = match (format, files.as_slice()) {
         (Format::Zip, _) => {
             let parts: Vec<(String, &[u8])> = files
@@ -286,7 +306,7 @@ fn render_blocking(
                 .map(|f| (safe_file_name(&f.name).0, f.bytes.as_slice()))
                 .collect();
             let bytes = crate::render::ooxml::pack(&parts).map_err(|e| {
-                error(
+                refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("生成 ZIP 失败：{e}"),
                 )
@@ -296,7 +316,7 @@ fn render_blocking(
         (Format::Docx, [OutputFile { name, bytes }]) => (name.clone(), DOCX, bytes.clone()),
         (Format::Xlsx, [OutputFile { name, bytes }]) => (name.clone(), XLSX, bytes.clone()),
         _ => {
-            return Err(error(
+            return Err(refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "服务内部错误：生成的文件数不对".into(),
             ));
@@ -350,7 +370,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
         let q = query(q)?;
         let agency = q.agency.unwrap_or_default();
         if agency.trim().is_empty() {
-            return Err(error(
+            return Err(refuse(
                 StatusCode::BAD_REQUEST,
                 "缺少机关全称（agency）".into(),
             ));
@@ -361,7 +381,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
             .and_then(|y| y.trim().parse::<u16>().ok())
             .filter(|y| YEARS.contains(y))
             .ok_or_else(|| {
-                error(
+                refuse(
                     StatusCode::BAD_REQUEST,
                     format!(
                         "报告年度（year）应为 {} 至 {} 之间的整数",
@@ -373,7 +393,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
         blocking(move || {
             let report = crate::render::form::new_report(&agency, year, None);
             crate::model::validate_text(&report).map_err(|p| {
-                error_at(
+                refuse_at(
                     StatusCode::BAD_REQUEST,
                     p.to_string(),
                     Some("agency"),
@@ -383,7 +403,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
                 )
             })?;
             let bytes = crate::render::form::form_bytes(&report, None).map_err(|e| {
-                error(
+                refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("生成填报表失败：{e}"),
                 )
@@ -397,7 +417,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
         })
         .await?
     };
-    run.await.unwrap_or_else(|r| r)
+    run.await.unwrap_or_else(|r| *r)
 }
 
 /// `GET /api/spec`: the mandated format as JSON (see [`super::spec_json`]).

@@ -22,6 +22,7 @@ mod layers;
 mod properties;
 mod rules;
 mod rules_spec;
+mod serve;
 mod starter;
 mod xlsx_cli;
 mod xlsx_form;
