@@ -731,6 +731,23 @@ fn openapi_lists_every_path() {
     }
 }
 
+/// Asks `/api/spec` until it is refused as busy (503 at once), and returns
+/// that answer; 200 until then.
+fn wait_until_busy(server: &Server) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let started = Instant::now();
+        let r = get(server, "/api/spec");
+        if r.status == 503 {
+            assert!(started.elapsed() < Duration::from_secs(1));
+            return r;
+        }
+        assert_eq!(r.status, 200);
+        assert!(Instant::now() < deadline, "never busy");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A server with one request in flight at most: a request whose body is
 /// announced and not sent holds the one place.
 #[test]
@@ -740,19 +757,7 @@ fn past_the_limit_in_flight_is_503_with_retry_after_at_once() {
         ..Config::default()
     });
     let holder = announce(&server, "/api/check", 100, b"[re");
-    // The holder's head reaches the server soon; until then /api/spec is 200.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let busy = loop {
-        let started = Instant::now();
-        let r = get(&server, "/api/spec");
-        if r.status == 503 {
-            assert!(started.elapsed() < Duration::from_secs(1));
-            break r;
-        }
-        assert_eq!(r.status, 200);
-        assert!(Instant::now() < deadline, "never busy");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let busy = wait_until_busy(&server);
     assert_eq!(busy.header("retry-after"), "1");
     assert!(busy.error_message().contains("繁忙"));
     // Liveness is not limited.
@@ -795,15 +800,20 @@ fn a_slow_body_is_408_and_a_slow_request_503() {
 
 #[test]
 fn stop_finishes_the_request_in_flight() {
-    let server = start(Config::default());
+    let server = start(Config {
+        max_in_flight: 1,
+        ..Config::default()
+    });
     let addr = server.addr();
-    // A request in flight whose body comes only after stop was asked.
+    // A request in flight whose body comes only after stop was asked; it is
+    // in flight once the one place is taken (503 for another request).
     let mut s = announce(
         &server,
         "/api/check?source=a.toml",
         sample_toml().len(),
         b"",
     );
+    wait_until_busy(&server);
     let stopper = std::thread::spawn(move || server.stop());
     std::thread::sleep(Duration::from_millis(200));
     s.write_all(&sample_toml()).expect("rest of the body");
