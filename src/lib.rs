@@ -10,6 +10,7 @@
 //! - check it: [`check()`] → [`Finding`]s, serializable as [`CheckResult`];
 //! - render it: [`render()`] → the files in memory ([`OutputFile`]), after the check;
 //! - a whole county: [`batch`];
+//! - the HTTP service of `nianbao serve`: [`serve`] ([`serve::router`], [`serve::run`]);
 //! - one [`Error`] that says whether the input was wrong or we failed.
 //!
 //! The mandated format itself is data in [`spec`] (tables, outline, sheets);
@@ -43,6 +44,7 @@
 //! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes;
 //!            the face's one Error type
 //! batch      many inputs → reports, summary, check report, manifest
+//! serve      the HTTP service: the JSON API on axum, its limits and request log
 //! ```
 //!
 //! The command line (`src/main.rs`, `src/cli/`) uses only this face.
@@ -55,6 +57,7 @@ pub mod spec;
 mod text;
 
 pub mod batch;
+pub mod serve;
 pub mod synthetic;
 
 pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};

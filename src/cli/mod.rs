@@ -18,6 +18,7 @@ mod check;
 mod form;
 mod generate;
 mod init;
+mod serve;
 
 /// 政府信息公开工作年度报告：从一个输入文件生成规定格式的 Word 报告和 Excel 统计表。
 #[derive(Parser)]
@@ -111,6 +112,14 @@ enum Command {
         /// batch 的输出目录。
         dir: PathBuf,
     },
+    /// 以 HTTP 服务运行：JSON 接口（校验、生成、填报表、规定格式），见 /api/openapi.json。
+    ///
+    /// 不需要任何设置，不写磁盘；按 Ctrl-C 或 SIGTERM 停止（处理完正在进行的请求）。
+    Serve {
+        /// 监听地址。
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
     /// （开发者工具）写 N 个各不相同、勾稽一致的合成输入，用于压力测试和基准测试。
     SampleInputs {
         /// 个数。
@@ -203,6 +212,7 @@ pub fn run() -> Result<ExitCode, Fatal> {
         } => batch::run(inputs, out, previous, jobs, name, format)?,
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
+        Command::Serve { addr } => serve::run(addr)?,
     };
     Ok(outcome.exit_code())
 }

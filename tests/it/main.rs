@@ -26,6 +26,7 @@ mod os_messages;
 mod properties;
 mod rules;
 mod rules_spec;
+mod serve;
 mod starter;
 mod tools;
 mod xlsx_cli;

@@ -1,0 +1,437 @@
+//! The handlers of the JSON API and the error body they share:
+//! `{"error": {"message", "key", "line", "column"}}`.
+
+use axum::body::Bytes;
+use axum::extract::Query;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::check::CheckResult;
+use crate::model::{Report, YEARS};
+use crate::read::{InputKind, LoadError};
+use crate::render::names::safe_file_name;
+use crate::render::{Error, OutputFile, Outputs};
+use crate::text::TextError;
+
+/// The media type of a filled form.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The media type of a Word document.
+pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The name a body goes by in messages when the request names no `source`.
+const BODY: &str = "请求正文";
+
+/// An error response: `status` with `{"error": {"message", "key": null, "line": null, "column": null}}`.
+pub fn error(status: StatusCode, message: String) -> Response {
+    error_at(status, message, None, None, None, Vec::new())
+}
+
+fn error_at(
+    status: StatusCode,
+    message: String,
+    key: Option<&str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    cells: Vec<Value>,
+) -> Response {
+    let mut body = json!({
+        "message": message,
+        "key": key,
+        "line": line,
+        "column": column,
+    });
+    if !cells.is_empty() {
+        body["cells"] = Value::Array(cells);
+    }
+    (status, axum::Json(json!({ "error": body }))).into_response()
+}
+
+/// A refusal on its way out of a handler: the error response, boxed
+/// (a response is large and the happy path should not carry its size).
+type Refused = Box<Response>;
+
+fn refuse(status: StatusCode, message: String) -> Refused {
+    Box::new(error(status, message))
+}
+
+fn refuse_at(
+    status: StatusCode,
+    message: String,
+    key: Option<&str>,
+    line: Option<usize>,
+    column: Option<usize>,
+    cells: Vec<Value>,
+) -> Refused {
+    Box::new(error_at(status, message, key, line, column, cells))
+}
+
+/// 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("请求正文过大（上限 {limit} 字节）；一份年报的输入通常只有几 KB"),
+    )
+}
+
+/// A 400 for an input that could not be read, with its key, line and column
+/// when the error has them, and every wrong cell of a form.
+fn load_error(e: &LoadError) -> Response {
+    let (line, column) = match e {
+        LoadError::Syntax { line, column, .. } => (Some(*line), Some(*column)),
+        LoadError::Invalid { line, column, .. } => (*line, *column),
+        LoadError::NotUtf8 { line, .. } => (Some(*line), None),
+        _ => (None, None),
+    };
+    let cells = e
+        .form_cells()
+        .into_iter()
+        .map(|(cell, message)| json!({ "cell": cell, "message": message }))
+        .collect();
+    let status = match e {
+        LoadError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error_at(status, e.to_string(), e.key_path(), line, column, cells)
+}
+
+/// The response for a failed render: 422 with the findings when a rule
+/// breaks, 400 when the input is wrong, 500 when we failed.
+fn render_error(e: &Error, report: &Report) -> Response {
+    match e {
+        Error::Read(load) => load_error(load),
+        Error::Rules(findings) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(CheckResult::from_findings(report, findings.clone())),
+        )
+            .into_response(),
+        Error::Template(TextError::Template {
+            origin,
+            line,
+            column,
+            ..
+        }) => error_at(
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            Some(origin),
+            *line,
+            *column,
+            Vec::new(),
+        ),
+        Error::Template(TextError::ForbiddenChar { origin, .. }) => error_at(
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            Some(origin),
+            None,
+            None,
+            Vec::new(),
+        ),
+        Error::Text(problem) => error_at(
+            StatusCode::BAD_REQUEST,
+            e.to_string(),
+            Some(&problem.key_path),
+            None,
+            None,
+            Vec::new(),
+        ),
+        _ if e.is_input() => error(StatusCode::BAD_REQUEST, e.to_string()),
+        _ => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The query of `/api/check` and `/api/render`.
+#[derive(Debug, Deserialize)]
+pub struct BodyQuery {
+    /// `zip` (default), `docx` or `xlsx` (render only).
+    format: Option<String>,
+    /// The input's file name, used in messages and recorded in the workbook
+    /// like the CLI's input file name; without it the workbook records none.
+    source: Option<String>,
+}
+
+/// The kind of the body by its `Content-Type`, or 415.
+fn body_kind(headers: &HeaderMap) -> Result<InputKind, Refused> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match media.as_deref() {
+        Some("application/json") => Ok(InputKind::Json),
+        Some("application/toml") => Ok(InputKind::Toml),
+        Some(XLSX) => Ok(InputKind::Form),
+        other => Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "不支持的内容类型{}：应为 application/json、application/toml 或 {XLSX}",
+                other.map(|m| format!("「{m}」")).unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+/// The body, or 413 past the limit, or 408 when it was not sent in time.
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
+    match body {
+        Ok(bytes) => Ok(bytes),
+        Err(BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(e))) => {
+            Err(refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("请求正文过大：{}", e.body_text()),
+            ))
+        }
+        Err(BytesRejection::FailedToBufferBody(_)) => Err(refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "请求正文未能在时限内读完".into(),
+        )),
+        Err(e) => Err(refuse(e.status(), e.body_text())),
+    }
+}
+
+/// The `source` of the query: a file name of at most 255 bytes without
+/// control characters; its folders are dropped where it is recorded.
+fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
+    match &query.source {
+        None => Ok(None),
+        Some(s) if s.len() <= 255 && !s.is_empty() && !s.chars().any(char::is_control) => {
+            Ok(Some(s.clone()))
+        }
+        Some(_) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "source 应为不含控制字符、不超过 255 字节的文件名".into(),
+        )),
+    }
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refused> {
+    q.map(|Query(q)| q)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("查询参数有误：{e}")))
+}
+
+/// Runs `work` on tokio's blocking pool; a panic is our failure (500).
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Refused> {
+    tokio::task::spawn_blocking(work).await.map_err(|_| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "服务内部错误：处理请求时失败".into(),
+        )
+    })
+}
+
+/// `POST /api/check`: 200 with the [`CheckResult`], 400 for bad input, 415.
+pub async fn check(
+    q: Result<Query<BodyQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = async {
+        let q = query(q)?;
+        let kind = body_kind(&headers)?;
+        let body = body_bytes(body)?;
+        let file = source_name(&q)?.unwrap_or_else(|| BODY.to_string());
+        blocking(move || match crate::read::read_bytes(&body, kind, &file) {
+            Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
+            Err(e) => load_error(&e),
+        })
+        .await
+    };
+    run.await.unwrap_or_else(|r| *r)
+}
+
+/// What `/api/render` sends back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Zip,
+    Docx,
+    Xlsx,
+}
+
+/// `POST /api/render`: 200 with the file(s), 422 with the findings, 400, 415, 500.
+pub async fn render(
+    q: Result<Query<BodyQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = async {
+        let q = query(q)?;
+        let format = match q.format.as_deref() {
+            None | Some("zip") => Format::Zip,
+            Some("docx") => Format::Docx,
+            Some("xlsx") => Format::Xlsx,
+            Some(_) => {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "format 应为 zip、docx 或 xlsx".into(),
+                ));
+            }
+        };
+        let kind = body_kind(&headers)?;
+        let body = body_bytes(body)?;
+        let source = source_name(&q)?;
+        blocking(move || render_blocking(&body, kind, source, format)).await?
+    };
+    run.await.unwrap_or_else(|r| *r)
+}
+
+fn render_blocking(
+    body: &[u8],
+    kind: InputKind,
+    source: Option<String>,
+    format: Format,
+) -> Result<Response, Refused> {
+    let file = source.clone().unwrap_or_else(|| BODY.to_string());
+    let report =
+        crate::read::read_bytes(body, kind, &file).map_err(|e| Box::new(load_error(&e)))?;
+    let outputs = Outputs {
+        docx: format != Format::Xlsx,
+        xlsx: format != Format::Docx,
+    };
+    // Without a source the workbook records no input file, as for standard input.
+    let recorded = source.as_deref().unwrap_or("-");
+    let (files, _warnings) = crate::render::render(&report, recorded, outputs)
+        .map_err(|e| Box::new(render_error(&e, &report)))?;
+    let (name, media, bytes) = match (format, files.as_slice()) {
+        (Format::Zip, _) => {
+            let parts: Vec<(String, &[u8])> = files
+                .iter()
+                .map(|f| (safe_file_name(&f.name).0, f.bytes.as_slice()))
+                .collect();
+            let bytes = crate::render::ooxml::pack(&parts).map_err(|e| {
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("生成 ZIP 失败：{e}"),
+                )
+            })?;
+            (format!("{}.zip", report.title()), "application/zip", bytes)
+        }
+        (Format::Docx, [OutputFile { name, bytes }]) => (name.clone(), DOCX, bytes.clone()),
+        (Format::Xlsx, [OutputFile { name, bytes }]) => (name.clone(), XLSX, bytes.clone()),
+        _ => {
+            return Err(refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "服务内部错误：生成的文件数不对".into(),
+            ));
+        }
+    };
+    Ok(attachment(&name, media, bytes, report.report.year.0))
+}
+
+/// A file download: `Content-Type`, and `Content-Disposition` with an ASCII
+/// fallback name and the official (safe) name in RFC 5987 form.
+fn attachment(name: &str, media: &'static str, bytes: Vec<u8>, year: u16) -> Response {
+    let (safe, _) = safe_file_name(name);
+    let extension = safe.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
+    let disposition = format!(
+        "attachment; filename=\"nianbao-{year}.{extension}\"; filename*=UTF-8''{}",
+        percent_encode(&safe)
+    );
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// RFC 5987 `value-chars`: `attr-char`s as they are, every other byte `%XX`.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The query of `/api/form`.
+#[derive(Debug, Deserialize)]
+pub struct FormQuery {
+    agency: Option<String>,
+    year: Option<String>,
+}
+
+/// `GET /api/form?agency=…&year=…`: the fill-in workbook; 400 for a missing
+/// or bad agency or year.
+pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
+    let run = async {
+        let q = query(q)?;
+        let agency = q.agency.unwrap_or_default();
+        if agency.trim().is_empty() {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "缺少机关全称（agency）".into(),
+            ));
+        }
+        let year = q
+            .year
+            .as_deref()
+            .and_then(|y| y.trim().parse::<u16>().ok())
+            .filter(|y| YEARS.contains(y))
+            .ok_or_else(|| {
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "报告年度（year）应为 {} 至 {} 之间的整数",
+                        YEARS.start(),
+                        YEARS.end()
+                    ),
+                )
+            })?;
+        blocking(move || {
+            let report = crate::render::form::new_report(&agency, year, None);
+            crate::model::validate_text(&report).map_err(|p| {
+                refuse_at(
+                    StatusCode::BAD_REQUEST,
+                    p.to_string(),
+                    Some("agency"),
+                    None,
+                    None,
+                    Vec::new(),
+                )
+            })?;
+            let bytes = crate::render::form::form_bytes(&report, None).map_err(|e| {
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("生成填报表失败：{e}"),
+                )
+            })?;
+            Ok(attachment(
+                &format!("{}填报表.xlsx", report.title()),
+                XLSX,
+                bytes,
+                year,
+            ))
+        })
+        .await?
+    };
+    run.await.unwrap_or_else(|r| *r)
+}
+
+/// `GET /api/spec`: the mandated format as JSON (see [`super::spec_json`]).
+pub async fn spec() -> Response {
+    static SPEC: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| super::spec_json::spec().to_string());
+    ([(header::CONTENT_TYPE, "application/json")], SPEC.as_str()).into_response()
+}
+
+/// `GET /api/openapi.json`: the OpenAPI 3.0 document of this API.
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}

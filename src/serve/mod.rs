@@ -1,0 +1,259 @@
+//! `nianbao serve`: the library as an HTTP service (axum on tokio).
+//!
+//! The JSON API, documented as OpenAPI at `GET /api/openapi.json`:
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /api/check` | a report (JSON, TOML or a filled form) → [`crate::CheckResult`] |
+//! | `POST /api/render?format=zip\|docx\|xlsx` | the same bodies → the files, with their official names |
+//! | `GET /api/form?agency=&year=` | the fill-in workbook |
+//! | `GET /api/spec` | the mandated tables, the outline and the rules (what a page is built from) |
+//! | `GET /api/openapi.json` | the OpenAPI 3.0 document |
+//! | `GET /healthz` | `ok` |
+//!
+//! The service is stateless: it needs no set-up and writes nothing to disk.
+//! Its limits ([`Config`]) hold under abuse: a body limit (413), a read
+//! timeout on request bodies (408), a timeout per request (503), and a limit
+//! on requests in flight that answers 503 with `Retry-After: 1` at once
+//! instead of queueing. Reading, checking and rendering run on tokio's
+//! blocking pool, so the async workers stay free; hostile templates and
+//! forms meet the library's own bounds and are answered 400. Every request
+//! is logged to stderr as one line (method, path, status, milliseconds),
+//! without query values or report data.
+//!
+//! ```no_run
+//! // What `nianbao serve --addr 127.0.0.1:8080` does:
+//! nianbao::serve::run("127.0.0.1:8080".parse().unwrap(), nianbao::serve::Config::default()).unwrap();
+//! ```
+
+mod api;
+mod spec_json;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::Semaphore;
+
+/// The limits of the service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The largest request body in bytes (larger: 413). A real report is a few KB.
+    pub body_limit: usize,
+    /// How long a client may take to send its body (longer: 408).
+    pub body_timeout: Duration,
+    /// How long one request may take in all (longer: 503).
+    pub request_timeout: Duration,
+    /// Requests of `/api/` in flight at once; one more is answered 503 with
+    /// `Retry-After: 1` at once.
+    pub max_in_flight: usize,
+}
+
+impl Default for Config {
+    /// 2 MiB, 10 s to send a body, 10 s a request, 64 requests in flight.
+    fn default() -> Config {
+        Config {
+            body_limit: 2 * 1024 * 1024,
+            body_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(10),
+            max_in_flight: 64,
+        }
+    }
+}
+
+/// The service's routes with every limit and the request log.
+pub fn router(config: Config) -> Router {
+    let limits = Arc::new(Limits {
+        in_flight: Semaphore::new(config.max_in_flight),
+        config: config.clone(),
+    });
+    let api = Router::new()
+        .route("/api/check", post(api::check))
+        .route("/api/render", post(api::render))
+        .route("/api/form", get(api::form))
+        .route("/api/spec", get(api::spec))
+        .route("/api/openapi.json", get(api::openapi))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            config.body_timeout,
+        ))
+        .layer(middleware::from_fn_with_state(limits, limit));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(api)
+        .fallback(|| async { api::error(StatusCode::NOT_FOUND, "没有这个地址".into()) })
+        .layer(middleware::from_fn(log))
+}
+
+/// Serves `router(config)` on `listener` until `shutdown` completes, then
+/// finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `nianbao serve`: binds `addr`, says where it listens on stderr, and serves
+/// until SIGINT or SIGTERM, finishing the requests in flight.
+pub fn run(addr: SocketAddr, config: Config) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        eprintln!("nianbao serve: http://{}", listener.local_addr()?);
+        serve(listener, config, stop_signal()).await?;
+        eprintln!("nianbao serve: 已停止");
+        Ok(())
+    })
+}
+
+/// A server on its own thread and runtime (for tests and embedding): see
+/// [`Server::start`].
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0: any free port) and serves on a background
+    /// thread until [`Server::stop`] or drop.
+    pub fn start(addr: SocketAddr, config: Config) -> std::io::Result<Server> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("nianbao-serve".into())
+            .spawn(move || {
+                runtime.block_on(serve(listener, config, async {
+                    let _ = stopped.await;
+                }))
+            })?;
+        Ok(Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, finishes the requests in flight and returns.
+    pub fn stop(mut self) -> std::io::Result<()> {
+        self.shut_down()
+    }
+
+    fn shut_down(&mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err(std::io::Error::other("服务线程异常退出")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.shut_down();
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+struct Limits {
+    in_flight: Semaphore,
+    config: Config,
+}
+
+/// The limits of `/api/`: a declared body over the limit is refused before it
+/// is read (413); past `max_in_flight` requests, 503 at once; a request that
+/// takes longer than `request_timeout`, 503.
+async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.config.body_limit as u64) {
+        return api::too_large(limits.config.body_limit);
+    }
+    let Ok(_permit) = limits.in_flight.try_acquire() else {
+        return busy("服务繁忙，请稍后重试");
+    };
+    match tokio::time::timeout(limits.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => busy(&format!(
+            "处理超时（上限 {} 秒），请稍后重试",
+            limits.config.request_timeout.as_secs_f64()
+        )),
+    }
+}
+
+/// 503 with `Retry-After: 1`.
+fn busy(message: &str) -> Response {
+    let mut response = api::error(StatusCode::SERVICE_UNAVAILABLE, message.to_string());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+/// One line per request on stderr: method, path, status, milliseconds. No
+/// query, no body: nothing of a report goes into the log.
+async fn log(request: Request, next: Next) -> impl IntoResponse {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    eprintln!(
+        "{method} {} {} {:.1}ms",
+        path.escape_debug(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}

@@ -1,0 +1,108 @@
+//! `GET /api/spec`: the mandated format of [`crate::spec`] as JSON, built
+//! from its public data; nothing here spells a label. A page builds the three
+//! tables, their live totals and the text blocks from it:
+//!
+//! - `tables`: for each table its `id`, `name`, `heading`, `sheet`, `rows`,
+//!   `cols`, `header_rows` and every cell that starts in the grid with `row`,
+//!   `col`, `row_span`, `col_span`, `align`, `emphasis`, `excel_cell` and, by
+//!   `kind`, its `text` (`label`), its `key`, `words` and `value` (`count` or
+//!   `amount`, `input`), or its `key`, `words` and `terms` (`[row, col]` of
+//!   the cells it sums, `total`);
+//! - `outline`: `sections` (the six headings) and `blocks` (`name`, `place`,
+//!   `section`, `default_head`);
+//! - `rules`: `id`, `severity`, `scope`, `left`, `relation`, `right`, `wording`.
+
+use serde_json::{Value, json};
+
+use crate::spec::outline::{BLOCKS, SECTION_HEADINGS};
+use crate::spec::rules::{RULES, Scope};
+use crate::spec::tables::{self, Align, Content, Field, Table, TableId};
+
+/// The whole document.
+pub fn spec() -> Value {
+    json!({
+        "tables": tables::all().iter().map(|t| table(t)).collect::<Vec<_>>(),
+        "outline": {
+            "sections": SECTION_HEADINGS,
+            "blocks": BLOCKS.iter().map(|b| json!({
+                "name": b.name,
+                "place": b.place,
+                "section": b.section,
+                "default_head": b.default_head,
+            })).collect::<Vec<_>>(),
+        },
+        "rules": RULES.iter().map(|r| json!({
+            "id": r.id,
+            "severity": r.severity,
+            "scope": scope(r.scope),
+            "left": r.left,
+            "relation": r.relation.words(),
+            "right": r.right,
+            "wording": r.wording(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn table(t: &Table) -> Value {
+    let cells: Vec<Value> = t
+        .cells
+        .iter()
+        .map(|c| {
+            let mut cell = json!({
+                "row": c.row,
+                "col": c.col,
+                "row_span": c.row_span,
+                "col_span": c.col_span,
+                "align": match c.align { Align::Center => "center", Align::Left => "left" },
+                "emphasis": c.emphasis,
+                "excel_cell": t.excel_ref(c.row, c.col),
+            });
+            match &c.content {
+                Content::Label(text) => {
+                    cell["kind"] = json!("label");
+                    cell["text"] = json!(text);
+                }
+                Content::Input(input) => {
+                    cell["kind"] = json!("input");
+                    cell["key"] = json!(input.key);
+                    cell["words"] = json!(input.words);
+                    cell["value"] = json!(match input.field {
+                        Field::Fees => "amount",
+                        _ => "count",
+                    });
+                }
+                Content::Total(total) => {
+                    cell["kind"] = json!("total");
+                    cell["key"] = json!(total.key);
+                    cell["words"] = json!(total.words);
+                    cell["terms"] = json!(total.terms);
+                }
+            }
+            cell
+        })
+        .collect();
+    json!({
+        "id": match t.id {
+            TableId::Active => "active",
+            TableId::Applications => "applications",
+            TableId::ReviewLitigation => "review_litigation",
+        },
+        "name": t.name,
+        "heading": t.heading,
+        "sheet": t.sheet,
+        "rows": t.rows,
+        "cols": t.cols,
+        "header_rows": t.header_rows,
+        "cells": cells,
+    })
+}
+
+fn scope(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Report => "report",
+        Scope::AgainstPrevious => "against_previous",
+        Scope::HeldByGenerator => "held_by_generator",
+        Scope::HeldByTypes => "held_by_types",
+        Scope::NotCheckable => "not_checkable",
+    }
+}

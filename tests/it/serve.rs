@@ -1,0 +1,827 @@
+//! `nianbao serve` over HTTP: a server on an ephemeral loopback port per
+//! test ([`nianbao::serve::Server`]), spoken to with ureq, or with a raw
+//! socket where a client must misbehave (a body announced and not sent).
+//! Every status code of the API, byte-identity with the CLI, and the server
+//! still serving after each hostile body.
+
+use std::io::{Cursor, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use nianbao::serve::{Config, Server};
+use nianbao::spec::tables;
+use serde_json::Value;
+
+use crate::common::root;
+
+const TOML: &str = "application/toml";
+const JSON: &str = "application/json";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn start(config: Config) -> Server {
+    Server::start("127.0.0.1:0".parse().expect("address"), config).expect("server starts")
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// A response read whole.
+struct Reply {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body[..self.body.len().min(300)])
+            )
+        })
+    }
+
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// The start of the body as text, for messages.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body[..self.body.len().min(400)]).into_owned()
+    }
+
+    /// The `message` of an error body, after checking its shape.
+    fn error_message(&self) -> String {
+        let json = self.json();
+        let error = &json["error"];
+        for field in ["message", "key", "line", "column"] {
+            assert!(error.get(field).is_some(), "no {field} in {json}");
+        }
+        error["message"].as_str().expect("message").to_string()
+    }
+}
+
+fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = response.expect("a response");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_vec()
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn get(server: &Server, path: &str) -> Reply {
+    reply(
+        agent()
+            .get(format!("http://{}{path}", server.addr()))
+            .call(),
+    )
+}
+
+fn post(server: &Server, path: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
+    let mut request = agent().post(format!("http://{}{path}", server.addr()));
+    if let Some(t) = content_type {
+        request = request.header("content-type", t);
+    }
+    reply(request.send(body))
+}
+
+fn sample_toml() -> Vec<u8> {
+    std::fs::read(root().join("inputs/butaji-2024.toml")).expect("sample")
+}
+
+fn assert_alive(server: &Server) {
+    let r = get(server, "/healthz");
+    assert_eq!((r.status, r.body.as_slice()), (200, b"ok".as_slice()));
+}
+
+/// Sends a request head announcing `length` body bytes and then only `sent`
+/// of them; returns the socket (the server waits for the rest).
+fn announce(server: &Server, path: &str, length: usize, sent: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {TOML}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write head");
+    s.write_all(sent).expect("write body");
+    s
+}
+
+/// The status code and the whole text of the response on `s`.
+fn raw_reply(mut s: TcpStream) -> (u16, String) {
+    let mut text = Vec::new();
+    let _ = s.read_to_end(&mut text);
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text:?}"));
+    (status, text)
+}
+
+/// Percent-decodes an RFC 5987 value.
+fn percent_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+            out.push(u8::from_str_radix(hex, 16).expect("hex"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 name")
+}
+
+/// The official file name of a `Content-Disposition`'s `filename*`.
+fn official_name(disposition: &str) -> String {
+    let (_, encoded) = disposition
+        .split_once("filename*=UTF-8''")
+        .unwrap_or_else(|| panic!("no filename*: {disposition}"));
+    assert!(
+        disposition.starts_with("attachment; filename=\""),
+        "{disposition}"
+    );
+    assert!(disposition.is_ascii(), "{disposition}");
+    percent_decode(encoded)
+}
+
+#[test]
+fn health_and_unknown_paths() {
+    let server = start(Config::default());
+    assert_alive(&server);
+    let r = get(&server, "/nothing/here");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.error_message(), "没有这个地址");
+    server.stop().expect("stops cleanly");
+}
+
+#[test]
+fn check_reads_toml_json_and_a_filled_form() {
+    let server = start(Config::default());
+    let r = post(&server, "/api/check", Some(TOML), &sample_toml());
+    assert_eq!(r.status, 200);
+    let json = r.json();
+    assert_eq!(json["agency"], "潢川县卜塔集镇人民政府");
+    assert_eq!(json["year"], 2024);
+    assert_eq!(json["status"], "ok");
+    assert_eq!(json["findings"], Value::Array(vec![]));
+
+    // JSON, with a broken R1: the finding names its rule, cells and key.
+    let body = r#"{"report": {"agency": "某县统计局", "year": 2024},
+        "applications": {"new": [2, 0, 0, 0, 0, 0], "granted": [1, 0, 0, 0, 0, 0]}}"#;
+    let r = post(&server, "/api/check", Some(JSON), body.as_bytes());
+    assert_eq!(r.status, 200);
+    let json = r.json();
+    assert_eq!(json["status"], "failed");
+    let first = &json["findings"][0];
+    assert_eq!(first["rule"], "R1");
+    assert_eq!(first["severity"], "error");
+    assert_eq!(first["cell"], "表三 四、结转下年度继续办理 × 自然人");
+    assert!(
+        first["excel_cell"]
+            .as_str()
+            .unwrap()
+            .starts_with("依申请公开!")
+    );
+    assert_eq!(
+        (first["expected"].clone(), first["found"].clone()),
+        (1.into(), 0.into())
+    );
+    for field in ["key", "message"] {
+        assert!(
+            first[field].as_str().is_some_and(|s| !s.is_empty()),
+            "{first}"
+        );
+    }
+
+    // A form from /api/form, posted back as it is.
+    let form = get(
+        &server,
+        "/api/form?agency=%E6%9F%90%E5%8E%BF%E7%BB%9F%E8%AE%A1%E5%B1%80&year=2024",
+    );
+    assert_eq!(form.status, 200);
+    let r = post(&server, "/api/check", Some(XLSX), &form.body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["agency"], "某县统计局");
+    // A media type with parameters is the same type.
+    let r = post(
+        &server,
+        "/api/check",
+        Some("application/toml; charset=utf-8"),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn bad_input_is_400_with_key_line_and_column() {
+    let server = start(Config::default());
+    let r = post(
+        &server,
+        "/api/check?source=bad.toml",
+        Some(TOML),
+        "[report]\nagency = \"某局\"\nyear = 1999\n".as_bytes(),
+    );
+    assert_eq!(r.status, 400);
+    let e = &r.json()["error"];
+    assert_eq!(e["key"], "report.year");
+    assert_eq!(
+        (e["line"].clone(), e["column"].clone()),
+        (3.into(), 8.into())
+    );
+    let message = e["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("bad.toml:3:8: report.year:"),
+        "{message}"
+    );
+
+    // A syntax error has a line and column but no key; the file is named
+    // 请求正文 when the request does not name it.
+    let r = post(&server, "/api/check", Some(TOML), b"[report\n");
+    assert_eq!(r.status, 400);
+    let e = &r.json()["error"];
+    assert_eq!(e["key"], Value::Null);
+    assert_eq!(e["line"], 1);
+    assert!(
+        e["message"].as_str().unwrap().starts_with("请求正文:1:"),
+        "{e}"
+    );
+
+    // JSON that is not the report's shape; bytes that are not UTF-8.
+    let r = post(&server, "/api/check", Some(JSON), b"{\"report\": 3}");
+    assert_eq!(r.status, 400);
+    let r = post(
+        &server,
+        "/api/check",
+        Some(TOML),
+        b"[report]\nagency = \"\xff\"\n",
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.error_message().contains("UTF-8"));
+    // A bad source name, a bad format.
+    let r = post(
+        &server,
+        "/api/check?source=a%0Ab",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 400);
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.error_message().contains("format"));
+}
+
+#[test]
+fn a_body_of_another_type_is_415() {
+    let server = start(Config::default());
+    for (path, t) in [
+        ("/api/check", None),
+        ("/api/check", Some("text/plain")),
+        ("/api/render", Some("application/x-www-form-urlencoded")),
+        ("/api/render?format=docx", Some("application/xml")),
+    ] {
+        let r = post(&server, path, t, &sample_toml());
+        assert_eq!(r.status, 415, "{path} {t:?}");
+        assert!(r.error_message().contains("application/toml"));
+    }
+}
+
+#[test]
+fn a_body_over_the_limit_is_413_before_it_is_read() {
+    let server = start(Config::default());
+    // 3 MB announced: refused from the head, the body is never read.
+    let s = announce(&server, "/api/check", 3 << 20, b"");
+    let (status, text) = raw_reply(s);
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("请求正文过大"), "{text}");
+    assert_alive(&server);
+
+    // The limit holds for a body sent without a length too (chunked), here
+    // with a test server whose limit is small enough to send past it.
+    let server = start(Config {
+        body_limit: 1000,
+        ..Config::default()
+    });
+    let mut s = TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let chunk = "#".repeat(1500);
+    write!(
+        s,
+        "POST /api/check HTTP/1.1\r\nHost: x\r\nContent-Type: {TOML}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    )
+    .expect("write");
+    let (status, text) = raw_reply(s);
+    assert_eq!(status, 413, "{text}");
+    assert_alive(&server);
+}
+
+#[test]
+fn a_broken_rule_is_422_with_the_findings() {
+    let server = start(Config::default());
+    let broken = serde_json::json!({
+        "report": {"agency": "某县统计局", "year": 2024},
+        "applications": {"new": [1, 0, 0, 0, 0, 0], "granted": [2, 0, 0, 0, 0, 0]},
+    });
+    for format in ["zip", "docx", "xlsx"] {
+        let r = post(
+            &server,
+            &format!("/api/render?format={format}"),
+            Some(JSON),
+            broken.to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 422, "{format}");
+        let json = r.json();
+        assert_eq!(json["status"], "failed");
+        let findings = json["findings"].as_array().expect("findings");
+        assert!(findings.iter().any(|f| f["rule"] == "R1"), "{json}");
+        assert!(
+            findings
+                .iter()
+                .all(|f| f["cell"].is_string() && f["key"].is_string())
+        );
+    }
+}
+
+/// The sample with text block `block` replaced by the template `src`.
+fn with_block(block: &str, src: &str) -> String {
+    let sample = String::from_utf8(sample_toml()).unwrap();
+    let mut out = String::new();
+    let mut found = false;
+    for line in sample.lines() {
+        if line.starts_with(&format!("{block} = ")) {
+            out.push_str(&format!("{block} = '''{src}'''\n"));
+            found = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(found, "the sample has no {block}");
+    out
+}
+
+#[test]
+fn a_self_including_partial_is_400_and_the_server_goes_on() {
+    let server = start(Config::default());
+    let toml = with_block("overview", r#"{{#*inline "a"}}{{> a}}{{/inline}}{{> a}}"#);
+    let r = post(&server, "/api/render", Some(TOML), toml.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    let e = &r.json()["error"];
+    assert_eq!(e["key"], "text.overview");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.starts_with("text.overview"), "{e}");
+    assert!(message.contains("递归引用了自身（a → a）"), "{e}");
+    assert_alive(&server);
+
+    // Eight nested loops: the step limit, 400, fast.
+    let nested = format!(
+        "{}x{}",
+        "{{#each @root.applications}}".repeat(8),
+        "{{/each}}".repeat(8)
+    );
+    let toml = with_block("on_request", &nested);
+    let started = Instant::now();
+    let r = post(
+        &server,
+        "/api/render?format=docx",
+        Some(TOML),
+        toml.as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_alive(&server);
+}
+
+/// A copy of the zip `bytes` with entry `name` replaced by `size` bytes of
+/// spaces inside a comment, deflated: a zip bomb.
+fn bomb(bytes: &[u8], name: &str, size: usize) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).expect("entry");
+        let entry_name = entry.name().to_string();
+        out.start_file(entry_name.as_str(), options).expect("start");
+        if entry_name == name {
+            out.write_all(b"<worksheet><!--").expect("write");
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..size >> 20 {
+                out.write_all(&chunk).expect("write");
+            }
+            out.write_all(b"--></worksheet>").expect("write");
+        } else {
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).expect("read");
+            out.write_all(&data).expect("write");
+        }
+    }
+    out.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn hostile_bodies_are_400_and_the_next_request_is_served() {
+    let server = start(Config::default());
+    let form = get(&server, "/api/form?agency=x&year=2024").body;
+    let mut hostile: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("not a zip", XLSX, b"PK\x03\x04 not really".to_vec()),
+        ("a truncated form", XLSX, form[..form.len() / 2].to_vec()),
+        (
+            "a zip bomb",
+            XLSX,
+            bomb(&form, "xl/worksheets/sheet1.xml", 64 << 20),
+        ),
+        ("deep JSON", JSON, "[".repeat(100_000).into_bytes()),
+        (
+            "deep TOML",
+            TOML,
+            format!("a = {}", "[".repeat(100_000)).into_bytes(),
+        ),
+        (
+            "a NUL in a text",
+            TOML,
+            b"[report]\nagency = \"a\\u0000b\"\nyear = 2024\n".to_vec(),
+        ),
+    ];
+    hostile.push(("empty", TOML, Vec::new()));
+    for (what, media, body) in &hostile {
+        for path in ["/api/check", "/api/render"] {
+            let started = Instant::now();
+            let r = post(&server, path, Some(media), body);
+            assert_eq!(r.status, 400, "{what} {path}: {}", r.text());
+            assert!(!r.error_message().is_empty());
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{what}: {:?}",
+                started.elapsed()
+            );
+            assert_alive(&server);
+        }
+    }
+}
+
+#[test]
+fn render_is_byte_identical_to_the_cli() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .current_dir(root())
+        .args(["generate", "inputs/butaji-2024.toml", "-o"])
+        .arg(dir.path())
+        .status()
+        .expect("nianbao runs");
+    assert!(status.success());
+    let title = "潢川县卜塔集镇人民政府2024年政府信息公开工作年度报告";
+    let docx_name = format!("{title}.docx");
+    let xlsx_name = format!("{title}统计表.xlsx");
+    let cli_docx = std::fs::read(dir.path().join(&docx_name)).expect("docx");
+    let cli_xlsx = std::fs::read(dir.path().join(&xlsx_name)).expect("xlsx");
+
+    let server = start(Config::default());
+    // `source` is the input's file name, which the workbook records as the CLI does.
+    let path = |format: &str| format!("/api/render?format={format}&source=butaji-2024.toml");
+    let docx = post(&server, &path("docx"), Some(TOML), &sample_toml());
+    assert_eq!(docx.status, 200);
+    assert_eq!(
+        docx.header("content-type"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    assert_eq!(
+        official_name(&docx.header("content-disposition")),
+        docx_name
+    );
+    assert!(docx.body == cli_docx, "the DOCX differs from the CLI's");
+
+    let xlsx = post(&server, &path("xlsx"), Some(TOML), &sample_toml());
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(xlsx.header("content-type"), XLSX);
+    assert_eq!(
+        official_name(&xlsx.header("content-disposition")),
+        xlsx_name
+    );
+    assert!(xlsx.body == cli_xlsx, "the XLSX differs from the CLI's");
+
+    // The ZIP (the default format) holds both, and is itself deterministic.
+    let zip = post(
+        &server,
+        "/api/render?source=butaji-2024.toml",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(zip.status, 200);
+    assert_eq!(zip.header("content-type"), "application/zip");
+    assert_eq!(
+        official_name(&zip.header("content-disposition")),
+        format!("{title}.zip")
+    );
+    let mut archive = zip::ZipArchive::new(Cursor::new(&zip.body)).expect("zip");
+    for (name, cli) in [(&docx_name, &cli_docx), (&xlsx_name, &cli_xlsx)] {
+        let mut inside = Vec::new();
+        archive
+            .by_name(name)
+            .expect("entry")
+            .read_to_end(&mut inside)
+            .expect("read");
+        assert!(&inside == cli, "{name} in the ZIP differs from the CLI's");
+    }
+    assert_eq!(archive.len(), 2);
+    let again = post(
+        &server,
+        "/api/render?source=butaji-2024.toml",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert!(again.body == zip.body, "the ZIP is not deterministic");
+
+    // Without `source` the workbook records no input file, as the CLI does
+    // for standard input.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["generate", "-", "--xlsx-only", "-o"])
+        .arg(dir.path().join("stdin"))
+        .stdin(std::fs::File::open(root().join("inputs/butaji-2024.toml")).expect("open"))
+        .output()
+        .expect("nianbao runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli = std::fs::read(dir.path().join("stdin").join(&xlsx_name)).expect("xlsx");
+    let xlsx = post(
+        &server,
+        "/api/render?format=xlsx",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert!(
+        xlsx.body == cli,
+        "the XLSX without source differs from the CLI's from stdin"
+    );
+}
+
+#[test]
+fn form_is_the_fill_in_workbook_and_refuses_a_bad_agency_or_year() {
+    let server = start(Config::default());
+    let r = get(&server, "/api/form?agency=%E6%9F%90%E5%B1%80&year=2025");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), XLSX);
+    assert_eq!(
+        official_name(&r.header("content-disposition")),
+        "某局2025年政府信息公开工作年度报告填报表.xlsx"
+    );
+    let same = nianbao::form_bytes(&nianbao::new_report("某局", 2025, None), None).expect("form");
+    assert!(r.body == same, "the form differs from the library's");
+
+    // A name that is no file name is made safe in the header.
+    let r = get(&server, "/api/form?agency=..%2F..%2Fx&year=2025");
+    assert_eq!(r.status, 200);
+    assert!(!official_name(&r.header("content-disposition")).contains('/'));
+
+    for query in [
+        "",
+        "?year=2024",
+        "?agency=%20&year=2024",
+        "?agency=x",
+        "?agency=x&year=1999",
+        "?agency=x&year=abc",
+        "?agency=x&year=99999999",
+        "?agency=a%00b&year=2024",
+    ] {
+        let r = get(&server, &format!("/api/form{query}"));
+        assert_eq!(r.status, 400, "{query}: {}", r.text());
+        assert!(!r.error_message().is_empty());
+    }
+}
+
+#[test]
+fn spec_holds_the_tables_outline_and_rules() {
+    let server = start(Config::default());
+    let r = get(&server, "/api/spec");
+    assert_eq!(r.status, 200);
+    let json = r.json();
+    let tables_json = json["tables"].as_array().expect("tables");
+    assert_eq!(tables_json.len(), 3);
+    for (t, j) in tables::all().iter().zip(tables_json) {
+        assert_eq!(j["name"], t.name);
+        assert_eq!(j["heading"], t.heading);
+        assert_eq!(j["sheet"], t.sheet);
+        assert_eq!(
+            (j["rows"].clone(), j["cols"].clone()),
+            (t.rows.into(), t.cols.into())
+        );
+        assert_eq!(j["header_rows"], t.header_rows);
+        let cells = j["cells"].as_array().expect("cells");
+        assert_eq!(cells.len(), t.cells.len());
+        let labels: Vec<&str> = cells.iter().filter_map(|c| c["text"].as_str()).collect();
+        assert_eq!(labels, t.labels().collect::<Vec<_>>(), "{}", t.name);
+        for (cell, input) in t.inputs() {
+            let c = cells
+                .iter()
+                .find(|c| c["key"] == input.key.as_str())
+                .unwrap_or_else(|| panic!("{} not in the spec", input.key));
+            assert_eq!(c["kind"], "input");
+            assert_eq!(c["words"], input.words.as_str());
+            assert_eq!(
+                (c["row"].clone(), c["col"].clone()),
+                (cell.row.into(), cell.col.into())
+            );
+            assert_eq!(c["excel_cell"], t.excel_ref(cell.row, cell.col).as_str());
+        }
+        for (_, total) in t.totals() {
+            let c = cells
+                .iter()
+                .find(|c| c["key"] == total.key.as_str())
+                .unwrap_or_else(|| panic!("{} not in the spec", total.key));
+            assert_eq!(c["kind"], "total");
+            assert_eq!(c["terms"], serde_json::json!(total.terms));
+        }
+    }
+    // Every label of table 三, e.g. 申请人情况 spanning the seven columns.
+    let t3 = &tables_json[1];
+    let header = t3["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["text"] == "申请人情况")
+        .expect("申请人情况");
+    assert_eq!(header["col_span"], 7);
+
+    let outline = &json["outline"];
+    assert_eq!(
+        outline["sections"],
+        serde_json::json!(nianbao::spec::outline::SECTION_HEADINGS)
+    );
+    let blocks = outline["blocks"].as_array().expect("blocks");
+    assert_eq!(blocks.len(), nianbao::spec::outline::BLOCKS.len());
+    for (b, j) in nianbao::spec::outline::BLOCKS.iter().zip(blocks) {
+        assert_eq!(j["name"], b.name);
+        assert_eq!(j["place"], b.place);
+        assert_eq!(j["section"], b.section);
+        assert_eq!(j["default_head"], serde_json::json!(b.default_head));
+    }
+    let rules = json["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), nianbao::spec::rules::RULES.len());
+    for (rule, j) in nianbao::spec::rules::RULES.iter().zip(rules) {
+        assert_eq!(j["id"], rule.id);
+        assert_eq!(j["wording"], rule.wording());
+        assert_eq!(j["severity"], serde_json::json!(rule.severity));
+    }
+    assert_eq!(rules[0]["scope"], "report");
+}
+
+#[test]
+fn openapi_lists_every_path() {
+    let server = start(Config::default());
+    let r = get(&server, "/api/openapi.json");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), "application/json");
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0"));
+    let paths = doc["paths"].as_object().expect("paths");
+    for path in [
+        "/api/check",
+        "/api/render",
+        "/api/form",
+        "/api/spec",
+        "/api/openapi.json",
+        "/healthz",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+        // Every path answers as the document says it exists.
+        assert_ne!(get(&server, path).status, 404, "{path}");
+    }
+    // Every `$ref` resolves.
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    for piece in text.split("\"$ref\": \"#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap();
+        assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
+    }
+}
+
+/// Asks `/api/spec` until it is refused as busy (503 at once), and returns
+/// that answer; 200 until then.
+fn wait_until_busy(server: &Server) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let started = Instant::now();
+        let r = get(server, "/api/spec");
+        if r.status == 503 {
+            assert!(started.elapsed() < Duration::from_secs(1));
+            return r;
+        }
+        assert_eq!(r.status, 200);
+        assert!(Instant::now() < deadline, "never busy");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A server with one request in flight at most: a request whose body is
+/// announced and not sent holds the one place.
+#[test]
+fn past_the_limit_in_flight_is_503_with_retry_after_at_once() {
+    let server = start(Config {
+        max_in_flight: 1,
+        ..Config::default()
+    });
+    let holder = announce(&server, "/api/check", 100, b"[re");
+    let busy = wait_until_busy(&server);
+    assert_eq!(busy.header("retry-after"), "1");
+    assert!(busy.error_message().contains("繁忙"));
+    // Liveness is not limited.
+    assert_alive(&server);
+    // The holder goes away: the place is free again.
+    drop(holder);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(&server, "/api/spec").status != 200 {
+        assert!(Instant::now() < deadline, "the place was never freed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_slow_body_is_408_and_a_slow_request_503() {
+    let server = start(Config {
+        body_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let started = Instant::now();
+    let (status, text) = raw_reply(announce(&server, "/api/check", 100, b"[re"));
+    assert_eq!(status, 408, "{text}");
+    assert!(text.contains("时限"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_alive(&server);
+
+    let server = start(Config {
+        request_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let (status, text) = raw_reply(announce(&server, "/api/render", 100, b"[re"));
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        text.to_ascii_lowercase().contains("retry-after: 1"),
+        "{text}"
+    );
+    assert!(text.contains("超时"), "{text}");
+    assert_alive(&server);
+}
+
+#[test]
+fn stop_finishes_the_request_in_flight() {
+    let server = start(Config {
+        max_in_flight: 1,
+        ..Config::default()
+    });
+    let addr = server.addr();
+    // A request in flight whose body comes only after stop was asked; it is
+    // in flight once the one place is taken (503 for another request).
+    let mut s = announce(
+        &server,
+        "/api/check?source=a.toml",
+        sample_toml().len(),
+        b"",
+    );
+    wait_until_busy(&server);
+    let stopper = std::thread::spawn(move || server.stop());
+    std::thread::sleep(Duration::from_millis(200));
+    s.write_all(&sample_toml()).expect("rest of the body");
+    let (status, text) = raw_reply(s);
+    assert_eq!(status, 200, "{text}");
+    stopper.join().expect("stop thread").expect("stops cleanly");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "still listening after stop"
+    );
+}
