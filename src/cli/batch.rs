@@ -57,15 +57,7 @@ pub fn run(
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let outcome = outcome.map_err(|e| match e {
-        // The system's own words are English: say it in Chinese.
-        nianbao::batch::BatchError::OutDir { path, source } => Fatal(format!(
-            "{}: 无法创建输出目录：{}",
-            path.display(),
-            nianbao::io_reason(&source, nianbao::IoAction::Write)
-        )),
-        e => Fatal::from(e),
-    })?;
+    let outcome = outcome?;
     for note in &outcome.notes {
         eprintln!("注意：{note}");
     }
@@ -135,26 +127,7 @@ impl StopSignals {
 /// Verifies an output folder against its manifest; a missing, changed or
 /// unlisted file is a finding (exit 1), no manifest is fatal (exit 2).
 pub fn verify(dir: &Path) -> Result<Outcome, Fatal> {
-    use nianbao::batch::manifest::VerifyError;
-    let v = nianbao::batch::manifest::verify(dir).map_err(|e| match e {
-        // The system's and the JSON parser's own words are English.
-        VerifyError::Read { path, source } => Fatal(format!(
-            "{}: 无法读取清单：{}",
-            path.display(),
-            nianbao::io_reason(&source, nianbao::IoAction::Read)
-        )),
-        VerifyError::Parse { path, source } => Fatal(format!(
-            "{}: 清单格式错误（第 {} 行第 {} 列），不是 nianbao batch 写的清单",
-            path.display(),
-            source.line(),
-            source.column()
-        )),
-        VerifyError::List { path, source } => Fatal(format!(
-            "{}: 无法列出文件：{}",
-            path.display(),
-            nianbao::io_reason(&source, nianbao::IoAction::Read)
-        )),
-    })?;
+    let v = nianbao::batch::manifest::verify(dir)?;
     for (what, list) in [
         ("缺失", &v.missing),
         ("已改动", &v.changed),

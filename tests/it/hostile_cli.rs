@@ -394,7 +394,7 @@ fn a_failed_write_is_exit_2_in_chinese() {
     assert_eq!(
         stderr.trim_end(),
         format!(
-            "{}: 清单格式错误（第 1 行第 2 列），不是 nianbao batch 写的清单",
+            "{}: 清单格式错误（第 1 行第 2 列）：不是有效的 JSON",
             out.join("manifest.json").display()
         )
     );
