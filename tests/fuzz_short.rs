@@ -196,6 +196,12 @@ fn peak_memory_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Resets the peak that [`peak_memory_kb`] reads (Linux: `5` into `clear_refs`),
+/// so that one input's peak is not blamed on the next.
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 fn failure_dir() -> PathBuf {
     let dir = root().join("target").join("fuzz-short");
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -220,6 +226,7 @@ fn run_all(
         .spawn(move || {
             for input in inputs {
                 let _ = std::fs::write(&worker_current, &input);
+                reset_peak_memory();
                 let _ = start_tx.send(input.clone());
                 let outcome = std::panic::catch_unwind(|| entry(&input)).map_err(|_| input);
                 if tx.send(outcome).is_err() {
