@@ -113,7 +113,7 @@ for t in "${targets[@]}"; do
             ${FUZZ_ARGS:-} >"$one" 2>&1 || rc=$?
         n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$one" | tail -1)
         # A crash ends libFuzzer before its final stats: take the last status line.
-        [ -n "$n" ] || n=$(grep -oE '^#[0-9]+' "$one" | tail -1 | tr -d '#')
+        [ -n "$n" ] || n=$(grep -oE '^#[0-9]+' "$one" | tail -1 | tr -d '#' || true)
         execs=$((execs + ${n:-0}))
         cat "$one" >>"$log"
         rm -f "$one"
@@ -132,7 +132,7 @@ for t in "${targets[@]}"; do
         result=ok
     else
         kinds=$(grep -oE 'ERROR: libFuzzer: [a-z-]+|panicked at [^ ]+:[0-9]+|memory allocation of [0-9]+ bytes failed|overflowed its stack' "$log" |
-            sed 's/ERROR: libFuzzer: //; s|panicked at .*/src/|panic |' | sort | uniq -c | sed 's/^ *//' | paste -sd ';' -)
+            sed 's/ERROR: libFuzzer: //; s|panicked at .*/src/|panic |' | sort | uniq -c | sed 's/^ *//' | paste -sd ';' - || true)
         result="FOUND $crashes (${kinds:-exit $rc}) in fuzz/artifacts/$t/ — log: $log"
         failed+=("$t")
     fi
