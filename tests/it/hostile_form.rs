@@ -605,7 +605,7 @@ fn check_refuses_hostile_forms_within_a_memory_limit() {
         // 1 GB of address space: an unbounded allocation aborts the child.
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg("ulimit -v 1048576 && exec \"$0\" check \"$1\"")
+            .arg("ulimit -v 512000 && exec \"$0\" check \"$1\"")
             .arg(env!("CARGO_BIN_EXE_nianbao"))
             .arg(&path)
             .output()

@@ -222,12 +222,12 @@ fn write_inputs(dir: &Path) -> (Vec<Report>, Vec<Hostile>) {
     (good, hostile)
 }
 
-/// Runs `nianbao args…` under `ulimit -v` (1 GB of address space), killing it
+/// Runs `nianbao args…` under `ulimit -v` (500 MB of address space: the bound, and address space is more than resident memory), killing it
 /// after [`TIME_LIMIT`]: (exit code, stdout, stderr, time taken).
 fn run_bounded(args: &[&str]) -> (Option<i32>, String, String, Duration) {
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
+        .arg("ulimit -v 500000 && exec \"$0\" \"$@\"")
         .arg(BIN)
         .args(args)
         .stdin(Stdio::null())
