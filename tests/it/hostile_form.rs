@@ -602,7 +602,7 @@ fn check_refuses_hostile_forms_within_a_memory_limit() {
     for (name, bytes) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write");
-        // 1 GB of address space: an unbounded allocation aborts the child.
+        // 500 MB of address space: an unbounded allocation aborts the child.
         let out = std::process::Command::new("sh")
             .arg("-c")
             .arg("ulimit -v 512000 && exec \"$0\" check \"$1\"")
