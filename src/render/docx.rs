@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 
 use crate::model::Report;
 use crate::render::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
+use crate::spec::grid::Figures;
 use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
 use crate::text::{Blocks, TextEngine, TextError, chinese_number};
@@ -494,9 +495,11 @@ fn add_tables(mut docx: Docx, mut value: impl FnMut(usize, usize, usize) -> Stri
     docx
 }
 
-/// The text of the number cell `(row, col)` of `t` for `report`.
-fn cell_value(t: &tables::Table, report: &Report, row: usize, col: usize) -> String {
-    t.value(report, row, col)
+/// The text of the number cell `(row, col)` of table `t` (its grid in `figures`).
+fn cell_value(figures: &Figures, t: &tables::Table, row: usize, col: usize) -> String {
+    figures
+        .grid(t.id)
+        .value(row, col)
         .map(|v| v.to_string())
         .unwrap_or_else(|| "0".into())
 }
@@ -532,9 +535,12 @@ fn build_body(report: &Report, blocks: &Blocks, tables_as: TablesAs) -> Docx {
                 docx = docx.add_paragraph(p);
             }
             docx = match tables_as {
-                TablesAs::Values(r) => add_tables(docx, |i, row, col| {
-                    cell_value(tables::all()[i], r, row, col)
-                }),
+                TablesAs::Values(r) => {
+                    let figures = Figures::new(r);
+                    add_tables(docx, |i, row, col| {
+                        cell_value(&figures, tables::all()[i], row, col)
+                    })
+                }
                 TablesAs::Marker => docx.add_paragraph(marker()),
             };
         }
@@ -812,9 +818,10 @@ impl Cache {
         blocks: &Blocks,
     ) -> Result<Option<Vec<u8>>, DocxError> {
         let all = tables::all();
+        let figures = Figures::new(report);
         let mut values = Vec::with_capacity(self.slots.len());
         for &(i, row, col) in &self.slots {
-            let v = cell_value(all[i], report, row, col);
+            let v = cell_value(&figures, all[i], row, col);
             // Written as they are: only text no writer escapes.
             let plain = !v.is_empty()
                 && v.bytes()
