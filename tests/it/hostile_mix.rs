@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use nianbao::model::Report;
 
-use crate::xlsx_support::{entries, repack, sheet_part};
+use crate::xlsx_support::{edit_sheet, entries, far_cell, forged_dimension, sheet_part};
 
 const BIN: &str = env!("CARGO_BIN_EXE_nianbao");
 
@@ -28,38 +28,6 @@ fn form_of(agency: &str) -> Vec<u8> {
     report.report.agency = agency.to_string();
     let report = nianbao::new_report(agency, 2024, Some(report));
     nianbao::form_bytes(&report, Some("sample.toml")).expect("form")
-}
-
-/// `bytes` with the XML of `sheet` changed by `edit`.
-fn edit_sheet(bytes: &[u8], sheet: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
-    let part = sheet_part(bytes, sheet);
-    let mut all = entries(bytes);
-    let (_, data) = all
-        .iter_mut()
-        .find(|(n, _)| *n == part)
-        .expect("the sheet's part");
-    let xml = String::from_utf8(data.clone()).expect("utf-8");
-    *data = edit(&xml).into_bytes();
-    repack(&all)
-}
-
-/// A cell at `a1` in a row `row` of its own at the end of the sheet data.
-fn far_cell(xml: &str, a1: &str, row: u64) -> String {
-    xml.replace(
-        "</sheetData>",
-        &format!("<row r=\"{row}\"><c r=\"{a1}\"><v>1</v></c></row></sheetData>"),
-    )
-}
-
-/// The sheet's `<dimension>` replaced by one claiming `range`.
-fn forged_dimension(xml: &str, range: &str) -> String {
-    let start = xml.find("<dimension ref=\"").expect("dimension");
-    let end = start + xml[start..].find("/>").expect("end") + 2;
-    format!(
-        "{}<dimension ref=\"{range}\"/>{}",
-        &xml[..start],
-        &xml[end..]
-    )
 }
 
 /// `bytes` with entry `name` replaced by `total` bytes of spaces in an XML

@@ -304,3 +304,40 @@ pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, nianbao:
     let (mut files, _) = nianbao::render(report, source, outputs)?;
     Ok(files.remove(0).bytes)
 }
+
+/// `bytes` with the XML of `sheet` changed by `edit`.
+pub fn edit_sheet(bytes: &[u8], sheet: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let part = sheet_part(bytes, sheet);
+    edit_entry(bytes, &part, edit)
+}
+
+/// `bytes` with the text of entry `name` changed by `edit` (added when missing).
+pub fn edit_entry(bytes: &[u8], name: &str, edit: impl Fn(&str) -> String) -> Vec<u8> {
+    let mut all = entries(bytes);
+    match all.iter_mut().find(|(n, _)| n == name) {
+        Some((_, data)) => {
+            let xml = String::from_utf8(data.clone()).expect("utf-8");
+            *data = edit(&xml).into_bytes();
+        }
+        None => all.push((name.to_string(), edit("").into_bytes())),
+    }
+    repack(&all)
+}
+
+/// A cell far outside the form, in a row of its own at the end of the sheet data.
+pub fn far_cell(xml: &str, a1: &str, row: u64) -> String {
+    xml.replace(
+        "</sheetData>",
+        &format!("<row r=\"{row}\"><c r=\"{a1}\"><v>1</v></c></row></sheetData>"),
+    )
+}
+
+pub fn forged_dimension(xml: &str, range: &str) -> String {
+    let start = xml.find("<dimension ref=\"").expect("dimension");
+    let end = start + xml[start..].find("/>").expect("end") + 2;
+    format!(
+        "{}<dimension ref=\"{range}\"/>{}",
+        &xml[..start],
+        &xml[end..]
+    )
+}
