@@ -71,4 +71,7 @@ pub use render::names::{MAX_NAME_BYTES, agency_key, safe_file_name};
 pub use render::output::{is_temp_name, write_all_or_none, write_atomically};
 pub use render::starter::starter_toml;
 pub use render::{Error, OutputFile, Outputs, render, render_with};
-pub use text::{TextEngine, TextError};
+pub use text::{
+    HELPERS as TEMPLATE_HELPERS, TextEngine, TextError, Variable, default_template,
+    variables as text_variables,
+};

@@ -47,6 +47,9 @@ use serde_json::{Value as Json, json};
 use crate::model::{ApplicantRow, OutcomeRow, Report, is_xml_char};
 use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES};
 
+mod variables;
+pub use variables::{HELPERS, Variable, variables};
+
 /// The default templates, embedded at build time, in the order of
 /// [`TEMPLATE_NAMES`] (a unit test holds them together).
 const EMBEDDED: [(&str, &str); 10] = [
@@ -70,6 +73,17 @@ const EMBEDDED: [(&str, &str); 10] = [
         include_str!("../../templates/other_matters.hbs"),
     ),
 ];
+
+/// The default template of block `name` (`templates/<name>.hbs`, embedded).
+///
+/// ```
+/// let t = nianbao::default_template("proactive").unwrap();
+/// assert!(t.contains("{{year}}"));
+/// assert_eq!(nianbao::default_template("no_such_block"), None);
+/// ```
+pub fn default_template(name: &str) -> Option<&'static str> {
+    EMBEDDED.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
 
 // ---------------------------------------------------------------------------
 // Limits
