@@ -356,6 +356,73 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// The query of `/api/convert`.
+#[derive(Debug, Deserialize)]
+pub struct ConvertQuery {
+    /// `json` (default) or `toml`.
+    to: Option<String>,
+    /// As for `/api/check`.
+    source: Option<String>,
+}
+
+/// `POST /api/convert?to=json|toml`: the report of any accepted body as JSON
+/// or as TOML, not checked against the rules (a draft with findings can be
+/// saved); 400 for bad input, 415. The page loads files and saves drafts
+/// with it; reading the result back gives the same report.
+pub async fn convert(
+    q: Result<Query<ConvertQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = async {
+        let q = query(q)?;
+        let toml = match q.to.as_deref() {
+            None | Some("json") => false,
+            Some("toml") => true,
+            Some(_) => {
+                return Err(refuse(
+                    StatusCode::BAD_REQUEST,
+                    "to 应为 json 或 toml".into(),
+                ));
+            }
+        };
+        let kind = body_kind(&headers)?;
+        let body = body_bytes(body)?;
+        let file = source_name(&BodyQuery {
+            format: None,
+            source: q.source,
+        })?
+        .unwrap_or_else(|| BODY.to_string());
+        blocking(move || {
+            let report = crate::read::read_bytes(&body, kind, &file)
+                .map_err(|e| Box::new(load_error(&e)))?;
+            if !toml {
+                return Ok(axum::Json(report).into_response());
+            }
+            let text = toml::to_string(&report).map_err(|e| {
+                refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("生成 TOML 失败：{e}"),
+                )
+            })?;
+            // A TOML comment ends at a line break and holds no control character.
+            let title: String = report
+                .title()
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let header = format!("# {title} — nianbao 输入文件\n\n");
+            Ok((
+                [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+                header + &text,
+            )
+                .into_response())
+        })
+        .await?
+    };
+    run.await.unwrap_or_else(|r| *r)
+}
+
 /// The query of `/api/form`.
 #[derive(Debug, Deserialize)]
 pub struct FormQuery {

@@ -6,10 +6,15 @@
 //! |---|---|
 //! | `POST /api/check` | a report (JSON, TOML or a filled form) → [`crate::CheckResult`] |
 //! | `POST /api/render?format=zip\|docx\|xlsx` | the same bodies → the files, with their official names |
+//! | `POST /api/convert?to=json\|toml` | the same bodies → the report as JSON or TOML, unchecked |
 //! | `GET /api/form?agency=&year=` | the fill-in workbook |
 //! | `GET /api/spec` | the mandated tables, the outline and the rules (what a page is built from) |
 //! | `GET /api/openapi.json` | the OpenAPI 3.0 document |
 //! | `GET /healthz` | `ok` |
+//!
+//! `GET /` is the fill-in page (`assets/`, embedded; see [`page`]): the three
+//! tables built from `/api/spec`, live totals, findings next to their cells,
+//! the text blocks, downloads, and a draft kept in the browser.
 //!
 //! The service is stateless: it needs no set-up and writes nothing to disk.
 //! Its limits ([`Config`]) hold under abuse: a body limit (413), a read
@@ -27,6 +32,7 @@
 //! ```
 
 mod api;
+mod page;
 mod spec_json;
 
 use std::future::Future;
@@ -77,6 +83,7 @@ pub fn router(config: Config) -> Router {
     let api = Router::new()
         .route("/api/check", post(api::check))
         .route("/api/render", post(api::render))
+        .route("/api/convert", post(api::convert))
         .route("/api/form", get(api::form))
         .route("/api/spec", get(api::spec))
         .route("/api/openapi.json", get(api::openapi))
@@ -86,6 +93,9 @@ pub fn router(config: Config) -> Router {
         ))
         .layer(middleware::from_fn_with_state(limits, limit));
     Router::new()
+        .route("/", get(page::index))
+        .route("/assets/app.js", get(page::script))
+        .route("/assets/style.css", get(page::style))
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
         .fallback(|| async { api::error(StatusCode::NOT_FOUND, "没有这个地址".into()) })

@@ -2,26 +2,54 @@
 //! from its public data; nothing here spells a label. A page builds the three
 //! tables, their live totals and the text blocks from it:
 //!
+//! - `title`: the document title with `{agency}` and `{year}` in place;
 //! - `tables`: for each table its `id`, `name`, `heading`, `sheet`, `rows`,
-//!   `cols`, `header_rows` and every cell that starts in the grid with `row`,
+//!   `cols`, `header_rows`, `widths` (twips) and every cell that starts in the grid with `row`,
 //!   `col`, `row_span`, `col_span`, `align`, `emphasis`, `excel_cell` and, by
 //!   `kind`, its `text` (`label`), its `key`, `words` and `value` (`count` or
 //!   `amount`, `input`), or its `key`, `words` and `terms` (`[row, col]` of
 //!   the cells it sums, `total`);
+//! - `basic_info`: the fields of 基本信息 (`key`, `label`, `value`: `text`,
+//!   `year`, `date`, `count` or `amount`, `required`, and `section`: the
+//!   section they are reported in, or null), and `basic_info_title`, the
+//!   name of the form's first sheet;
 //! - `outline`: `sections` (the six headings) and `blocks` (`name`, `place`,
-//!   `section`, `default_head`);
+//!   `section`, `default_head`, `template`: the default text, a handlebars
+//!   template);
+//! - `templates`: `variables` (`path`, `words`) and `helpers` (`name`, `use`)
+//!   a template can use;
 //! - `rules`: `id`, `severity`, `scope`, `left`, `relation`, `right`, `wording`.
 
 use serde_json::{Value, json};
 
-use crate::spec::outline::{BLOCKS, SECTION_HEADINGS};
+use crate::spec::outline::{BLOCKS, PROCESSING_FEES, SECTION_HEADINGS, section_of, title};
 use crate::spec::rules::{RULES, Scope};
-use crate::spec::tables::{self, Align, Content, Field, Table, TableId};
+use crate::spec::tables::{self, Align, BasicInfo, Content, Field, Table, TableId};
+use crate::text::{HELPERS, default_template, variables};
 
 /// The whole document.
 pub fn spec() -> Value {
     json!({
+        "title": title("{agency}", "{year}"),
         "tables": tables::all().iter().map(|t| table(t)).collect::<Vec<_>>(),
+        "basic_info": BasicInfo::ALL.iter().filter(|b| !b.key().is_empty()).map(|b| json!({
+            "key": b.key(),
+            "label": b.label(),
+            "value": match b {
+                BasicInfo::Year => "year",
+                BasicInfo::IssuedOn => "date",
+                BasicInfo::ProcessingFeeNotices => "count",
+                BasicInfo::ProcessingFeeNoticesAmount | BasicInfo::ProcessingFeeCollected => "amount",
+                _ => "text",
+            },
+            "required": matches!(b, BasicInfo::Agency | BasicInfo::Year),
+            "section": b.key().starts_with("processing_fees.").then(|| section_of(PROCESSING_FEES)).flatten(),
+        })).collect::<Vec<_>>(),
+        "basic_info_title": BasicInfo::SHEET,
+        "templates": {
+            "variables": variables(),
+            "helpers": HELPERS.iter().map(|(name, usage)| json!({ "name": name, "use": usage })).collect::<Vec<_>>(),
+        },
         "outline": {
             "sections": SECTION_HEADINGS,
             "blocks": BLOCKS.iter().map(|b| json!({
@@ -29,6 +57,7 @@ pub fn spec() -> Value {
                 "place": b.place,
                 "section": b.section,
                 "default_head": b.default_head,
+                "template": default_template(b.name),
             })).collect::<Vec<_>>(),
         },
         "rules": RULES.iter().map(|r| json!({
@@ -93,6 +122,7 @@ fn table(t: &Table) -> Value {
         "rows": t.rows,
         "cols": t.cols,
         "header_rows": t.header_rows,
+        "widths": t.widths_twips,
         "cells": cells,
     })
 }

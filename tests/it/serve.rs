@@ -714,6 +714,7 @@ fn openapi_lists_every_path() {
     for path in [
         "/api/check",
         "/api/render",
+        "/api/convert",
         "/api/form",
         "/api/spec",
         "/api/openapi.json",
