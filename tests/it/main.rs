@@ -6,6 +6,7 @@ mod xlsx_support;
 
 mod bad_input;
 mod batch;
+mod browser;
 mod cli;
 mod cli_generate;
 mod docx;
@@ -23,6 +24,7 @@ mod hostile_templates;
 mod inputs;
 mod layers;
 mod os_messages;
+mod page;
 mod properties;
 mod rules;
 mod rules_spec;
