@@ -207,17 +207,24 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
     }
 }
 
-/// The `source` of the query: a file name of at most 255 bytes without
-/// control characters; its folders are dropped where it is recorded.
+/// The `source` of the query: a file name of 1 to 255 characters without
+/// control characters or others that XML forbids (it is recorded in the
+/// workbook); its folders are dropped where it is recorded. The OpenAPI
+/// document says the same as a pattern.
 fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
     match &query.source {
         None => Ok(None),
-        Some(s) if s.len() <= 255 && !s.is_empty() && !s.chars().any(char::is_control) => {
+        Some(s)
+            if !s.is_empty()
+                && s.chars().count() <= 255
+                && s.chars()
+                    .all(|c| !c.is_control() && crate::model::is_xml_char(c)) =>
+        {
             Ok(Some(s.clone()))
         }
         Some(_) => Err(refuse(
             StatusCode::BAD_REQUEST,
-            "source 应为不含控制字符、不超过 255 字节的文件名".into(),
+            "source 应为 1 至 255 个字符、不含控制字符的文件名".into(),
         )),
     }
 }
