@@ -643,7 +643,19 @@ impl<const PLACES: u32> Amount<PLACES> {
 impl<const PLACES: u32> FromStr for Amount<PLACES> {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let d = Decimal::from_str(s.trim())
+        // Decimal rounds away digits past its 28th decimal place (a tiny
+        // 1e-40 would read as 0): count the places in the text first.
+        let t = s.trim();
+        if let Some((_, fraction)) = t
+            .split_once('.')
+            .filter(|(_, f)| f.bytes().all(|b| b.is_ascii_digit()))
+        {
+            let places = fraction.trim_end_matches('0').len();
+            if places > PLACES as usize {
+                return Err(format!("金额最多 {PLACES} 位小数，实为 {}", shorten(t)));
+            }
+        }
+        let d = Decimal::from_str(t)
             .map_err(|_| format!("应为金额（如 12.5），实为 \"{}\"", shorten(s)))?;
         Self::checked(d)
     }

@@ -995,12 +995,34 @@ pub fn font_table_xml(fonts: &[FontEntry]) -> Result<Vec<u8>, OoxmlError> {
 /// deflated, every entry dated 1980-01-01 00:00 (no wall-clock time).
 pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(parts: &[(N, B)]) -> Result<Vec<u8>, OoxmlError> {
     let total: usize = parts.iter().map(|(_, b)| b.as_ref().len()).sum();
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(total / 4 + 1024)));
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         // Level 1: our parts are small and repetitive; higher levels cost
         // several times the time for a few hundred bytes.
-        .compression_level(Some(1))
+        .compression_level(Some(1));
+    pack_with(parts, options, total / 4 + 1024)
+}
+
+/// Packs parts that are zip archives themselves (DOCX, XLSX) into one:
+/// stored, since deflating them again costs time and saves almost nothing;
+/// in the given order, every entry dated 1980-01-01 00:00.
+pub fn pack_stored<N: AsRef<str>, B: AsRef<[u8]>>(parts: &[(N, B)]) -> Result<Vec<u8>, OoxmlError> {
+    let total: usize = parts
+        .iter()
+        .map(|(n, b)| n.as_ref().len() * 2 + b.as_ref().len() + 128)
+        .sum();
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    pack_with(parts, options, total + 64)
+}
+
+fn pack_with<N: AsRef<str>, B: AsRef<[u8]>>(
+    parts: &[(N, B)],
+    options: zip::write::SimpleFileOptions,
+    capacity: usize,
+) -> Result<Vec<u8>, OoxmlError> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+    let options = options
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
     for (path, bytes) in parts {

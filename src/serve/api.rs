@@ -2,12 +2,16 @@
 //! `{"error": {"message", "key", "line", "column"}}`.
 
 use axum::body::Bytes;
+use std::sync::Arc;
+
+use axum::Extension;
 use axum::extract::Query;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use crate::check::CheckResult;
 use crate::model::{Report, YEARS};
@@ -66,6 +70,14 @@ fn refuse_at(
     cells: Vec<Value>,
 ) -> Refused {
     Box::new(error_at(status, message, key, line, column, cells))
+}
+
+/// 405 for a method the path does not take (axum adds `Allow`).
+pub async fn method_not_allowed(method: Method) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("这个地址不接受 {} 请求", method.as_str().escape_debug()),
+    )
 }
 
 /// 413 for a body over `limit` bytes.
@@ -195,17 +207,24 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
     }
 }
 
-/// The `source` of the query: a file name of at most 255 bytes without
-/// control characters; its folders are dropped where it is recorded.
+/// The `source` of the query: a file name of 1 to 255 characters without
+/// control characters or others that XML forbids (it is recorded in the
+/// workbook); its folders are dropped where it is recorded. The OpenAPI
+/// document says the same as a pattern.
 fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
     match &query.source {
         None => Ok(None),
-        Some(s) if s.len() <= 255 && !s.is_empty() && !s.chars().any(char::is_control) => {
+        Some(s)
+            if !s.is_empty()
+                && s.chars().count() <= 255
+                && s.chars()
+                    .all(|c| !c.is_control() && crate::model::is_xml_char(c)) =>
+        {
             Ok(Some(s.clone()))
         }
         Some(_) => Err(refuse(
             StatusCode::BAD_REQUEST,
-            "source 应为不含控制字符、不超过 255 字节的文件名".into(),
+            "source 应为 1 至 255 个字符、不含控制字符的文件名".into(),
         )),
     }
 }
@@ -215,20 +234,45 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refused> {
         .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("查询参数有误：{e}")))
 }
 
-/// Runs `work` on tokio's blocking pool; a panic is our failure (500).
+/// The turns of work on the blocking pool (`Config::workers`): a request
+/// waits for one in order of arrival and holds it until its work is done,
+/// even when the request has timed out meanwhile.
+#[derive(Debug, Clone)]
+pub struct Workers(Arc<Semaphore>);
+
+impl Workers {
+    pub fn new(n: usize) -> Workers {
+        Workers(Arc::new(Semaphore::new(n.max(1))))
+    }
+}
+
+/// Runs `work` on tokio's blocking pool in its turn; a panic is our failure
+/// (500).
 async fn blocking<T: Send + 'static>(
+    workers: &Workers,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
-    tokio::task::spawn_blocking(work).await.map_err(|_| {
+    let failed = || {
         refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
             "服务内部错误：处理请求时失败".into(),
         )
+    };
+    let turn = Arc::clone(&workers.0)
+        .acquire_owned()
+        .await
+        .map_err(|_| failed())?;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
     })
+    .await
+    .map_err(|_| failed())
 }
 
 /// `POST /api/check`: 200 with the [`CheckResult`], 400 for bad input, 415.
 pub async fn check(
+    Extension(workers): Extension<Workers>,
     q: Result<Query<BodyQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -238,9 +282,11 @@ pub async fn check(
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
         let file = source_name(&q)?.unwrap_or_else(|| BODY.to_string());
-        blocking(move || match crate::read::read_bytes(&body, kind, &file) {
-            Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
-            Err(e) => load_error(&e),
+        blocking(&workers, move || {
+            match crate::read::read_bytes(&body, kind, &file) {
+                Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
+                Err(e) => load_error(&e),
+            }
         })
         .await
     };
@@ -257,6 +303,7 @@ enum Format {
 
 /// `POST /api/render`: 200 with the file(s), 422 with the findings, 400, 415, 500.
 pub async fn render(
+    Extension(workers): Extension<Workers>,
     q: Result<Query<BodyQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -277,7 +324,10 @@ pub async fn render(
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
         let source = source_name(&q)?;
-        blocking(move || render_blocking(&body, kind, source, format)).await?
+        blocking(&workers, move || {
+            render_blocking(&body, kind, source, format)
+        })
+        .await?
     };
     run.await.unwrap_or_else(|r| *r)
 }
@@ -305,7 +355,7 @@ fn render_blocking(
                 .iter()
                 .map(|f| (safe_file_name(&f.name).0, f.bytes.as_slice()))
                 .collect();
-            let bytes = crate::render::ooxml::pack(&parts).map_err(|e| {
+            let bytes = crate::render::ooxml::pack_stored(&parts).map_err(|e| {
                 refuse(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("生成 ZIP 失败：{e}"),
@@ -370,6 +420,7 @@ pub struct ConvertQuery {
 /// saved); 400 for bad input, 415. The page loads files and saves drafts
 /// with it; reading the result back gives the same report.
 pub async fn convert(
+    Extension(workers): Extension<Workers>,
     q: Result<Query<ConvertQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -393,7 +444,7 @@ pub async fn convert(
             source: q.source,
         })?
         .unwrap_or_else(|| BODY.to_string());
-        blocking(move || {
+        blocking(&workers, move || {
             let report = crate::read::read_bytes(&body, kind, &file)
                 .map_err(|e| Box::new(load_error(&e)))?;
             if !toml {
@@ -432,7 +483,10 @@ pub struct FormQuery {
 
 /// `GET /api/form?agency=…&year=…`: the fill-in workbook; 400 for a missing
 /// or bad agency or year.
-pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
+pub async fn form(
+    Extension(workers): Extension<Workers>,
+    q: Result<Query<FormQuery>, QueryRejection>,
+) -> Response {
     let run = async {
         let q = query(q)?;
         let agency = q.agency.unwrap_or_default();
@@ -457,7 +511,7 @@ pub async fn form(q: Result<Query<FormQuery>, QueryRejection>) -> Response {
                     ),
                 )
             })?;
-        blocking(move || {
+        blocking(&workers, move || {
             let report = crate::render::form::new_report(&agency, year, None);
             crate::model::validate_text(&report).map_err(|p| {
                 refuse_at(

@@ -18,11 +18,16 @@
 //!
 //! The service is stateless: it needs no set-up and writes nothing to disk.
 //! Its limits ([`Config`]) hold under abuse: a body limit (413), a read
-//! timeout on request bodies (408), a timeout per request (503), and a limit
+//! timeout on request bodies (408), a timeout per request (503), a limit
 //! on requests in flight that answers 503 with `Retry-After: 1` at once
-//! instead of queueing. Reading, checking and rendering run on tokio's
-//! blocking pool, so the async workers stay free; hostile templates and
-//! forms meet the library's own bounds and are answered 400. Every request
+//! instead of queueing, and, per connection, a timeout on sending a
+//! request's head (also the idle keep-alive time), a timeout on a response
+//! the client does not read, and a limit on open connections (see `conn`).
+//! Reading, checking and rendering run on tokio's blocking pool, at most
+//! `workers` at once in arrival order, so the async workers stay free and
+//! the cores are not shared among more reports than they can work on;
+//! hostile templates and forms meet the library's own bounds and are
+//! answered 400. Every request
 //! is logged to stderr as one line (method, path, status, milliseconds),
 //! without query values or report data.
 //!
@@ -32,6 +37,7 @@
 //! ```
 
 mod api;
+mod conn;
 mod page;
 mod spec_json;
 
@@ -60,16 +66,34 @@ pub struct Config {
     /// Requests of `/api/` in flight at once; one more is answered 503 with
     /// `Retry-After: 1` at once.
     pub max_in_flight: usize,
+    /// Reports read, checked or rendered at once; the other requests in
+    /// flight wait their turn in order.
+    pub workers: usize,
+    /// How long a client may take to send a request's head, and how long a
+    /// keep-alive connection may stay idle (longer: the connection is closed).
+    pub header_timeout: Duration,
+    /// How long a response may wait for a client that reads none of it
+    /// (longer: the connection is closed).
+    pub write_timeout: Duration,
+    /// Connections open at once; past them no more are accepted until one
+    /// closes.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
-    /// 2 MiB, 10 s to send a body, 10 s a request, 64 requests in flight.
+    /// 2 MiB, 10 s to send a body, 10 s a request, 64 requests in flight,
+    /// a worker per core, 10 s to send a head or idle, 10 s of a response
+    /// unread, 1024 connections.
     fn default() -> Config {
         Config {
             body_limit: 2 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             max_in_flight: 64,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }
@@ -78,6 +102,7 @@ impl Default for Config {
 pub fn router(config: Config) -> Router {
     let limits = Arc::new(Limits {
         in_flight: Semaphore::new(config.max_in_flight),
+        workers: api::Workers::new(config.workers),
         config: config.clone(),
     });
     let api = Router::new()
@@ -99,6 +124,7 @@ pub fn router(config: Config) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(api)
         .fallback(|| async { api::error(StatusCode::NOT_FOUND, "没有这个地址".into()) })
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(middleware::from_fn(log))
 }
 
@@ -109,9 +135,7 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(config))
-        .with_graceful_shutdown(shutdown)
-        .await
+    conn::serve(listener, router(config.clone()), &config, shutdown).await
 }
 
 /// `nianbao serve`: binds `addr`, says where it listens on stderr, and serves
@@ -216,13 +240,14 @@ async fn stop_signal() {
 
 struct Limits {
     in_flight: Semaphore,
+    workers: api::Workers,
     config: Config,
 }
 
 /// The limits of `/api/`: a declared body over the limit is refused before it
 /// is read (413); past `max_in_flight` requests, 503 at once; a request that
 /// takes longer than `request_timeout`, 503.
-async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Next) -> Response {
+async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -234,6 +259,7 @@ async fn limit(State(limits): State<Arc<Limits>>, request: Request, next: Next) 
     let Ok(_permit) = limits.in_flight.try_acquire() else {
         return busy("服务繁忙，请稍后重试");
     };
+    request.extensions_mut().insert(limits.workers.clone());
     match tokio::time::timeout(limits.config.request_timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => busy(&format!(

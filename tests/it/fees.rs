@@ -85,6 +85,23 @@ fn trailing_zeros_and_whole_amounts() {
     );
 }
 
+/// Past Decimal's 28 places a tiny amount would round to 0 and pass: found
+/// by schemathesis (`collected = 2.5890419884777833e-42` was read as 0).
+#[test]
+fn a_tiny_amount_is_refused_not_rounded_to_zero() {
+    for result in [
+        json_fees("2.5890419884777833e-42"),
+        toml_fees("1e-40"),
+        toml_fees("\"0.00000000000000000000000000000001\""),
+    ] {
+        let err = result.expect_err("tiny");
+        assert_eq!(err.key_path(), Some("active.fees"), "{err}");
+        assert!(err.to_string().contains("金额最多 6 位小数"), "{err}");
+    }
+    // Trailing zeros are not places.
+    assert!(json_fees("\"1.50000000000000000000000000000000000\"").is_ok());
+}
+
 #[test]
 fn seven_places_are_refused_with_the_key_path() {
     for result in [

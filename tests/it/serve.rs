@@ -826,3 +826,146 @@ fn stop_finishes_the_request_in_flight() {
         "still listening after stop"
     );
 }
+
+#[test]
+fn a_method_a_path_does_not_take_is_405_with_the_error_body() {
+    let server = start(Config::default());
+    let agent = agent();
+    for (method, path, allow) in [
+        ("GET", "/api/check", "POST"),
+        ("GET", "/api/render", "POST"),
+        ("DELETE", "/api/render", "POST"),
+        ("POST", "/api/spec", "GET,HEAD"),
+        ("PUT", "/api/form", "GET,HEAD"),
+        ("POST", "/healthz", "GET,HEAD"),
+    ] {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", server.addr()))
+            .body(())
+            .expect("request");
+        let r = reply(agent.run(request));
+        assert_eq!(r.status, 405, "{method} {path}: {}", r.text());
+        assert_eq!(r.header("content-type"), "application/json");
+        assert_eq!(r.header("allow"), allow, "{method} {path}");
+        assert_eq!(
+            r.error_message(),
+            format!("这个地址不接受 {method} 请求"),
+            "{method} {path}"
+        );
+    }
+    assert_alive(&server);
+}
+
+/// Reads from `s` until the server closes the connection (or 20 s pass);
+/// returns what came and how long the server took to close.
+fn until_closed(s: &mut TcpStream) -> (Vec<u8>, Duration) {
+    let started = Instant::now();
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("the connection was not closed: {e}"),
+        }
+    }
+    (got, started.elapsed())
+}
+
+/// Slowloris: clients that send half a request line, or nothing, or a head
+/// a byte at a time, or stay idle after a response are dropped once
+/// `header_timeout` has passed, and the server goes on serving.
+#[test]
+fn a_slow_or_idle_client_is_dropped_after_the_header_timeout() {
+    let timeout = Duration::from_millis(400);
+    let server = start(Config {
+        header_timeout: timeout,
+        ..Config::default()
+    });
+    let mut half = TcpStream::connect(server.addr()).expect("connect");
+    half.write_all(b"POST /api/check HT").expect("write");
+    let silent = TcpStream::connect(server.addr()).expect("connect");
+    for mut s in [half, silent] {
+        let (got, took) = until_closed(&mut s);
+        assert!(took < Duration::from_secs(5), "closed after {took:?}");
+        // Nothing but perhaps a refusal of the unfinished request.
+        assert!(
+            got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+    }
+
+    // A byte every 50 ms keeps the connection busy but not alive.
+    let mut trickle = TcpStream::connect(server.addr()).expect("connect");
+    let started = Instant::now();
+    let head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let mut closed = false;
+    for byte in head {
+        if trickle.write_all(&[*byte]).is_err() {
+            closed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        if started.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    assert!(closed, "a head sent byte by byte for 5 s was still read");
+    let (got, _) = until_closed(&mut trickle);
+    assert!(!got.starts_with(b"HTTP/1.1 200"), "a slow head was served");
+
+    // Keep-alive: after a response the connection may stay idle as long.
+    let mut idle = TcpStream::connect(server.addr()).expect("connect");
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("write");
+    let (got, took) = until_closed(&mut idle);
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 200"), "{got}");
+    assert!(got.ends_with("\r\n\r\nok"), "{got}");
+    assert!(took >= timeout / 2, "closed after {took:?}");
+    assert!(took < Duration::from_secs(5), "closed after {took:?}");
+
+    assert_alive(&server);
+    server.stop().expect("stops cleanly");
+}
+
+/// A client that asks and never reads holds the connection only until
+/// `write_timeout` has passed with every write blocked.
+#[test]
+fn a_client_that_reads_nothing_is_dropped_after_the_write_timeout() {
+    let server = start(Config {
+        write_timeout: Duration::from_millis(300),
+        ..Config::default()
+    });
+    let size = get(&server, "/api/openapi.json").body.len();
+    // Far more answers than the socket buffers hold.
+    let count = (64 << 20) / size + 1;
+    let s = TcpStream::connect(server.addr()).expect("connect");
+    let mut writer = s.try_clone().expect("clone");
+    let asker = std::thread::spawn(move || {
+        for _ in 0..count {
+            if writer
+                .write_all(b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let mut s = s;
+    let (got, took) = until_closed(&mut s);
+    let answers = got
+        .windows(b"HTTP/1.1 200".len())
+        .filter(|w| *w == b"HTTP/1.1 200")
+        .count();
+    assert!(answers < count, "{answers} of {count} answers");
+    assert!(took < Duration::from_secs(10), "closed after {took:?}");
+    asker.join().expect("asker");
+    assert_alive(&server);
+}
