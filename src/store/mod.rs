@@ -139,8 +139,8 @@ impl Store {
     /// The database's file name in the data folder.
     pub const FILE_NAME: &str = "nianbao.db";
 
-    /// Creates the data folder (if needed) and the database, with the
-    /// county's name and the first administrator, login `admin`, whose
+    /// Creates the data folder (if needed) and the database (readable by its
+    /// owner only), with the county's name and the first administrator, login `admin`, whose
     /// one-time password is returned (print it once; it is not stored).
     /// Fails if the folder already holds an initialised database.
     pub fn init(dir: &Path, county: &str) -> Result<(Store, Secret)> {
@@ -157,6 +157,7 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::io(dir, e))?;
         let path = dir.join(Store::FILE_NAME);
         let db = db::Db::open(&path, true)?;
+        owner_only(&path)?;
         let password = auth::one_time_password()?;
         let hash = auth::hash_password(password.expose())?;
         let now = clock.now();
@@ -553,6 +554,7 @@ impl Store {
                 return Err(StoreError::Internal(format!("备份检查未通过：{check}")));
             }
         }
+        owner_only(temp)?;
         let handle = std::fs::File::open(temp).map_err(|e| StoreError::io(temp, e))?;
         handle.sync_all().map_err(|e| StoreError::io(temp, e))?;
         let size = handle
@@ -577,4 +579,18 @@ impl Store {
         }
         Ok(size)
     }
+}
+
+/// Lets only the owner read the database file (it holds password hashes);
+/// SQLite gives its `-wal` and `-shm` files the same permissions.
+fn owner_only(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| StoreError::io(path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
