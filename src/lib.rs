@@ -10,6 +10,8 @@
 //! - check it: [`check()`] → [`Finding`]s, serializable as [`CheckResult`];
 //! - render it: [`render()`] → the files in memory ([`OutputFile`]), after the check;
 //! - a whole county: [`batch`];
+//! - the county collection server's state (agencies, accounts, reports and
+//!   their versions in SQLite): [`store`];
 //! - the HTTP service of `nianbao serve`: [`serve`] ([`serve::router`], [`serve::run`]);
 //! - one [`Error`] that says whether the input was wrong or we failed.
 //!
@@ -44,6 +46,8 @@
 //! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes;
 //!            the face's one Error type
 //! batch      many inputs → reports, summary, check report, manifest
+//! store      the county server's state: agencies, accounts, sessions, reports
+//!            and their versions in one SQLite file
 //! serve      the HTTP service: the JSON API on axum, its limits and request log
 //! ```
 //!
@@ -58,6 +62,7 @@ mod text;
 
 pub mod batch;
 pub mod serve;
+pub mod store;
 pub mod synthetic;
 
 pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};

@@ -13,6 +13,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use nianbao::Outputs;
 use nianbao::model::YEARS;
 
+mod admin_backup;
+mod admin_clerk;
+mod admin_import;
+mod admin_init;
 mod batch;
 mod check;
 mod form;
@@ -120,12 +124,62 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
     },
+    /// 县级填报服务器的管理：初始化数据库、备份、导入机关、添加填报人账号。
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// （开发者工具）写 N 个各不相同、勾稽一致的合成输入，用于压力测试和基准测试。
     SampleInputs {
         /// 个数。
         count: u64,
         /// 目标目录。
         dir: PathBuf,
+    },
+}
+
+/// `nianbao admin …`: the county server's data folder.
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// 创建数据文件夹中的数据库（DIR/nianbao.db）和第一个管理员 admin，并显示其一次性密码（只显示这一次）。
+    Init {
+        /// 数据文件夹（不存在则创建）。
+        #[arg(long)]
+        data: PathBuf,
+        /// 县（区）名称，如 潢川县。
+        #[arg(long)]
+        county: String,
+    },
+    /// 把数据库一致地复制到 FILE，服务运行时也可以（FILE 已存在则不覆盖）。
+    ///
+    /// 恢复：先停止服务，删除 DIR/nianbao.db-wal 和 DIR/nianbao.db-shm，再把 FILE 复制为 DIR/nianbao.db。
+    Backup {
+        /// 数据文件夹。
+        dir: PathBuf,
+        /// 备份文件。
+        file: PathBuf,
+    },
+    /// 导入机关：CSV 文件（UTF-8，表头 机关全称[,简称,所属地区,账号]），或上一年度 batch 的输入文件夹（机关及其报告，作为已提交的上年报告）。
+    ///
+    /// 有任何一行或一个文件有误，则列出全部问题，什么都不导入。
+    ImportAgencies {
+        /// 数据文件夹。
+        #[arg(long)]
+        data: PathBuf,
+        /// CSV 文件或上一年度的输入文件夹。
+        source: PathBuf,
+    },
+    /// 为机关添加填报人账号，并显示其一次性密码（只显示这一次）。
+    AddClerk {
+        /// 数据文件夹。
+        #[arg(long)]
+        data: PathBuf,
+        /// 机关全称。
+        #[arg(long)]
+        agency: String,
+        /// 账号（字母、数字和 . _ - @）。
+        #[arg(long)]
+        login: String,
     },
 }
 
@@ -213,6 +267,16 @@ pub fn run() -> Result<ExitCode, Fatal> {
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
         Command::Serve { addr } => serve::run(addr)?,
+        Command::Admin { command } => match command {
+            AdminCommand::Init { data, county } => admin_init::run(&data, &county)?,
+            AdminCommand::Backup { dir, file } => admin_backup::run(&dir, &file)?,
+            AdminCommand::ImportAgencies { data, source } => admin_import::run(&data, &source)?,
+            AdminCommand::AddClerk {
+                data,
+                agency,
+                login,
+            } => admin_clerk::run(&data, &agency, &login)?,
+        },
     };
     Ok(outcome.exit_code())
 }

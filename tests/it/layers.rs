@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first. A module may name only modules of a lower rank.
-const LAYERS: [(&str, usize); 9] = [
+const LAYERS: [(&str, usize); 10] = [
     ("model", 0),
     ("spec", 1),
     ("check", 2),
@@ -16,6 +16,7 @@ const LAYERS: [(&str, usize); 9] = [
     ("synthetic", 3),
     ("render", 3),
     ("batch", 4),
+    ("store", 4),
     ("serve", 5),
 ];
 

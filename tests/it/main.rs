@@ -30,6 +30,7 @@ mod rules;
 mod rules_spec;
 mod serve;
 mod starter;
+mod store;
 mod tools;
 mod xlsx_cli;
 mod xlsx_form;
