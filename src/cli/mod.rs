@@ -123,6 +123,12 @@ enum Command {
         /// 监听地址。
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// 县级填报服务器的数据文件夹（先用 nianbao admin init 初始化）；不给则不保存任何数据。
+        #[arg(long, value_name = "DIR")]
+        data: Option<std::path::PathBuf>,
+        /// 会话 Cookie 加 Secure（经 HTTPS 访问时，如在反向代理之后）。
+        #[arg(long)]
+        secure_cookie: bool,
     },
     /// 县级填报服务器的管理：初始化数据库、备份、导入机关、添加填报人账号。
     Admin {
@@ -266,7 +272,11 @@ pub fn run() -> Result<ExitCode, Fatal> {
         } => batch::run(inputs, out, previous, jobs, name, format)?,
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
-        Command::Serve { addr } => serve::run(addr)?,
+        Command::Serve {
+            addr,
+            data,
+            secure_cookie,
+        } => serve::run(addr, data.as_deref(), secure_cookie)?,
         Command::Admin { command } => match command {
             AdminCommand::Init { data, county } => admin_init::run(&data, &county)?,
             AdminCommand::Backup { dir, file } => admin_backup::run(&dir, &file)?,

@@ -1,13 +1,27 @@
 //! `nianbao serve`: the HTTP service of the library, until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
 
 use super::{Fatal, Outcome};
 
-/// Serves on `addr` with the default limits; an address that cannot be bound
-/// is fatal (exit 2).
-pub fn run(addr: SocketAddr) -> Result<Outcome, Fatal> {
-    nianbao::serve::run(addr, nianbao::serve::Config::default())
+/// Serves on `addr` with the default limits, with the county's store of
+/// `data` when given; an address that cannot be bound or a data folder that
+/// cannot be opened is fatal (exit 2).
+pub fn run(addr: SocketAddr, data: Option<&Path>, secure_cookie: bool) -> Result<Outcome, Fatal> {
+    let store = match data {
+        Some(dir) => Some(Arc::new(
+            nianbao::store::Store::open(dir).map_err(|e| Fatal(e.to_string()))?,
+        )),
+        None => None,
+    };
+    let config = nianbao::serve::Config {
+        store,
+        secure_cookie,
+        ..nianbao::serve::Config::default()
+    };
+    nianbao::serve::run(addr, config)
         .map_err(|e| Fatal(format!("{addr}: 无法启动服务：{}", reason(&e))))?;
     Ok(Outcome::default())
 }

@@ -55,9 +55,9 @@ fn error_at(
 
 /// A refusal on its way out of a handler: the error response, boxed
 /// (a response is large and the happy path should not carry its size).
-type Refused = Box<Response>;
+pub(super) type Refused = Box<Response>;
 
-fn refuse(status: StatusCode, message: String) -> Refused {
+pub(super) fn refuse(status: StatusCode, message: String) -> Refused {
     Box::new(error(status, message))
 }
 
@@ -248,7 +248,7 @@ impl Workers {
 
 /// Runs `work` on tokio's blocking pool in its turn; a panic is our failure
 /// (500).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     workers: &Workers,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, Refused> {
@@ -377,7 +377,7 @@ fn render_blocking(
 
 /// A file download: `Content-Type`, and `Content-Disposition` with an ASCII
 /// fallback name and the official (safe) name in RFC 5987 form.
-fn attachment(name: &str, media: &'static str, bytes: Vec<u8>, year: u16) -> Response {
+pub(super) fn attachment(name: &str, media: &'static str, bytes: Vec<u8>, year: u16) -> Response {
     let (safe, _) = safe_file_name(name);
     let extension = safe.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
     let disposition = format!(

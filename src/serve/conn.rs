@@ -57,9 +57,22 @@ pub async fn serve(
         };
         // Responses go out whole; no need to wait for the client's ACK.
         let _ = stream.set_nodelay(true);
+        let peer = stream.peer_addr().ok();
         let io = TokioIo::new(Stalling::new(stream, write_timeout));
+        // The client's address, for the throttle of failed logins.
+        let service = tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                if let Some(peer) = peer {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                }
+                request
+            },
+        );
         let connection =
-            graceful.watch(http.serve_connection(io, TowerToHyperService::new(app.clone())));
+            graceful.watch(http.serve_connection(io, TowerToHyperService::new(service)));
         tokio::spawn(async move {
             // A connection's errors (a reset, a timeout) are the client's
             // business; the request log has the requests.

@@ -38,6 +38,7 @@
 
 mod api;
 mod conn;
+mod county;
 mod page;
 mod spec_json;
 
@@ -78,6 +79,13 @@ pub struct Config {
     /// Connections open at once; past them no more are accepted until one
     /// closes.
     pub max_connections: usize,
+    /// The county collection server's state (`nianbao serve --data DIR`):
+    /// with it, the routes of accounts, drafts, submissions and the county
+    /// (see the `county` routes); without it the service is stateless.
+    pub store: Option<Arc<crate::store::Store>>,
+    /// Mark the session cookie `Secure` (set it when the server is reached
+    /// over TLS, e.g. behind a reverse proxy).
+    pub secure_cookie: bool,
 }
 
 impl Default for Config {
@@ -94,6 +102,8 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            store: None,
+            secure_cookie: false,
         }
     }
 }
@@ -105,13 +115,21 @@ pub fn router(config: Config) -> Router {
         workers: api::Workers::new(config.workers),
         config: config.clone(),
     });
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/api/check", post(api::check))
         .route("/api/render", post(api::render))
         .route("/api/convert", post(api::convert))
         .route("/api/form", get(api::form))
         .route("/api/spec", get(api::spec))
-        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/openapi.json", get(api::openapi));
+    if let Some(store) = &config.store {
+        let shared = Arc::new(county::County {
+            store: Arc::clone(store),
+            secure_cookie: config.secure_cookie,
+        });
+        api = api.merge(county::routes().layer(axum::Extension(shared)));
+    }
+    let api = api
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             config.body_timeout,
