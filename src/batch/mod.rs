@@ -79,6 +79,11 @@ pub struct Options {
     /// written whole or not at all), and no summary, check report or
     /// manifest is written; [`BatchOutcome::interrupted`] says so.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Name the inputs relative to this folder (in the manifest, the check
+    /// report, the summary and the messages) instead of as given: a server
+    /// that runs the batch in a temporary folder names them as a clerk who
+    /// ran `nianbao batch` in that folder would see them.
+    pub input_base: Option<PathBuf>,
 }
 
 impl Options {
@@ -93,6 +98,7 @@ impl Options {
             json_report: false,
             outputs: Outputs::default(),
             cancel: None,
+            input_base: None,
         }
     }
 }
@@ -512,6 +518,7 @@ fn run_in_pool(
         out_dir,
         outputs: options.outputs,
         previous: previous.as_ref(),
+        input_base: options.input_base.as_deref(),
     };
     let mut spool = spool::Spool::create(out_dir).map_err(|e| write_error(out_dir, &e))?;
 
@@ -523,7 +530,7 @@ fn run_in_pool(
     // first, as unreadable inputs.
     for problem in &found.problems {
         let result = InputResult {
-            input: problem.path.display().to_string(),
+            input: process::shown(options.input_base.as_deref(), &problem.path),
             agency: None,
             year: None,
             status: Status::Unreadable,

@@ -29,11 +29,21 @@ pub struct Context<'a> {
     pub outputs: Outputs,
     /// Last year's inputs, when `--previous` was given.
     pub previous: Option<&'a PreviousIndex>,
+    /// See [`super::Options::input_base`].
+    pub input_base: Option<&'a Path>,
+}
+
+/// How an input is named: relative to `base` when it is inside it, else as given.
+pub fn shown(base: Option<&Path>, path: &Path) -> String {
+    base.and_then(|b| path.strip_prefix(b).ok())
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Pass 2 for one input: the check-report row, and the report when it was generated.
 fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<Report>) {
-    let source = path.display().to_string();
+    let source = shown(ctx.input_base, path);
     let mut result = InputResult {
         input: source.clone(),
         agency: None,
@@ -169,7 +179,7 @@ pub fn process_isolated(
     std::panic::catch_unwind(AssertUnwindSafe(|| process(ctx, path, pre))).unwrap_or_else(|panic| {
         let what = super::inputs::panic_text(panic.as_ref());
         let result = InputResult {
-            input: path.display().to_string(),
+            input: shown(ctx.input_base, path),
             agency: None,
             year: None,
             status: Status::Failed,

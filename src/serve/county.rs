@@ -741,8 +741,9 @@ async fn deadline(
 /// inputs of a batch (`输入/`, one JSON file per agency), last year's
 /// submitted reports for R5/R6 (`上年/`), and exactly what `nianbao batch
 /// 输入 -o 输出 --previous 上年` writes (`输出/`), in one ZIP under
-/// `{county}{year}/`. `nianbao verify` passes on `输出/`, and a CLI batch
-/// over `输入/` gives the same bytes.
+/// `{county}{year}/`. `nianbao verify` passes on `输出/`, and
+/// `nianbao batch 输入 -o 输出 --name {county} [--previous 上年]` run in that
+/// folder gives the same bytes.
 async fn county_zip(
     Extension(county): Shared,
     Extension(workers): Extension<Workers>,
@@ -792,7 +793,10 @@ fn build_zip(store: &Store, admin: &Principal, year: u16) -> Result<(String, Vec
     let out = work.path().join(OUTPUTS);
     write_inputs(&inputs, &reports)?;
     let mut options = crate::batch::Options::new(vec![inputs.clone()], out.clone());
+    // One report at a time: the service's other requests keep the other cores.
+    options.jobs = Some(1);
     options.name = Some(county.clone());
+    options.input_base = Some(work.path().to_path_buf());
     if !previous.is_empty() {
         write_inputs(&last_year, &previous)?;
         options.previous = Some(last_year.clone());

@@ -39,6 +39,7 @@
 mod api;
 mod conn;
 mod county;
+pub use county::{COOKIE, CSRF_HEADER};
 mod page;
 mod spec_json;
 

@@ -9,6 +9,7 @@ mod batch;
 mod browser;
 mod cli;
 mod cli_generate;
+mod county_http;
 mod docx;
 mod docx_schema;
 mod docx_soffice;
