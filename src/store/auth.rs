@@ -1,21 +1,6 @@
 //! Accounts, passwords and sessions: who is calling ([`Principal`]), logging
 //! in and out, the throttle on failed logins, and the one-time passwords.
-//!
-//! - Passwords are hashed with argon2id (the `argon2` crate's defaults:
-//!   19 MiB, 2 passes; a random 16-byte salt), stored as a PHC string.
-//! - A session is a random 256-bit token; only its SHA-256 is stored. It
-//!   ends after [`SESSION_IDLE_SECONDS`] without use or
-//!   [`SESSION_MAX_SECONDS`] after login, whichever comes first. Each session
-//!   has its own CSRF token ([`Principal::csrf_token`]).
-//! - Failed logins are counted per account and per client address (an IPv6
-//!   address by its /64). From the [`ACCOUNT_FREE_FAILURES`]th failure of an
-//!   account (the [`ADDRESS_FREE_FAILURES`]th of an address) on, login is
-//!   refused for 30 s, then 60 s, 120 s, … up to an hour after each further
-//!   failure ([`StoreError::RetryAfter`]), even with the right password. A
-//!   successful login resets the account's count; an address's count is
-//!   forgotten a day after its last failure (a success does not reset it, or
-//!   one valid account would let its holder guess the others' passwords).
-//! - Secrets ([`Secret`], tokens) never appear in `Debug` output or errors.
+//! The rules are in the module doc of [`crate::store`] (Accounts and sessions).
 
 use std::fmt;
 use std::net::IpAddr;

@@ -18,6 +18,28 @@
 //! | [`Store::return_report`], [`Store::county`], [`Store::submitted_reports`], [`Store::set_deadline`], agencies and accounts | yes | [`StoreError::Forbidden`] |
 //! | [`Store::deadline`], [`Store::change_password`] | yes | yes |
 //!
+//! ## Accounts and sessions
+//!
+//! - Passwords are hashed with argon2id (the `argon2` crate's defaults:
+//!   19 MiB, 2 passes; a random 16-byte salt), stored as a PHC string. New
+//!   accounts get a random one-time password ([`Secret`], 16 characters),
+//!   shown once; [`Principal::must_change_password`] says it was not changed.
+//! - A session is a random 256-bit token (64 hex digits, for the cookie);
+//!   only its SHA-256 is stored. It ends [`SESSION_IDLE_SECONDS`] (12 h)
+//!   after its last use or [`SESSION_MAX_SECONDS`] (7 days) after login.
+//!   Each session has its own CSRF token ([`Principal::csrf_token`],
+//!   [`Principal::csrf_matches`]).
+//! - Failed logins are counted per account and per client address (an IPv6
+//!   address by its /64). From the [`ACCOUNT_FREE_FAILURES`]th (5) failure
+//!   of an account, or the [`ADDRESS_FREE_FAILURES`]th (20) of an address,
+//!   login is refused for 30 s, then 60 s, 120 s, … up to an hour after each
+//!   further failure ([`StoreError::RetryAfter`]), even with the right
+//!   password. A successful login resets the account's count; counts are
+//!   forgotten a day after their last failure (a success does not reset an
+//!   address, or one valid account would let its holder guess the others').
+//! - No secret appears in `Debug` output or in an error; the time comes
+//!   from a [`Clock`] that tests replace ([`ManualClock`]).
+//!
 //! ## A report's life
 //!
 //! Per agency and year: 未开始 → 草稿 → 已提交 → 已退回 → 草稿 … ([`Status`]).
@@ -228,9 +250,9 @@ impl Store {
     /// Logs in `login` with `password` from the client `address`: a new
     /// session. Wrong login or password: [`StoreError::BadLogin`] (which of
     /// the two is not said); too many failures of the account or the
-    /// address: [`StoreError::RetryAfter`] (see the throttle in the module
-    /// doc of `auth`: 5 failures of an account, 20 of an address, then 30 s
-    /// doubling up to an hour).
+    /// address: [`StoreError::RetryAfter`] (the throttle of the module doc:
+    /// 5 failures of an account, 20 of an address, then 30 s doubling up to
+    /// an hour).
     pub fn login(&self, login: &str, password: &str, address: IpAddr) -> Result<LoginSession> {
         auth::login(&self.db, login, password, address, self.clock.now())
     }

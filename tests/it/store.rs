@@ -1132,6 +1132,8 @@ fn a_killed_process_loses_no_acknowledged_save() {
     f.store
         .create_agency(&f.admin, &NewAgency::named("某县统计局"))
         .expect("agency");
+    let before = f.dir.path().join("before.db");
+    f.store.backup(&before).expect("backup");
     drop(f.store);
     let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
         .args([
@@ -1168,6 +1170,25 @@ fn a_killed_process_loses_no_acknowledged_save() {
         }
     }
     assert!(acknowledged.len() >= 200, "{} saves", acknowledged.len());
+    // The killed process left its WAL; a restore (README) removes it first.
+    let crashed = tempfile::tempdir().expect("temp dir");
+    let wal = f.dir.path().join("nianbao.db-wal");
+    assert!(wal.exists(), "a killed writer leaves its WAL");
+    for name in ["nianbao.db", "nianbao.db-wal", "nianbao.db-shm"] {
+        let _ = std::fs::copy(f.dir.path().join(name), crashed.path().join(name));
+    }
+    for leftover in ["nianbao.db-wal", "nianbao.db-shm"] {
+        std::fs::remove_file(crashed.path().join(leftover)).expect("removed");
+    }
+    std::fs::copy(&before, crashed.path().join("nianbao.db")).expect("restore");
+    let restored = Store::open(crashed.path()).expect("restored");
+    let admin = restored.console_admin().expect("admin");
+    let agency = restored
+        .agency_by_name(&admin, "某县统计局")
+        .expect("agency");
+    let state = restored.report(&admin, agency.id, 2024).expect("report");
+    assert_eq!(state.status, Status::NotStarted, "the backup's state");
+    drop(restored);
     let store = Store::open(f.dir.path()).expect("reopens after SIGKILL");
     let admin = store.console_admin().expect("admin");
     let agency = store.agency_by_name(&admin, "某县统计局").expect("agency");
@@ -1218,4 +1239,130 @@ fn saves_of_many_threads_all_land() {
             .iter()
             .all(|r| r.version == 25 && r.status == Status::Draft)
     );
+}
+
+// ---------------------------------------------------------------------------
+// The command line
+
+/// Runs `nianbao admin ARGS`: exit code, stdout, stderr.
+fn admin(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("nianbao runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+        String::from_utf8(out.stderr).expect("UTF-8"),
+    )
+}
+
+/// The one-time password of a line `一次性密码：…（…`.
+fn password_in(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("一次性密码："))
+        .unwrap_or_else(|| panic!("no password in {stdout}"));
+    line.split('（').next().unwrap_or("").to_string()
+}
+
+#[test]
+fn the_admin_commands_set_up_back_up_and_restore_a_county() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let data = work.path().join("data");
+    let data_s = data.to_str().expect("UTF-8 path");
+    let (code, out, _) = admin(&["init", "--data", data_s, "--county", "潢川县"]);
+    assert_eq!(code, 0, "{out}");
+    let admin_password = password_in(&out);
+    assert_eq!(admin_password.len(), 16);
+    let (code, _, err) = admin(&["init", "--data", data_s, "--county", "潢川县"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("已初始化"), "{err}");
+
+    let csv = work.path().join("机关.csv");
+    std::fs::write(&csv, "机关全称,账号\n,x\n某县统计局,bad login\n").expect("write");
+    let csv_s = csv.to_str().expect("UTF-8 path");
+    let (code, _, err) = admin(&["import-agencies", "--data", data_s, csv_s]);
+    assert_eq!(code, 2);
+    assert!(err.contains("第 2 行") && err.contains("第 3 行"), "{err}");
+    std::fs::write(&csv, "机关全称,账号\n某县统计局,tongji\n某县财政局,\n").expect("write");
+    let (code, out, err) = admin(&["import-agencies", "--data", data_s, csv_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("新建机关 2 个"), "{out}");
+    let tongji_password = out
+        .lines()
+        .find(|l| l.contains("\ttongji\t"))
+        .and_then(|l| l.rsplit('\t').next())
+        .expect("the clerk's password")
+        .to_string();
+    let (code, out, err) = admin(&[
+        "add-clerk",
+        "--data",
+        data_s,
+        "--agency",
+        "某县财政局",
+        "--login",
+        "caizheng",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let caizheng_password = password_in(&out);
+    let (code, _, err) = admin(&[
+        "add-clerk",
+        "--data",
+        data_s,
+        "--agency",
+        "某县没有的局",
+        "--login",
+        "x",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("不存在"), "{err}");
+
+    // Everyone logs in with what was printed; the clerk saves a draft.
+    let store = Store::open(&data).expect("opens");
+    for (login, password) in [
+        ("admin", &admin_password),
+        ("tongji", &tongji_password),
+        ("caizheng", &caizheng_password),
+    ] {
+        store
+            .login(login, password, ip("127.0.0.1"))
+            .unwrap_or_else(|e| panic!("{login}: {e}"));
+    }
+    let clerk = store
+        .login("tongji", &tongji_password, ip("127.0.0.1"))
+        .expect("login")
+        .principal;
+    let agency = clerk.agency_id.expect("a clerk's agency");
+    let first = json("某县统计局", 2024, CONSISTENT);
+    store
+        .save_draft(&clerk, agency, 2024, 0, &first)
+        .expect("save");
+
+    // A backup while the store is open, then a later save.
+    let backup = work.path().join("备份.db");
+    let backup_s = backup.to_str().expect("UTF-8 path");
+    let (code, out, err) = admin(&["backup", data_s, backup_s]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("已备份"), "{out}");
+    let (code, _, err) = admin(&["backup", data_s, backup_s]);
+    assert_eq!(code, 2);
+    assert!(err.contains("不覆盖"), "{err}");
+    let later = json("某县统计局", 2024, "[text]\noverview = \"备份之后\"\n");
+    store
+        .save_draft(&clerk, agency, 2024, 1, &later)
+        .expect("a later save");
+    assert_eq!(store.report(&clerk, agency, 2024).expect("r").version, 2);
+    // The server stops; the backup is restored as the README says.
+    drop(store);
+    for leftover in ["nianbao.db-wal", "nianbao.db-shm"] {
+        let _ = std::fs::remove_file(data.join(leftover));
+    }
+    std::fs::copy(&backup, data.join("nianbao.db")).expect("restore");
+    let store = Store::open(&data).expect("the restored database opens");
+    let state = store.report(&clerk, agency, 2024).expect("report");
+    assert_eq!(state.version, 1, "the backup's state, not the later save");
+    assert_eq!(state.json.as_deref().map(str::as_bytes), Some(&first[..]));
+    assert!(store.session(&"0".repeat(64)).expect("ok").is_none());
 }
