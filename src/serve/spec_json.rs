@@ -18,6 +18,8 @@
 //!   template);
 //! - `templates`: `variables` (`path`, `words`) and `helpers` (`name`, `use`)
 //!   a template can use;
+//! - `statuses`: the life of a report on the county server (`code`, `label`,
+//!   `editable` by its agency);
 //! - `rules`: `id`, `severity`, `scope`, `left`, `relation`, `right`, `wording`.
 
 use serde_json::{Value, json};
@@ -60,6 +62,11 @@ pub fn spec() -> Value {
                 "template": default_template(b.name),
             })).collect::<Vec<_>>(),
         },
+        "statuses": crate::store::Status::ALL.iter().map(|s| json!({
+            "code": s,
+            "label": s.label(),
+            "editable": s.editable(),
+        })).collect::<Vec<_>>(),
         "rules": RULES.iter().map(|r| json!({
             "id": r.id,
             "severity": r.severity,
