@@ -334,8 +334,9 @@ function reportJson() {
   return report;
 }
 
-/** Fills the state from a report as JSON (the output of /api/convert). */
-function loadReport(report) {
+/** Fills the state from a report as JSON (the output of /api/convert, or a
+ * draft from the county server: `quiet`, not saved back). */
+function loadReport(report, quiet = false) {
   const values = {};
   const keys = [...spec.basic_info.map((f) => f.key)];
   for (const t of spec.tables) for (const c of t.cells) if (c.kind === 'input') keys.push(c.key);
@@ -349,10 +350,10 @@ function loadReport(report) {
     if (typeof own === 'string' && own !== '') text[b.name] = own;
   }
   state = { values, text, headings: report.headings || {} };
-  refill();
+  refill(quiet);
 }
 
-function refill() {
+function refill(quiet = false) {
   for (const [key, node] of fields) if (node.tagName === 'INPUT') node.value = state.values[key] ?? '';
   for (const area of document.querySelectorAll('textarea[data-block]')) {
     const block = spec.outline.blocks.find((b) => b.name === area.dataset.block);
@@ -360,7 +361,7 @@ function refill() {
   }
   showTitle();
   recompute();
-  scheduleDraft();
+  if (!quiet) scheduleDraft();
   scheduleCheck();
 }
 
@@ -369,11 +370,12 @@ function refill() {
 
 let draftTimer = null;
 function scheduleDraft() {
+  if (me) { scheduleSave(); return; }
   clearTimeout(draftTimer);
-  draftTimer = setTimeout(saveDraft, DRAFT_DELAY_MS);
+  draftTimer = setTimeout(saveLocalDraft, DRAFT_DELAY_MS);
 }
 
-function saveDraft() {
+function saveLocalDraft() {
   clearTimeout(draftTimer);
   try {
     localStorage.setItem(DRAFT_KEY, JSON.stringify(state));
@@ -573,6 +575,365 @@ async function loadFile(file) {
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// The county server (`nianbao serve --data`): log in; a clerk's report is
+// saved on the server as they type (If-Match the version read: a second tab
+// gets 409, never a silent overwrite), submitted, read-only until returned;
+// the county's administrator sees every agency and downloads the county ZIP.
+
+/** The logged-in account (GET /api/me), or null on the stateless service. */
+let me = null;
+/** The report on the server being edited or viewed: agency id, year, version, status. */
+let serverReport = null;
+let saveTimer = null;
+let saving = null;
+const SAVE_DELAY_MS = 1200;
+
+function statusLabel(code) {
+  return spec.statuses.find((s) => s.code === code)?.label ?? code;
+}
+
+/** A request to the county API: the session cookie goes by itself, the
+ * CSRF token with every change. */
+function api(method, url, json, headers = {}) {
+  const init = { method, headers: { ...headers }, credentials: 'same-origin' };
+  if (method !== 'GET') init.headers['X-CSRF-Token'] = me?.csrf ?? '';
+  if (json !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  }
+  return fetch(url, init);
+}
+
+async function errorOf(response) {
+  try { return (await response.json()).error?.message ?? `HTTP ${response.status}`; } catch (e) { return `HTTP ${response.status}`; }
+}
+
+function reportYear() {
+  const now = new Date();
+  return now.getFullYear() - (now.getMonth() < 8 ? 1 : 0);
+}
+
+function showLogin(message) {
+  const login = document.getElementById('login');
+  login.hidden = false;
+  document.getElementById('report').hidden = true;
+  document.getElementById('findings-panel').hidden = true;
+  const name = el('input', { id: 'login-name', autocomplete: 'username', required: true });
+  const password = el('input', { id: 'login-password', type: 'password', autocomplete: 'current-password', required: true });
+  const button = el('button', { type: 'submit', text: '登录' });
+  const form = el('form', { class: 'login-form' },
+    el('h2', { id: 'login-title', text: '登录县级填报系统' }),
+    el('div', { class: 'field' }, el('label', { for: 'login-name', text: '账号' }), name),
+    el('div', { class: 'field' }, el('label', { for: 'login-password', text: '密码' }), password),
+    button);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const response = await fetch('/api/login', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login: name.value.trim(), password: password.value }),
+    });
+    if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
+    me = await response.json();
+    login.hidden = true;
+    await startCounty();
+  });
+  login.replaceChildren(form);
+  setStatus(message || '请登录。');
+}
+
+function showAccount() {
+  const account = document.getElementById('account');
+  account.hidden = false;
+  const out = el('button', { type: 'button', id: 'logout', text: '退出登录' });
+  out.addEventListener('click', async () => {
+    await flushSave();
+    await api('POST', '/api/logout', {});
+    me = null;
+    location.reload();
+  });
+  const who = me.agency ? `${me.agency.name} · ${me.login}` : `${me.county} · ${me.login}（${me.role_label}）`;
+  account.replaceChildren(el('span', { text: who }), out);
+}
+
+/** After logging in: a clerk edits their agency's report, an administrator sees the county. */
+async function startCounty() {
+  showAccount();
+  // The server keeps the drafts: no file to load or save, nothing to clear.
+  for (const node of document.querySelectorAll('#save-toml, label[for="load"], #clear')) node.hidden = true;
+  if (me.role === 'admin') {
+    await showCounty(reportYear());
+  } else {
+    await openReport(me.agency.id, reportYear(), false);
+  }
+}
+
+function setEditable(editable) {
+  for (const node of document.querySelectorAll('#report input, #report textarea, #report button')) {
+    node.disabled = !editable;
+  }
+  // On the county server a report belongs to its agency and year.
+  for (const key of ['report.agency', 'report.year']) {
+    const node = fields.get(key);
+    if (node && me) node.readOnly = true;
+  }
+}
+
+/** Opens the report of `agency` for `year` from the server, for editing (the
+ * agency's clerk) or for reading (the county). */
+async function openReport(agency, year, reading) {
+  const response = await api('GET', `/api/reports/${agency}/${year}`);
+  if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
+  const state = await response.json();
+  document.getElementById('report').hidden = false;
+  document.getElementById('findings-panel').hidden = false;
+  serverReport = { agency, year, version: state.version, status: state.status, name: state.agency.name, reading };
+  if (state.json) loadReport(JSON.parse(state.json), true);
+  else startReport(state.agency, year);
+  showLifecycle(state);
+  const editable = !reading && spec.statuses.find((s) => s.code === state.status)?.editable;
+  setEditable(Boolean(editable));
+}
+
+/** A report not started yet: the agency's names and the year filled in. */
+function startReport(agency, year) {
+  state = { values: {}, text: {}, headings: {} };
+  state.values['report.agency'] = agency.name;
+  if (agency.short_name) state.values['report.short_name'] = agency.short_name;
+  if (agency.region) state.values['report.region'] = agency.region;
+  state.values['report.year'] = String(year);
+  refill(true);
+}
+
+let lastState = null;
+
+function showLifecycle(state) {
+  lastState = state;
+  const panel = document.getElementById('lifecycle');
+  panel.hidden = false;
+  const parts = [el('strong', { text: `${state.agency.name} ${state.year} 年：${statusLabel(state.status)}` })];
+  if (state.version) parts.push(el('span', { text: `第 ${state.version} 版${state.changed_by ? `，${state.changed_by}` : ''}${state.changed_at ? ` 于 ${new Date(state.changed_at).toLocaleString('zh-CN')}` : ''}` }));
+  if (state.return_reason) parts.push(el('p', { class: 'reason', text: `退回原因：${state.return_reason}` }));
+  const actions = el('div', { class: 'tools' });
+  const editable = spec.statuses.find((s) => s.code === state.status)?.editable;
+  if (!serverReport.reading && editable) {
+    const submit = el('button', { type: 'button', id: 'submit', text: '提交给县政务公开办' });
+    submit.addEventListener('click', () => submitReport(false));
+    actions.append(submit);
+  }
+  if (me.role === 'admin' && state.status === 'submitted') {
+    const back = el('button', { type: 'button', id: 'return', text: '退回' });
+    back.addEventListener('click', () => returnReport(state.agency.id, state.year));
+    actions.append(back);
+  }
+  if (me.role === 'admin') {
+    const list = el('button', { type: 'button', text: '返回全县列表' });
+    list.addEventListener('click', () => showCounty(state.year));
+    actions.append(list);
+  }
+  panel.replaceChildren(...parts, actions);
+}
+
+/** Saves the draft on the server a moment after typing stops. */
+function scheduleSave() {
+  if (!serverReport || serverReport.reading) return;
+  document.body.dataset.pending = 'true';
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(() => { saving = saveDraft(); }, SAVE_DELAY_MS);
+}
+
+async function flushSave() {
+  if (saveTimer) { clearTimeout(saveTimer); saveTimer = null; saving = saveDraft(); }
+  if (saving) await saving;
+}
+
+async function saveDraft() {
+  saveTimer = null;
+  // One save at a time, each on the version the one before returned.
+  const before = saving;
+  if (before) await before.catch(() => {});
+  try {
+    await putDraft();
+  } finally {
+    // Nothing waits to be saved unless typing went on meanwhile.
+    if (!saveTimer) document.body.dataset.pending = 'false';
+  }
+}
+
+async function putDraft() {
+  if (missingRequired().length) return;
+  const { agency, year, version } = serverReport;
+  const response = await api('PUT', `/api/reports/${agency}/${year}`, reportJson(), { 'If-Match': `"${version}"` });
+  if (response.ok) {
+    const saved = await response.json();
+    serverReport.version = saved.version;
+    serverReport.status = saved.status;
+    showLifecycle({ ...lastState, status: saved.status, version: saved.version, changed_by: me.login, changed_at: saved.at });
+    document.body.dataset.saved = String(saved.version);
+    setStatus(`已保存（第 ${saved.version} 版）。`, 'ok');
+    return;
+  }
+  const message = await errorOf(response);
+  if (response.status === 409) {
+    const reload = el('button', { type: 'button', class: 'small', text: '载入服务器上的版本' });
+    reload.addEventListener('click', () => openReport(agency, year, false));
+    setStatus(message, 'error');
+    document.getElementById('status').append(' ', reload);
+  } else {
+    setStatus(`未能保存：${message}`, 'error');
+  }
+}
+
+async function submitReport(acknowledge) {
+  await flushSave();
+  const { agency, year, version } = serverReport;
+  const response = await api('POST', `/api/reports/${agency}/${year}/submit`, { version, acknowledge_warnings: acknowledge });
+  if (response.ok) {
+    setStatus('已提交。', 'ok');
+    await openReport(agency, year, false);
+    return;
+  }
+  if (response.status === 422) {
+    const body = await response.json();
+    const findings = body.findings || [];
+    showFindings(findings, null);
+    const errors = findings.filter((f) => f.severity === 'error');
+    if (!errors.length && findings.length) {
+      const list = findings.map((f) => `${f.rule} ${f.cell}：${f.message}`).join('\n');
+      if (window.confirm(`有 ${findings.length} 处提醒：\n${list}\n\n确认无误并提交？`)) await submitReport(true);
+      return;
+    }
+    setStatus(`有 ${errors.length} 处错误，改正后才能提交。`, 'error');
+    return;
+  }
+  setStatus(await errorOf(response), 'error');
+}
+
+async function returnReport(agency, year) {
+  const reason = window.prompt('退回原因（机关会看到）：');
+  if (reason === null) return;
+  const current = await (await api('GET', `/api/reports/${agency}/${year}`)).json();
+  const response = await api('POST', `/api/reports/${agency}/${year}/return`, { version: current.version, reason });
+  if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
+  setStatus('已退回。', 'ok');
+  await showCounty(year);
+}
+
+// The county's table: every agency's status, filtered and sorted.
+let countySort = { key: 'name', down: false };
+
+async function showCounty(year) {
+  serverReport = null;
+  document.getElementById('report').hidden = true;
+  document.getElementById('findings-panel').hidden = true;
+  document.getElementById('lifecycle').hidden = true;
+  const panel = document.getElementById('county');
+  panel.hidden = false;
+  const response = await api('GET', `/api/county/${year}`);
+  if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
+  const view = await response.json();
+  const yearInput = el('input', { id: 'county-year', type: 'number', min: 2000, max: 2100, value: year });
+  yearInput.addEventListener('change', () => showCounty(Number(yearInput.value)));
+  const deadline = el('input', { id: 'deadline', type: 'date', value: view.deadline || '' });
+  const setDeadline = el('button', { type: 'button', text: '设定截止日期' });
+  setDeadline.addEventListener('click', async () => {
+    const r = await api('PUT', `/api/county/${year}/deadline`, { date: deadline.value || null });
+    setStatus(r.ok ? '截止日期已设定。' : await errorOf(r), r.ok ? 'ok' : 'error');
+    if (r.ok) showCounty(year);
+  });
+  const newName = el('input', { id: 'new-agency', placeholder: '新机关的全名', 'aria-label': '新机关的全名' });
+  const add = el('button', { type: 'button', id: 'add-agency', text: '新增机关' });
+  add.addEventListener('click', async () => {
+    const r = await api('POST', '/api/agencies', { name: newName.value.trim() });
+    setStatus(r.ok ? `已新增：${newName.value.trim()}` : await errorOf(r), r.ok ? 'ok' : 'error');
+    if (r.ok) showCounty(year);
+  });
+  const zip = el('button', { type: 'button', id: 'county-zip', text: '下载全县 ZIP（已提交的报告）' });
+  zip.addEventListener('click', async () => {
+    setStatus('正在生成全县文件…');
+    const r = await api('GET', `/api/county/${year}/zip`);
+    if (!r.ok) { setStatus(await errorOf(r), 'error'); return; }
+    saveBlob(await r.blob(), fileName(r, `county-${year}.zip`));
+    setStatus('全县文件已生成。', 'ok');
+  });
+  const filter = el('select', { id: 'status-filter', 'aria-label': '按状态筛选' }, el('option', { value: '', text: '全部状态' }),
+    ...spec.statuses.map((s) => el('option', { value: s.code, text: s.label })), el('option', { value: 'late', text: '逾期' }));
+  const search = el('input', { id: 'agency-filter', type: 'search', placeholder: '按名称筛选', 'aria-label': '按名称筛选' });
+  const counts = spec.statuses.map((s) => `${s.label} ${view.rows.filter((r) => r.status === s.code).length}`).join('，');
+  const table = el('table', { class: 'county', id: 'county-table' });
+  const columns = [
+    ['name', '机关'], ['status', '状态'], ['version', '版本'], ['changed_at', '最后修改'], ['errors', '错误'], ['warnings', '提醒'], ['late', '逾期'],
+  ];
+  const head = el('tr');
+  for (const [key, label] of columns) {
+    const th = el('th', { scope: 'col', 'aria-sort': countySort.key === key ? (countySort.down ? 'descending' : 'ascending') : 'none' },
+      el('button', { type: 'button', class: 'link', text: label }));
+    th.querySelector('button').addEventListener('click', () => {
+      countySort = { key, down: countySort.key === key ? !countySort.down : false };
+      render();
+    });
+    head.append(th);
+  }
+  head.append(el('th', { scope: 'col', text: '操作' }));
+  const body = el('tbody');
+  table.append(el('thead', {}, head), body);
+  const value = (row, key) => (key === 'name' ? row.agency.name : row[key] ?? '');
+  function render() {
+    const rows = view.rows
+      .filter((r) => !filter.value || (filter.value === 'late' ? r.late : r.status === filter.value))
+      .filter((r) => !search.value || r.agency.name.includes(search.value.trim()))
+      .sort((a, b) => {
+        const x = value(a, countySort.key); const y = value(b, countySort.key);
+        const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), 'zh-CN');
+        return countySort.down ? -order : order;
+      });
+    body.replaceChildren(...rows.map((r) => {
+      const open = el('button', { type: 'button', class: 'small', text: '查看' });
+      open.addEventListener('click', async () => {
+        document.getElementById('county').hidden = true;
+        await openReport(r.agency.id, year, true);
+      });
+      const clerk = el('button', { type: 'button', class: 'small', text: '添加填报账号' });
+      clerk.addEventListener('click', async () => {
+        const login = window.prompt(`${r.agency.name} 的填报账号：`);
+        if (!login) return;
+        const res = await api('POST', `/api/agencies/${r.agency.id}/clerks`, { login: login.trim() });
+        if (!res.ok) { setStatus(await errorOf(res), 'error'); return; }
+        const made = await res.json();
+        window.alert(`账号 ${made.account.login} 的一次性密码：${made.password}\n（只显示这一次）`);
+      });
+      const actions = el('td', {}, open, ' ', clerk);
+      if (r.status === 'submitted') {
+        const back = el('button', { type: 'button', class: 'small', text: '退回' });
+        back.addEventListener('click', () => returnReport(r.agency.id, year));
+        actions.append(' ', back);
+      }
+      return el('tr', { class: r.late ? 'late' : null, 'data-agency': r.agency.id, 'data-status': r.status },
+        el('td', { text: r.agency.name }),
+        el('td', { text: statusLabel(r.status) }),
+        el('td', { text: String(r.version) }),
+        el('td', { text: r.changed_at ? `${new Date(r.changed_at).toLocaleString('zh-CN')} ${r.changed_by ?? ''}` : '' }),
+        el('td', { text: String(r.errors) }),
+        el('td', { text: String(r.warnings) }),
+        el('td', { text: r.late ? '逾期' : '' }),
+        actions);
+    }));
+  }
+  filter.addEventListener('change', render);
+  search.addEventListener('input', render);
+  render();
+  panel.replaceChildren(
+    el('h2', { id: 'county-title', text: `${view.county} ${year} 年 各机关填报情况` }),
+    el('div', { class: 'tools county-tools' },
+      el('label', { for: 'county-year', text: '年度' }), yearInput,
+      el('label', { for: 'deadline', text: '截止日期' }), deadline, setDeadline,
+      newName, add, zip),
+    el('p', { text: `共 ${view.rows.length} 个机关：${counts}。` }),
+    el('div', { class: 'tools' }, filter, search),
+    el('div', { class: 'table-wrap' }, table));
+  setStatus(`${view.county} ${year} 年：${counts}。`);
+}
 // ---------------------------------------------------------------------------
 
 async function main() {
@@ -583,7 +944,10 @@ async function main() {
     setStatus(`无法取得规定格式：${e.message}`, 'error');
     return;
   }
-  const restored = restoreDraft();
+  const who = await fetch('/api/me', { credentials: 'same-origin' });
+  const county = who.status !== 404;
+  if (who.ok) me = await who.json();
+  const restored = !county && restoreDraft();
   if (!restored) {
     // The report is written from autumn to 31 January for the year that ends.
     const now = new Date();
@@ -607,7 +971,14 @@ async function main() {
     localStorage.removeItem(DRAFT_KEY);
     refill();
   });
-  window.addEventListener('pagehide', saveDraft);
+  window.addEventListener('pagehide', () => { if (!me) saveLocalDraft(); });
+  if (county) {
+    document.body.dataset.mode = 'county';
+    if (me) await startCounty();
+    else showLogin();
+    document.body.dataset.ready = 'true';
+    return;
+  }
   document.body.dataset.ready = 'true';
   runCheck();
   if (restored) setStatus('已恢复上次未完成的草稿。');

@@ -26,10 +26,10 @@ use serde_json::{Value as Json, json};
 use crate::common::{root, tool};
 
 /// How long any one wait of the test may take before it fails.
-const PATIENCE: Duration = Duration::from_secs(30);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A chromedriver process on a free loopback port, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -50,7 +50,7 @@ fn free_port() -> u16 {
 
 /// Starts chromedriver, or `None` (skip) when chromium or chromedriver is
 /// missing outside CI.
-fn chromedriver() -> Option<(Driver, PathBuf)> {
+pub(crate) fn chromedriver() -> Option<(Driver, PathBuf)> {
     let driver = tool("chromedriver")?;
     let browser = tool("chromium")?;
     let port = free_port();
@@ -73,7 +73,12 @@ fn chromedriver() -> Option<(Driver, PathBuf)> {
     Some((driver, browser))
 }
 
-async fn session(driver: &Driver, browser: &Path, profile: &Path, downloads: &Path) -> Client {
+pub(crate) async fn session(
+    driver: &Driver,
+    browser: &Path,
+    profile: &Path,
+    downloads: &Path,
+) -> Client {
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
         "goog:chromeOptions".into(),
@@ -103,7 +108,7 @@ async fn session(driver: &Driver, browser: &Path, profile: &Path, downloads: &Pa
 
 /// Runs `script` (a function body returning a value) until it returns
 /// `true`; fails with `what` after [`PATIENCE`].
-async fn wait_until(client: &Client, script: &str, args: Vec<Json>, what: &str) {
+pub(crate) async fn wait_until(client: &Client, script: &str, args: Vec<Json>, what: &str) {
     let started = Instant::now();
     loop {
         let value = client
@@ -122,7 +127,7 @@ async fn wait_until(client: &Client, script: &str, args: Vec<Json>, what: &str) 
 }
 
 /// Waits until no check is pending or running and returns the findings shown.
-async fn settled_findings(client: &Client) -> Vec<(String, String)> {
+pub(crate) async fn settled_findings(client: &Client) -> Vec<(String, String)> {
     // The page checks after a pause in typing; wait past it, then until done.
     tokio::time::sleep(Duration::from_millis(600)).await;
     wait_until(
@@ -143,18 +148,18 @@ async fn settled_findings(client: &Client) -> Vec<(String, String)> {
     serde_json::from_value(shown).expect("pairs of strings")
 }
 
-fn css_key(key: &str) -> String {
+pub(crate) fn css_key(key: &str) -> String {
     format!("[data-key=\"{key}\"]")
 }
 
-async fn field(client: &Client, key: &str) -> fantoccini::elements::Element {
+pub(crate) async fn field(client: &Client, key: &str) -> fantoccini::elements::Element {
     client
         .find(Locator::Css(&css_key(key)))
         .await
         .unwrap_or_else(|e| panic!("no field {key} on the page: {e}"))
 }
 
-async fn retype(client: &Client, key: &str, text: &str) {
+pub(crate) async fn retype(client: &Client, key: &str, text: &str) {
     let input = field(client, key).await;
     input.clear().await.expect("clear");
     if !text.is_empty() {
@@ -163,7 +168,7 @@ async fn retype(client: &Client, key: &str, text: &str) {
 }
 
 /// The value the clerk types for an input cell of `report` ('' for 0).
-fn typed(report: &Report, field: &tables::Field) -> String {
+pub(crate) fn typed(report: &Report, field: &tables::Field) -> String {
     match field.get(report) {
         Value::Count(0) => String::new(),
         Value::Count(n) => n.to_string(),

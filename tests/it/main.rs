@@ -7,6 +7,7 @@ mod xlsx_support;
 mod bad_input;
 mod batch;
 mod browser;
+mod browser_county;
 mod cli;
 mod cli_generate;
 mod county_http;
