@@ -105,7 +105,7 @@ fn json_body(v: Value) -> Option<(&'static str, Vec<u8>)> {
     Some(("application/json", serde_json::to_vec(&v).expect("json")))
 }
 
-fn login(server: &Server, login: &str, password: &str) -> Result<Session, Reply> {
+fn login(server: &Server, login: &str, password: &str) -> Result<Session, Box<Reply>> {
     let r = call(
         server,
         "POST",
@@ -116,7 +116,7 @@ fn login(server: &Server, login: &str, password: &str) -> Result<Session, Reply>
         json_body(json!({ "login": login, "password": password })),
     );
     if r.status != 200 {
-        return Err(r);
+        return Err(Box::new(r));
     }
     let set = r.headers["set-cookie"].to_str().expect("ascii").to_string();
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
