@@ -669,3 +669,175 @@ fn the_county_zip_is_the_batch_of_the_submitted_reports() {
         zip.body
     );
 }
+
+/// A `nianbao serve --data` process; its address from its first line on stderr.
+fn spawn_server(data: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    let first = lines.next().expect("a line").expect("text");
+    let addr = first
+        .strip_prefix("nianbao serve: http://")
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+        .to_string();
+    // Keep reading the log so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
+
+fn raw_call(
+    addr: &str,
+    method: &str,
+    path: &str,
+    s: &Session,
+    headers: &[(&str, String)],
+    body: Option<Vec<u8>>,
+) -> Result<Reply, ureq::Error> {
+    let mut request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://{addr}{path}"))
+        .header("Cookie", &s.cookie)
+        .header("X-CSRF-Token", &s.csrf)
+        .header("Content-Type", "application/json");
+    for (k, v) in headers {
+        request = request.header(*k, v);
+    }
+    let response = agent().run(request.body(body.unwrap_or_default()).expect("request"))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.into_body().read_to_vec()?;
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
+}
+
+#[test]
+fn a_killed_server_loses_no_acknowledged_save() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let (agency, password) = {
+        let (store, _) = Store::init(data.path(), "某县").expect("init");
+        let admin = store.console_admin().expect("admin");
+        let agency = store
+            .create_agency(&admin, &nianbao::store::NewAgency::named("甲镇人民政府"))
+            .expect("agency");
+        let clerk = store.create_clerk(&admin, agency.id, "jia").expect("clerk");
+        (agency.id, clerk.password.expose().to_string())
+    };
+    let (mut child, addr) = spawn_server(data.path());
+    let session = |addr: &str| {
+        let r = agent()
+            .post(&format!("http://{addr}/api/login"))
+            .header("Content-Type", "application/json")
+            .send(serde_json::to_vec(&json!({"login": "jia", "password": password})).expect("json"))
+            .expect("login");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .split(';')
+            .next()
+            .expect("cookie")
+            .to_string();
+        let csrf = serde_json::from_slice::<Value>(&r.into_body().read_to_vec().expect("body"))
+            .expect("json")["csrf"]
+            .as_str()
+            .expect("csrf")
+            .to_string();
+        Session { cookie, csrf }
+    };
+    let clerk = session(&addr);
+
+    // A stream of saves; each acknowledged one is written down.
+    let acknowledged = Arc::new(std::sync::Mutex::new(Vec::<(i64, String)>::new()));
+    let saver = {
+        let (addr, clerk, acknowledged) = (addr.clone(), clerk.clone(), Arc::clone(&acknowledged));
+        std::thread::spawn(move || {
+            let mut version = 0;
+            for i in 0.. {
+                let mut report = report_of("甲镇人民政府");
+                let words = format!("第 {i} 次保存。");
+                report["text"] = json!({ "other_matters": words });
+                let body = serde_json::to_vec(&report).expect("json");
+                match raw_call(
+                    &addr,
+                    "PUT",
+                    &format!("/api/reports/{agency}/{YEAR}"),
+                    &clerk,
+                    &[("If-Match", format!("\"{version}\""))],
+                    Some(body),
+                ) {
+                    Ok(r) if r.status == 200 => {
+                        version = r.json()["version"].as_i64().expect("version");
+                        acknowledged.lock().expect("lock").push((version, words));
+                    }
+                    Ok(r) => panic!("save refused: {} {}", r.status, r.message()),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        })
+    };
+    // Kill it (SIGKILL) in the middle of the stream.
+    let started = std::time::Instant::now();
+    while acknowledged.lock().expect("lock").len() < 30 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "saves too slow"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    saver.join().expect("the saver ends");
+    let acknowledged = acknowledged.lock().expect("lock").clone();
+    let (last_version, last_words) = acknowledged.last().cloned().expect("saves");
+
+    // Restarted on the same data: every acknowledged save is there.
+    let (mut child, addr) = spawn_server(data.path());
+    let clerk = session(&addr);
+    let state = raw_call(
+        &addr,
+        "GET",
+        &format!("/api/reports/{agency}/{YEAR}"),
+        &clerk,
+        &[],
+        None,
+    )
+    .expect("report")
+    .json();
+    let version = state["version"].as_i64().expect("version");
+    assert!(
+        version == last_version || version == last_version + 1,
+        "stored version {version}, last acknowledged {last_version}"
+    );
+    if version == last_version {
+        let stored: Value =
+            serde_json::from_str(state["json"].as_str().expect("json")).expect("stored");
+        assert_eq!(stored["text"]["other_matters"], last_words.as_str());
+    }
+    for (v, words) in &acknowledged {
+        let r = raw_call(
+            &addr,
+            "GET",
+            &format!("/api/reports/{agency}/{YEAR}/versions/{v}"),
+            &clerk,
+            &[],
+            None,
+        )
+        .expect("version");
+        assert_eq!(r.status, 200, "version {v} is lost");
+        assert_eq!(
+            r.json()["text"]["other_matters"],
+            words.as_str(),
+            "version {v}"
+        );
+    }
+    child.kill().expect("stop");
+    child.wait().expect("reaped");
+}
