@@ -686,6 +686,8 @@ async function openReport(agency, year, reading) {
   const response = await api('GET', `/api/reports/${agency}/${year}`);
   if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
   const state = await response.json();
+  showDownloads(true);
+  document.getElementById('county').hidden = true;
   document.getElementById('report').hidden = false;
   document.getElementById('findings-panel').hidden = false;
   serverReport = { agency, year, version: state.version, status: state.status, name: state.agency.name, reading };
@@ -823,8 +825,14 @@ async function returnReport(agency, year) {
 // The county's table: every agency's status, filtered and sorted.
 let countySort = { key: 'name', down: false };
 
+/** The download buttons are for a report on the page. */
+function showDownloads(shown) {
+  for (const button of document.querySelectorAll('button[data-format]')) button.hidden = !shown;
+}
+
 async function showCounty(year) {
   serverReport = null;
+  showDownloads(false);
   document.getElementById('report').hidden = true;
   document.getElementById('findings-panel').hidden = true;
   document.getElementById('lifecycle').hidden = true;
