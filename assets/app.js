@@ -729,12 +729,38 @@ function showLifecycle(state) {
     back.addEventListener('click', () => returnReport(state.agency.id, state.year));
     actions.append(back);
   }
+  const trail = el('button', { type: 'button', id: 'show-history', text: '修改记录' });
+  trail.addEventListener('click', () => showHistory(state.agency.id, state.year));
+  actions.append(trail);
   if (me.role === 'admin') {
     const list = el('button', { type: 'button', text: '返回全县列表' });
     list.addEventListener('click', () => showCounty(state.year));
     actions.append(list);
   }
   panel.replaceChildren(...parts, actions);
+}
+
+/** The audit trail of a report: every version, who and when. */
+async function showHistory(agency, year) {
+  const panel = document.getElementById('history');
+  const response = await api('GET', `/api/reports/${agency}/${year}/history`);
+  if (!response.ok) { setStatus(await errorOf(response), 'error'); return; }
+  const versions = await response.json();
+  const label = (code) => spec.actions.find((a) => a.code === code)?.label ?? code;
+  const rows = versions.map((v) => el('tr', {},
+    el('td', { text: String(v.version) }),
+    el('td', { text: label(v.action) }),
+    el('td', { text: statusLabel(v.status) }),
+    el('td', { text: v.by }),
+    el('td', { text: new Date(v.at).toLocaleString('zh-CN') }),
+    el('td', { text: v.reason ?? '' })));
+  const close = el('button', { type: 'button', class: 'small', text: '收起' });
+  close.addEventListener('click', () => { panel.hidden = true; });
+  const head = el('tr', {}, ...['版本', '操作', '状态', '账号', '时间', '退回原因'].map((t) => el('th', { scope: 'col', text: t })));
+  panel.replaceChildren(
+    el('h2', { id: 'history-title', text: `修改记录（${versions.length} 个版本）` }), close,
+    el('table', { class: 'county', id: 'history-table' }, el('thead', {}, head), el('tbody', {}, ...rows)));
+  panel.hidden = false;
 }
 
 /** Saves the draft on the server a moment after typing stops. */
@@ -833,6 +859,7 @@ function showDownloads(shown) {
 async function showCounty(year) {
   serverReport = null;
   showDownloads(false);
+  document.getElementById('history').hidden = true;
   document.getElementById('report').hidden = true;
   document.getElementById('findings-panel').hidden = true;
   document.getElementById('lifecycle').hidden = true;

@@ -19,7 +19,7 @@
 //! - `templates`: `variables` (`path`, `words`) and `helpers` (`name`, `use`)
 //!   a template can use;
 //! - `statuses`: the life of a report on the county server (`code`, `label`,
-//!   `editable` by its agency);
+//!   `editable` by its agency) and `actions` (`code`, `label`) of its versions;
 //! - `rules`: `id`, `severity`, `scope`, `left`, `relation`, `right`, `wording`.
 
 use serde_json::{Value, json};
@@ -66,6 +66,10 @@ pub fn spec() -> Value {
             "code": s,
             "label": s.label(),
             "editable": s.editable(),
+        })).collect::<Vec<_>>(),
+        "actions": crate::store::Action::ALL.iter().map(|a| json!({
+            "code": a,
+            "label": a.label(),
         })).collect::<Vec<_>>(),
         "rules": RULES.iter().map(|r| json!({
             "id": r.id,

@@ -122,6 +122,9 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action.
+    pub const ALL: [Action; 4] = [Action::Save, Action::Submit, Action::Return, Action::Import];
+
     /// 保存, 提交, 退回 or 导入.
     pub fn label(self) -> &'static str {
         match self {

@@ -279,6 +279,17 @@ fn the_county_collects_reports_through_the_page() {
         click(&client, "#submit").await;
         accept_if_asked(&client).await;
         lifecycle_says(&client, Status::Submitted.label()).await;
+        // The audit trail shows every version with who made it.
+        click(&client, "#show-history").await;
+        wait_until(
+            &client,
+            "return document.querySelectorAll('#history-table tbody tr').length > 0;",
+            vec![],
+            "the audit trail",
+        )
+        .await;
+        let trail = text_of(&client, "#history-table").await;
+        assert!(trail.contains("admin") && trail.contains("jia") && trail.contains("请补充第六部分"), "{trail}");
         log_out(&client).await;
 
         // 5. The administrator downloads the county ZIP.

@@ -671,7 +671,9 @@ fn the_county_zip_is_the_batch_of_the_submitted_reports() {
 }
 
 /// A `nianbao serve --data` process; its address from its first line on stderr.
-fn spawn_server(data: &Path) -> (std::process::Child, String) {
+type Log = Arc<std::sync::Mutex<Vec<String>>>;
+
+fn spawn_server(data: &Path) -> (std::process::Child, String, Log) {
     use std::io::BufRead;
     let mut child = Command::new(env!("CARGO_BIN_EXE_nianbao"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data"])
@@ -686,9 +688,15 @@ fn spawn_server(data: &Path) -> (std::process::Child, String) {
         .strip_prefix("nianbao serve: http://")
         .unwrap_or_else(|| panic!("unexpected first line: {first}"))
         .to_string();
-    // Keep reading the log so that the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, addr)
+    // Keep reading the log (so that the server never blocks on a full pipe).
+    let log: Log = Arc::default();
+    let kept = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().expect("lock").push(line);
+        }
+    });
+    (child, addr, log)
 }
 
 fn raw_call(
@@ -731,7 +739,7 @@ fn a_killed_server_loses_no_acknowledged_save() {
         let clerk = store.create_clerk(&admin, agency.id, "jia").expect("clerk");
         (agency.id, clerk.password.expose().to_string())
     };
-    let (mut child, addr) = spawn_server(data.path());
+    let (mut child, addr, log) = spawn_server(data.path());
     let session = |addr: &str| {
         let r = agent()
             .post(&format!("http://{addr}/api/login"))
@@ -799,7 +807,7 @@ fn a_killed_server_loses_no_acknowledged_save() {
     let (last_version, last_words) = acknowledged.last().cloned().expect("saves");
 
     // Restarted on the same data: every acknowledged save is there.
-    let (mut child, addr) = spawn_server(data.path());
+    let (mut child, addr, log_after) = spawn_server(data.path());
     let clerk = session(&addr);
     let state = raw_call(
         &addr,
@@ -840,4 +848,30 @@ fn a_killed_server_loses_no_acknowledged_save() {
     }
     child.kill().expect("stop");
     child.wait().expect("reaped");
+
+    // The log has a line per request and nothing secret: no password, no
+    // session token, no CSRF token, no report data.
+    let mut lines = log.lock().expect("lock").clone();
+    lines.extend(log_after.lock().expect("lock").iter().cloned());
+    assert!(
+        lines.iter().any(|l| l.starts_with("PUT /api/reports/")),
+        "{lines:?}"
+    );
+    let token = clerk
+        .cookie
+        .split_once('=')
+        .map(|(_, t)| t.to_string())
+        .expect("token");
+    for secret in [
+        password.as_str(),
+        token.as_str(),
+        clerk.csrf.as_str(),
+        "甲镇",
+        "第 1 次保存",
+    ] {
+        assert!(
+            !lines.iter().any(|l| l.contains(secret)),
+            "the log shows 「{secret}」"
+        );
+    }
 }
