@@ -281,17 +281,27 @@ pub async fn check(
         let q = query(q)?;
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
+        let body_len = body.len();
         let file = source_name(&q)?.unwrap_or_else(|| BODY.to_string());
-        blocking(&workers, move || {
-            match crate::read::read_bytes(&body, kind, &file) {
-                Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
-                Err(e) => load_error(&e),
-            }
-        })
-        .await
+        let work = move || match crate::read::read_bytes(&body, kind, &file) {
+            Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
+            Err(e) => load_error(&e),
+        };
+        // A real report (a few KB of TOML or JSON) is read and checked in
+        // tens of microseconds: here, without the hand-over to the blocking
+        // pool, which would cost as much. Anything larger, and every form
+        // (a zip), waits its turn on the pool.
+        if kind != InputKind::Form && body_len <= INLINE_CHECK_BYTES {
+            return Ok(work());
+        }
+        blocking(&workers, work).await
     };
     run.await.unwrap_or_else(|r| *r)
 }
+
+/// The largest TOML or JSON body `/api/check` reads and checks on the async
+/// worker itself; larger ones go to the blocking pool.
+const INLINE_CHECK_BYTES: usize = 32 * 1024;
 
 /// What `/api/render` sends back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
