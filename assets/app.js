@@ -596,9 +596,10 @@ function statusLabel(code) {
 
 /** A request to the county API: the session cookie goes by itself, the
  * CSRF token with every change. */
-function api(method, url, json, headers = {}) {
+function api(method, url, json, headers = {}, raw = undefined) {
   const init = { method, headers: { ...headers }, credentials: 'same-origin' };
   if (method !== 'GET') init.headers['X-CSRF-Token'] = me?.csrf ?? '';
+  if (raw !== undefined) init.body = raw;
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(json);
@@ -657,9 +658,39 @@ function showAccount() {
   account.replaceChildren(el('span', { text: who }), out);
 }
 
+/** A one-time password is changed before anything else. */
+function askNewPassword() {
+  return new Promise((resolve) => {
+    const panel = document.getElementById('login');
+    panel.hidden = false;
+    const old = el('input', { id: 'old-password', type: 'password', autocomplete: 'current-password', required: true });
+    const fresh = el('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
+    const form = el('form', { class: 'login-form' },
+      el('h2', { id: 'login-title', text: '请先修改一次性密码' }),
+      el('div', { class: 'field' }, el('label', { for: 'old-password', text: '一次性密码' }), old),
+      el('div', { class: 'field' }, el('label', { for: 'new-password', text: '新密码（至少 10 个字符）' }), fresh),
+      el('button', { type: 'submit', text: '修改密码' }));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const r = await api('POST', '/api/password', { old: old.value, new: fresh.value });
+      if (!r.ok) { setStatus(await errorOf(r), 'error'); return; }
+      // The other sessions of the account ended; this one goes on.
+      panel.hidden = true;
+      setStatus('密码已修改。', 'ok');
+      resolve();
+    });
+    panel.replaceChildren(form);
+  });
+}
+
 /** After logging in: a clerk edits their agency's report, an administrator sees the county. */
 async function startCounty() {
   showAccount();
+  if (me.must_change_password) {
+    document.getElementById('report').hidden = true;
+    document.getElementById('findings-panel').hidden = true;
+    await askNewPassword();
+  }
   // The server keeps the drafts: no file to load or save, nothing to clear.
   for (const node of document.querySelectorAll('#save-toml, label[for="load"], #clear')) node.hidden = true;
   if (me.role === 'admin') {
@@ -884,6 +915,20 @@ async function showCounty(year) {
     setStatus(r.ok ? `已新增：${newName.value.trim()}` : await errorOf(r), r.ok ? 'ok' : 'error');
     if (r.ok) showCounty(year);
   });
+  const csv = el('input', { id: 'import-csv', type: 'file', accept: '.csv,text/csv', hidden: true });
+  const csvLabel = el('label', { class: 'button', for: 'import-csv', text: '导入机关名单（CSV）…' });
+  csv.addEventListener('change', async () => {
+    const file = csv.files[0];
+    csv.value = '';
+    if (!file) return;
+    const r = await api('POST', '/api/agencies/import', undefined, { 'Content-Type': 'text/csv' }, await file.arrayBuffer());
+    if (!r.ok) { setStatus(await errorOf(r), 'error'); return; }
+    const done = await r.json();
+    const accounts = done.clerks.map((c) => `${c.account.agency_name ?? ''} ${c.account.login}：${c.password}`).join('\n');
+    setStatus(`已导入：新增 ${done.created.length} 个机关，已有 ${done.existing.length} 个，新建 ${done.clerks.length} 个账号。`, 'ok');
+    if (accounts) window.alert(`新账号的一次性密码（只显示这一次，请转交各机关）：\n${accounts}`);
+    showCounty(year);
+  });
   const zip = el('button', { type: 'button', id: 'county-zip', text: '下载全县 ZIP（已提交的报告）' });
   zip.addEventListener('click', async () => {
     setStatus('正在生成全县文件…');
@@ -963,7 +1008,7 @@ async function showCounty(year) {
     el('div', { class: 'tools county-tools' },
       el('label', { for: 'county-year', text: '年度' }), yearInput,
       el('label', { for: 'deadline', text: '截止日期' }), deadline, setDeadline,
-      newName, add, zip),
+      newName, add, csvLabel, csv, zip),
     el('p', { text: `共 ${view.rows.length} 个机关：${counts}。` }),
     el('div', { class: 'tools' }, filter, search),
     el('div', { class: 'table-wrap' }, table));

@@ -875,3 +875,56 @@ fn a_killed_server_loses_no_acknowledged_save() {
         );
     }
 }
+
+#[test]
+fn the_administrator_imports_agencies_and_clerks_from_csv() {
+    let c = start();
+    let import = |csv: &str| {
+        call(
+            &c.server,
+            "POST",
+            "/api/agencies/import",
+            Some(&c.admin),
+            true,
+            &[],
+            Some(("text/csv; charset=utf-8", csv.as_bytes().to_vec())),
+        )
+    };
+    let r = import("机关全称,简称,账号\n甲镇人民政府,甲镇,jia\n乙镇人民政府,,\n");
+    assert_eq!(r.status, 200, "{}", r.message());
+    let done = r.json();
+    assert_eq!(done["created"].as_array().map(Vec::len), Some(2));
+    let password = done["clerks"][0]["password"]
+        .as_str()
+        .expect("a one-time password");
+    assert_eq!(done["clerks"][0]["account"]["login"], "jia");
+    assert!(
+        login(&c.server, "jia", password).is_ok(),
+        "the imported clerk logs in"
+    );
+    // One bad line: nothing imported, the line named.
+    let bad = import("机关全称\n丙镇人民政府\n\n丁镇\u{0}人民政府\n");
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.message().contains('4') || bad.message().contains("第"),
+        "{}",
+        bad.message()
+    );
+    let list = c.get(&c.admin, "/api/agencies").json();
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(2),
+        "a bad file imported something"
+    );
+    // Not CSV: 415.
+    let other = call(
+        &c.server,
+        "POST",
+        "/api/agencies/import",
+        Some(&c.admin),
+        true,
+        &[],
+        Some(("application/json", b"{}".to_vec())),
+    );
+    assert_eq!(other.status, 415);
+}
