@@ -174,8 +174,9 @@ pub const PART_OF_APPLICATIONS: [&str; 23] = [
     "针对",
 ];
 
-/// [`PART_OF`] for the figures of table 四 (an outcome, a court level).
-pub const PART_OF_REVIEW: [&str; 14] = [
+/// [`PART_OF`] for the figures of table 四: an outcome, a court level, or
+/// the agency deciding cases (as 复议机关) instead of being the respondent.
+pub const PART_OF_REVIEW: [&str; 20] = [
     "维持",
     "纠正",
     "纠错",
@@ -190,6 +191,12 @@ pub const PART_OF_REVIEW: [&str; 14] = [
     "复议后",
     "一审",
     "二审",
+    "办理",
+    "受理",
+    "审理",
+    "复议机关",
+    "收到",
+    "接到",
 ];
 
 /// Endings of the words before a quote that negate or join it (「未收到」
