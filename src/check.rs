@@ -4,8 +4,10 @@
 //! [`crate::spec::rules`]; this module evaluates them on a report. R1–R4 are
 //! errors that block generation; R10 is a warning, and so is D1 (成文日期 in
 //! the year after the reported one, a plausibility check outside §7); R5/R6 compare with last
-//! year's report ([`check_against_previous`]). R8 (counts are whole and
-//! non-negative) is held by the model's types: such input never loads.
+//! year's report ([`check_against_previous`]); R7 compares the numbers the
+//! narrative quotes with the tables once the text is rendered
+//! ([`check_text`]). R8 (counts are whole and non-negative) is held by the
+//! model's types: such input never loads.
 //!
 //! ```
 //! use nianbao::model::Report;
@@ -30,6 +32,9 @@ use crate::model::Report;
 pub use crate::spec::rules::Severity;
 use crate::spec::rules::{self, Comparison, Scope, Subject};
 use crate::spec::tables;
+
+mod narrative;
+pub use narrative::check_text;
 
 /// One broken rule at one cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

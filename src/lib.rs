@@ -8,6 +8,7 @@
 //!
 //! - read a report: [`read_bytes`] (bytes plus an [`InputKind`]) or [`read_path`];
 //! - check it: [`check()`] → [`Finding`]s, serializable as [`CheckResult`];
+//!   [`check_with_text`] adds R7, the numbers the rendered narrative quotes;
 //! - render it: [`render()`] → the files in memory ([`OutputFile`]), after the check;
 //! - a whole county: [`batch`];
 //! - the county collection server's state (agencies, accounts, reports and
@@ -65,7 +66,9 @@ pub mod serve;
 pub mod store;
 pub mod synthetic;
 
-pub use check::{CheckResult, Finding, Severity, check, check_against_previous, has_errors};
+pub use check::{
+    CheckResult, Finding, Severity, check, check_against_previous, check_text, has_errors,
+};
 pub use read::form::read_form_bytes;
 pub use read::{
     InputKind, IoAction, LoadError, MAX_INPUT_BYTES, io_reason, load as read_path, read_bytes,
@@ -75,8 +78,8 @@ pub use render::form::{clear_given_totals, form_bytes, new_report};
 pub use render::names::{MAX_NAME_BYTES, agency_key, safe_file_name};
 pub use render::output::{is_temp_name, write_all_or_none, write_atomically};
 pub use render::starter::starter_toml;
-pub use render::{Error, OutputFile, Outputs, render, render_with};
+pub use render::{Error, OutputFile, Outputs, check_with_text, render, render_with};
 pub use text::{
-    HELPERS as TEMPLATE_HELPERS, TextEngine, TextError, Variable, default_template,
+    Blocks, HELPERS as TEMPLATE_HELPERS, TextEngine, TextError, Variable, default_template,
     variables as text_variables,
 };

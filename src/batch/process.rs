@@ -117,7 +117,16 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         return (result, None);
     }
     let files = match render::render(&report, &source, ctx.outputs) {
-        Ok((files, _)) => files,
+        Ok((files, warnings)) => {
+            // R7 needs the rendered text: its warnings come with the files,
+            // after those of the check above.
+            let new: Vec<_> = warnings
+                .into_iter()
+                .filter(|f| !result.findings.contains(f))
+                .collect();
+            result.findings.extend(new);
+            files
+        }
         Err(Error::Rules(_)) => {
             result.message = "未通过校验，未生成".to_string();
             return (result, None);
@@ -150,6 +159,7 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         });
     }
     result.status = Status::Ok;
+    let warnings = result.findings.len();
     result.message = if warnings > 0 {
         format!("已生成 {} 个文件；{warnings} 个警告", files.len())
     } else {

@@ -1,8 +1,9 @@
-//! `nianbao check`: the rules on every input, one line per finding.
+//! `nianbao check`: the rules on every input, one line per finding; R7
+//! reads the text blocks as the embedded templates render them.
 
 use std::path::{Path, PathBuf};
 
-use nianbao::{CheckResult, Finding, Severity};
+use nianbao::{CheckResult, Finding, Severity, TextEngine};
 
 use super::{Format, Outcome, read_input};
 
@@ -26,7 +27,9 @@ pub fn run(files: &[PathBuf], format: Format) -> Outcome {
                 }
             }
             Ok(report) => {
-                let result = CheckResult::new(&report);
+                // The rules, and R7 on the text as it will be printed.
+                let findings = nianbao::check_with_text(&report, TextEngine::embedded());
+                let result = CheckResult::from_findings(&report, findings);
                 outcome.findings |= !result.ok();
                 match format {
                     Format::Text => print_findings(file, &report.title(), &result.findings),

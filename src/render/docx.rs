@@ -29,7 +29,9 @@ use crate::render::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
 use crate::spec::grid::Figures;
 use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
-use crate::text::{Blocks, TextEngine, TextError, chinese_number};
+#[cfg(test)]
+use crate::text::TextEngine;
+use crate::text::{Blocks, TextError, chinese_number};
 
 /// 仿宋_GB2312: body text and tables.
 pub const BODY_FONT: &str = "仿宋_GB2312";
@@ -107,14 +109,20 @@ pub fn document_bytes(report: &Report) -> Result<Vec<u8>, DocxError> {
 }
 
 /// Renders the report as DOCX bytes with the templates of `engine`.
+#[cfg(test)]
 pub fn document_bytes_with(report: &Report, engine: &TextEngine) -> Result<Vec<u8>, DocxError> {
     let blocks = engine.render_all(report)?;
+    document_bytes_from(report, &blocks)
+}
+
+/// Renders the report as DOCX bytes with its text blocks already rendered.
+pub fn document_bytes_from(report: &Report, blocks: &Blocks) -> Result<Vec<u8>, DocxError> {
     if let Some(cache) = Cache::get()
-        && let Some(bytes) = cache.document_bytes(report, &blocks)?
+        && let Some(bytes) = cache.document_bytes(report, blocks)?
     {
         return Ok(bytes);
     }
-    finish(build(report, &blocks), report)
+    finish(build(report, blocks), report)
 }
 
 /// The fonts of a run: `east_asia` for Chinese, Times New Roman for Latin

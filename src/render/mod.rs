@@ -51,8 +51,29 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
+/// [`check()`](crate::check()) and R7 ([`crate::check_text`]) on the text
+/// rendered with `engine`: every finding `nianbao check` prints. When a
+/// template fails, R7 is left out (generating the report says why).
+///
+/// ```
+/// let mut report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+/// assert!(nianbao::check_with_text(&report, nianbao::TextEngine::embedded()).is_empty());
+/// report.text.on_request = Some("2024年，本镇收到政府信息公开申请3件。".into());
+/// let findings = nianbao::check_with_text(&report, nianbao::TextEngine::embedded());
+/// assert_eq!(findings[0].rule, "R7");
+/// ```
+pub fn check_with_text(report: &Report, engine: &TextEngine) -> Vec<Finding> {
+    let mut findings = check::check(report);
+    if let Ok(blocks) = engine.render_all(report) {
+        findings.extend(check::check_text(report, blocks.iter()));
+    }
+    findings
+}
+
 /// Checks `report` and, when no rule blocks it, renders the requested outputs
-/// in memory. `source` is the input file name, recorded in the workbook.
+/// in memory. `source` is the input file name, recorded in the workbook. The
+/// warnings returned with the files include R7, the numbers the rendered
+/// narrative quotes against the tables.
 pub fn render(
     report: &Report,
     source: &str,
@@ -69,16 +90,26 @@ pub fn render_with(
     engine: &TextEngine,
 ) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
     crate::model::validate_text(report)?;
-    let findings = check::check(report);
+    let mut findings = check::check(report);
     if check::has_errors(&findings) {
         return Err(Error::Rules(findings));
     }
+    // The text as it will be printed, rendered once: for R7 and the DOCX.
+    // Without a DOCX a template that fails only leaves R7 out.
+    let blocks = if outputs.docx {
+        Some(engine.render_all(report)?)
+    } else {
+        engine.render_all(report).ok()
+    };
+    if let Some(blocks) = &blocks {
+        findings.extend(check::check_text(report, blocks.iter()));
+    }
     let title = report.title();
     let mut files = Vec::new();
-    if outputs.docx {
+    if let (true, Some(blocks)) = (outputs.docx, &blocks) {
         files.push(OutputFile {
             name: format!("{title}.docx"),
-            bytes: docx::document_bytes_with(report, engine)?,
+            bytes: docx::document_bytes_from(report, blocks)?,
         });
     }
     if outputs.xlsx {

@@ -98,7 +98,12 @@ pub enum Scope {
     /// ([`crate::check_against_previous`], `batch --previous`); the `校验`
     /// sheet cannot evaluate it.
     AgainstPrevious,
-    /// Held by the program: the text's numbers are rendered from the tables (R7).
+    /// The numbers the narrative quotes (R7): the default templates render
+    /// them from the tables, and the text as it will be printed (the
+    /// clerk's own included) is compared with the tables by
+    /// [`crate::check_text`] once rendered ([`crate::check_with_text`],
+    /// `render`, `batch`), with the figures of [`crate::spec::quotes`]. The
+    /// `校验` sheet cannot hold it.
     HeldByGenerator,
     /// Held by the model's types: such input never loads (R8).
     HeldByTypes,
@@ -148,7 +153,8 @@ pub enum Cells {
         /// The row of 表三.
         row: T3Row,
     },
-    /// Not a comparison of cells (R7–R9).
+    /// Not a comparison of cells (R7–R9); R7's figures are
+    /// [`crate::spec::quotes::QUOTES`].
     None,
 }
 

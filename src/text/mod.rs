@@ -245,6 +245,12 @@ impl Blocks {
             .map(|(_, p)| p.as_slice())
             .unwrap_or(&[])
     }
+
+    /// Every block with its paragraphs, in document order (the input of
+    /// [`crate::check_text`]).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
+        self.blocks.iter().map(|(n, p)| (*n, p.as_slice()))
+    }
 }
 
 /// The handlebars registry with the default (or a folder's) templates and the helpers.

@@ -30,6 +30,7 @@ mod page;
 mod properties;
 mod rules;
 mod rules_spec;
+mod rules_text;
 mod serve;
 mod starter;
 mod store;
