@@ -46,7 +46,7 @@ while [ -z "$ADDR" ]; do
 done
 
 status=0
-NIANBAO_URL="http://$ADDR" NIANBAO_ADMIN_PASSWORD="$PASSWORD" \
+NIANBAO_URL="http://$ADDR" NIANBAO_ADMIN_PASSWORD="$PASSWORD" PYTHONDONTWRITEBYTECODE=1 \
 PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_county_hooks \
   "$SCHEMATHESIS" --config-file scripts/schemathesis-county.toml run "http://$ADDR/api/openapi.json" \
   --include-tag county --checks all --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 2 \
