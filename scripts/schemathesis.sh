@@ -8,6 +8,8 @@
 # written as TOML, and "schema-valid request accepted" is waived for random
 # bytes sent as a workbook. Config (scripts/schemathesis.toml): 422 is an
 # accepted answer of /api/render to a schema-valid report that breaks a rule.
+# The county server's routes (tag `county`) exist only with --data: they are
+# left out here and run by scripts/schemathesis-county.sh.
 set -eu
 cd "$(dirname "$0")/.."
 : "${CARGO_TARGET_DIR:=target}"
@@ -34,7 +36,7 @@ status=0
 PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
   "$SCHEMATHESIS" --config-file scripts/schemathesis.toml run "http://$ADDR/api/openapi.json" \
   --checks all --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 2 \
-  --request-timeout 20 --no-color || status=$?
+  --exclude-tag county --request-timeout 20 --no-color || status=$?
 # The server must have stayed up, and no request may have been answered 5xx
 # other than the designed 503.
 if ! curl -sf --max-time 5 "http://$ADDR/healthz" >/dev/null; then

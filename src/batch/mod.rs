@@ -655,7 +655,7 @@ fn run_in_pool(
 /// Fixes glibc's thresholds for mapping large blocks and for returning
 /// freed memory to the system (4 MiB and 8 MiB). A process-wide setting, so
 /// [`run`] does not make it: the program that runs a large batch calls this
-/// first (the CLI does). Left to glibc's dynamic
+/// first (the CLI does, for `batch` and for `serve`). Left to glibc's dynamic
 /// adjustment, the resident memory of a batch grew with every agency
 /// although nothing is kept (60 MB after 5,000); at glibc's initial 128 KiB
 /// the writers' buffers were mapped and unmapped for every document

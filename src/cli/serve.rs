@@ -10,6 +10,13 @@ use super::{Fatal, Outcome};
 /// `data` when given; an address that cannot be bound or a data folder that
 /// cannot be opened is fatal (exit 2).
 pub fn run(addr: SocketAddr, data: Option<&Path>, secure_cookie: bool) -> Result<Outcome, Fatal> {
+    // Each argon2 hash of a login takes a 19 MiB block. Left to glibc's
+    // dynamic threshold, the first block freed raised it past 19 MiB, and
+    // every later block came from the heap of its thread's arena and was
+    // kept there: 300 clerks logging in left the server at 960 MB resident
+    // (scripts/load-county.sh). With the threshold fixed, the blocks are
+    // mapped and returned: 20 MB. The county ZIP is a batch, too.
+    nianbao::batch::tune_allocator();
     let store = match data {
         Some(dir) => Some(Arc::new(
             nianbao::store::Store::open(dir).map_err(|e| Fatal(e.to_string()))?,

@@ -86,6 +86,23 @@ pub fn routes() -> Router {
         .route("/api/county/{year}/zip", get(county_zip))
 }
 
+/// The two requests that may take longer than the others
+/// ([`super::Config::long_request_timeout`]): `POST /api/agencies/import`
+/// hashes a one-time password per new clerk (300 clerks: over 10 s on two
+/// cores; cut off at the usual 10 s, the import was answered 503 and yet
+/// committed, and the passwords were lost), and `GET /api/county/{year}/zip`
+/// runs a batch over every submitted report.
+pub(super) fn takes_long(method: &Method, path: &str) -> bool {
+    match *method {
+        Method::POST => path == "/api/agencies/import",
+        Method::GET => path
+            .strip_prefix("/api/county/")
+            .and_then(|rest| rest.strip_suffix("/zip"))
+            .is_some_and(|year| !year.is_empty() && !year.contains('/')),
+        _ => false,
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Errors and the caller
 

@@ -65,6 +65,10 @@ pub struct Config {
     pub body_timeout: Duration,
     /// How long one request may take in all (longer: 503).
     pub request_timeout: Duration,
+    /// How long the county's two long requests may take (longer: 503): an
+    /// import of agencies, which hashes a one-time password per new clerk
+    /// (argon2, tens of milliseconds each), and the county ZIP, a batch.
+    pub long_request_timeout: Duration,
     /// Requests of `/api/` in flight at once; one more is answered 503 with
     /// `Retry-After: 1` at once.
     pub max_in_flight: usize,
@@ -90,7 +94,8 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// 2 MiB, 10 s to send a body, 10 s a request, 64 requests in flight,
+    /// 2 MiB, 10 s to send a body, 10 s a request (10 minutes for the
+    /// county's import and ZIP), 64 requests in flight,
     /// a worker per core, 10 s to send a head or idle, 10 s of a response
     /// unread, 1024 connections.
     fn default() -> Config {
@@ -98,6 +103,7 @@ impl Default for Config {
             body_limit: 2 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
+            long_request_timeout: Duration::from_secs(600),
             max_in_flight: 64,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             header_timeout: Duration::from_secs(10),
@@ -265,7 +271,8 @@ struct Limits {
 
 /// The limits of `/api/`: a declared body over the limit is refused before it
 /// is read (413); past `max_in_flight` requests, 503 at once; a request that
-/// takes longer than `request_timeout`, 503.
+/// takes longer than `request_timeout` (`long_request_timeout` for the
+/// county's import and ZIP), 503.
 async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
     let declared = request
         .headers()
@@ -279,11 +286,18 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
         return busy("服务繁忙，请稍后重试");
     };
     request.extensions_mut().insert(limits.workers.clone());
-    match tokio::time::timeout(limits.config.request_timeout, next.run(request)).await {
+    let timeout = if limits.config.store.is_some()
+        && county::takes_long(request.method(), request.uri().path())
+    {
+        limits.config.long_request_timeout
+    } else {
+        limits.config.request_timeout
+    };
+    match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => busy(&format!(
             "处理超时（上限 {} 秒），请稍后重试",
-            limits.config.request_timeout.as_secs_f64()
+            timeout.as_secs_f64()
         )),
     }
 }

@@ -719,17 +719,113 @@ fn openapi_lists_every_path() {
         "/api/spec",
         "/api/openapi.json",
         "/healthz",
+        "/api/login",
+        "/api/reports/{agency}/{year}",
+        "/api/county/{year}/zip",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
-        // Every path answers as the document says it exists.
-        assert_ne!(get(&server, path).status, 404, "{path}");
     }
+    // The county server (`--data`): a server with a store answers every
+    // documented path and method (401 without a session, 400 or 415 for an
+    // empty body: never 404 or 405); the stateless server answers the
+    // county's paths (tag `county`, "only with --data") 404 and every other
+    // path as documented.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, _password) = nianbao::store::Store::init(dir.path(), "某县").expect("store");
+    let county = start(Config {
+        store: Some(std::sync::Arc::new(store)),
+        ..Config::default()
+    });
+    let mut county_paths = 0;
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{year}", "2024")
+            .replace("{agency}", "1")
+            .replace("{id}", "1")
+            .replace("{version}", "1");
+        assert!(!concrete.contains('{'), "{path}: a parameter left");
+        let operations = operations.as_object().expect("operations");
+        assert!(!operations.is_empty(), "{path}");
+        let only_with_data = operations.values().any(|o| {
+            o["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&"county".into()))
+        });
+        for (method, operation) in operations {
+            let tagged = operation["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&"county".into()));
+            assert_eq!(tagged, only_with_data, "{method} {path}: tag");
+            if tagged {
+                let description = operation["description"].as_str().unwrap_or("");
+                assert!(
+                    description.contains("--data"),
+                    "{method} {path}: {description}"
+                );
+                assert!(
+                    operation["security"].is_array(),
+                    "{method} {path}: security"
+                );
+            }
+            let with_data = call_method(&county, method, &concrete);
+            assert!(
+                ![404, 405].contains(&with_data.status),
+                "{method} {path} with --data: {} {}",
+                with_data.status,
+                with_data.text()
+            );
+            let documented = operation["responses"]
+                .as_object()
+                .expect("responses")
+                .contains_key(&with_data.status.to_string());
+            assert!(
+                documented,
+                "{method} {path}: {} not documented",
+                with_data.status
+            );
+            let without = call_method(&server, method, &concrete);
+            if only_with_data {
+                assert_eq!(without.status, 404, "{method} {path} without --data");
+            } else {
+                assert_ne!(without.status, 404, "{method} {path}");
+            }
+        }
+        county_paths += usize::from(only_with_data);
+    }
+    assert_eq!(county_paths, 15, "the county routes of src/serve/county.rs");
     // Every `$ref` resolves.
     let text = String::from_utf8(r.body.clone()).unwrap();
-    for piece in text.split("\"$ref\": \"#/components/schemas/").skip(1) {
-        let name = piece.split('"').next().unwrap();
-        assert!(doc["components"]["schemas"].get(name).is_some(), "{name}");
+    for (prefix, section) in [
+        ("\"$ref\": \"#/components/schemas/", "schemas"),
+        ("\"$ref\": \"#/components/responses/", "responses"),
+    ] {
+        for piece in text.split(prefix).skip(1) {
+            let name = piece.split('"').next().unwrap();
+            assert!(doc["components"][section].get(name).is_some(), "{name}");
+        }
     }
+    assert!(!text.contains("\"$ref\": \"#/components/parameters/"));
+    // The session cookie and the CSRF header are the server's.
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["session"]["name"], nianbao::serve::COOKIE);
+    assert_eq!(schemes["csrf"]["in"], "header");
+    assert_eq!(
+        schemes["csrf"]["name"]
+            .as_str()
+            .map(str::to_ascii_lowercase),
+        Some(nianbao::serve::CSRF_HEADER.to_string())
+    );
+}
+
+/// A request of any method without a body.
+fn call_method(server: &Server, method: &str, path: &str) -> Reply {
+    let request = ureq::http::Request::builder()
+        .method(method.to_ascii_uppercase().as_str())
+        .uri(format!("http://{}{path}", server.addr()))
+        .body(Vec::new())
+        .expect("request");
+    reply(agent().run(request))
 }
 
 /// Asks `/api/spec` until it is refused as busy (503 at once), and returns
