@@ -145,8 +145,9 @@ fn find() -> Vec<Variable> {
         }
     }
 
+    let context = super::context(&report);
     let mut leaves = Vec::new();
-    collect_leaves(&super::context(&report), String::new(), &mut leaves);
+    collect_leaves(&context, String::new(), &mut leaves);
     let basic = |path: &str| {
         BasicInfo::ALL
             .iter()
@@ -165,7 +166,7 @@ fn find() -> Vec<Variable> {
                 .or_else(|| {
                     // `active.fees_text`: the text form of the cell `active.fees`.
                     let of = path.strip_suffix("_text")?;
-                    let n = super::context(&report).pointer(&pointer(of))?.as_u64()?;
+                    let n = context.pointer(&pointer(of))?.as_u64()?;
                     Some(format!(
                         "{}（按输入原样的文字，用于打印）",
                         cell_words.get(&n)?
