@@ -211,8 +211,8 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
 /// control characters or others that XML forbids (it is recorded in the
 /// workbook); its folders are dropped where it is recorded. The OpenAPI
 /// document says the same as a pattern.
-fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
-    match &query.source {
+fn source_name(source: Option<&str>) -> Result<Option<String>, Refused> {
+    match source {
         None => Ok(None),
         Some(s)
             if !s.is_empty()
@@ -220,7 +220,7 @@ fn source_name(query: &BodyQuery) -> Result<Option<String>, Refused> {
                 && s.chars()
                     .all(|c| !c.is_control() && crate::model::is_xml_char(c)) =>
         {
-            Ok(Some(s.clone()))
+            Ok(Some(s.to_string()))
         }
         Some(_) => Err(refuse(
             StatusCode::BAD_REQUEST,
@@ -282,7 +282,7 @@ pub async fn check(
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
         let body_len = body.len();
-        let file = source_name(&q)?.unwrap_or_else(|| BODY.to_string());
+        let file = source_name(q.source.as_deref())?.unwrap_or_else(|| BODY.to_string());
         let work = move || match crate::read::read_bytes(&body, kind, &file) {
             Ok(report) => axum::Json(CheckResult::new(&report)).into_response(),
             Err(e) => load_error(&e),
@@ -333,7 +333,7 @@ pub async fn render(
         };
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
-        let source = source_name(&q)?;
+        let source = source_name(q.source.as_deref())?;
         blocking(&workers, move || {
             render_blocking(&body, kind, source, format)
         })
@@ -449,11 +449,7 @@ pub async fn convert(
         };
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
-        let file = source_name(&BodyQuery {
-            format: None,
-            source: q.source,
-        })?
-        .unwrap_or_else(|| BODY.to_string());
+        let file = source_name(q.source.as_deref())?.unwrap_or_else(|| BODY.to_string());
         blocking(&workers, move || {
             let report = crate::read::read_bytes(&body, kind, &file)
                 .map_err(|e| Box::new(load_error(&e)))?;

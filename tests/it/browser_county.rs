@@ -155,6 +155,17 @@ async fn lifecycle_says(client: &Client, words: &str) {
     .await;
 }
 
+/// Waits until the county's table of `year` is shown.
+async fn county_table_of(client: &Client, year: u16) {
+    wait_until(
+        client,
+        "return (document.getElementById('county-title') || {}).textContent.includes(arguments[0]);",
+        vec![json!(year.to_string())],
+        "the county's table of the year",
+    )
+    .await;
+}
+
 async fn row_status(client: &Client, agency: i64) -> String {
     text_of(
         client,
@@ -283,13 +294,7 @@ fn the_county_collects_reports_through_the_page() {
 
         // 4. The administrator sees the statuses and returns A's report.
         log_in(&client, &page, "admin", &admin_password).await;
-        wait_until(
-            &client,
-            "return (document.getElementById('county-title') || {}).textContent.includes(arguments[0]);",
-            vec![json!(year.to_string())],
-            "the county's table of the year",
-        )
-        .await;
+        county_table_of(&client, year).await;
         assert_eq!(row_status(&client, a).await, Status::Submitted.label());
         assert_eq!(row_status(&client, b).await, Status::NotStarted.label());
         click(&client, &format!("#county-table tr[data-agency=\"{a}\"] td:last-child button:last-child")).await;
@@ -327,13 +332,7 @@ fn the_county_collects_reports_through_the_page() {
 
         // 5. The administrator downloads the county ZIP.
         log_in(&client, &page, "admin", &admin_password).await;
-        wait_until(
-            &client,
-            "return (document.getElementById('county-title') || {}).textContent.includes(arguments[0]);",
-            vec![json!(year.to_string())],
-            "the county's table of the year",
-        )
-        .await;
+        county_table_of(&client, year).await;
         if let Some(path) = std::env::var_os("NIANBAO_SCREENSHOT_COUNTY") {
             std::fs::write(path, client.screenshot().await.expect("screenshot")).expect("write");
         }
