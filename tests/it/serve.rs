@@ -845,6 +845,25 @@ fn wait_until_busy(server: &Server) -> Reply {
     }
 }
 
+/// Announces a request whose body does not all come (see [`announce`]) on a
+/// server with one place in flight, until it holds that place: the first
+/// `/api/spec` (which builds the document, a moment) is done before, and a
+/// holder answered at once (a probe had the place then) comes again.
+fn hold_the_place(server: &Server, path: &str, length: usize, sent: &[u8]) -> TcpStream {
+    assert_eq!(get(server, "/api/spec").status, 200);
+    for _ in 0..20 {
+        let holder = announce(server, path, length, sent);
+        std::thread::sleep(Duration::from_millis(50));
+        holder.set_nonblocking(true).expect("nonblocking");
+        let answered = holder.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0);
+        holder.set_nonblocking(false).expect("blocking");
+        if !answered {
+            return holder;
+        }
+    }
+    panic!("{path} never held the place");
+}
+
 /// A server with one request in flight at most: a request whose body is
 /// announced and not sent holds the one place.
 #[test]
@@ -853,22 +872,7 @@ fn past_the_limit_in_flight_is_503_with_retry_after_at_once() {
         max_in_flight: 1,
         ..Config::default()
     });
-    // The first `/api/spec` builds the document (a moment): done before the
-    // holder comes, so that the holder finds the place free.
-    assert_eq!(get(&server, "/api/spec").status, 200);
-    // The holder takes the place unless a probe had it at that moment (then
-    // it is answered at once, and comes again).
-    let mut holder = announce(&server, "/api/check", 100, b"[re");
-    for _ in 0..20 {
-        std::thread::sleep(Duration::from_millis(50));
-        holder.set_nonblocking(true).expect("nonblocking");
-        let answered = holder.peek(&mut [0u8; 1]).is_ok_and(|n| n > 0);
-        holder.set_nonblocking(false).expect("blocking");
-        if !answered {
-            break;
-        }
-        holder = announce(&server, "/api/check", 100, b"[re");
-    }
+    let holder = hold_the_place(&server, "/api/check", 100, b"[re");
     let busy = wait_until_busy(&server);
     assert_eq!(busy.header("retry-after"), "1");
     assert!(busy.error_message().contains("繁忙"));
@@ -919,7 +923,7 @@ fn stop_finishes_the_request_in_flight() {
     let addr = server.addr();
     // A request in flight whose body comes only after stop was asked; it is
     // in flight once the one place is taken (503 for another request).
-    let mut s = announce(
+    let mut s = hold_the_place(
         &server,
         "/api/check?source=a.toml",
         sample_toml().len(),
