@@ -26,6 +26,7 @@ use std::sync::LazyLock;
 
 use crate::model::Report;
 use crate::render::ooxml::{self, CoreProperties, Fixes, FontEntry, OoxmlError};
+use crate::render::package::{self, Deflated, PackageError, Part};
 use crate::spec::grid::Figures;
 use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
@@ -752,9 +753,9 @@ struct Cache {
     slots: Vec<(usize, usize, usize)>,
     /// The marker paragraph as the canonicalizer writes it.
     marker: Vec<u8>,
-    /// The package parts, canonicalized, with `word/document.xml` and
-    /// `docProps/core.xml` left empty.
-    parts: Vec<(String, Vec<u8>)>,
+    /// The package parts in order: the static ones canonicalized and
+    /// deflated once, `None` for `word/document.xml` and `docProps/core.xml`.
+    parts: Vec<(String, Option<Deflated>)>,
 }
 
 /// Placeholder of number cell `k` in the cached tables: private-use
@@ -802,7 +803,17 @@ impl Cache {
         let marker = body_content(&doc)
             .ok_or_else(|| cache_error("no body"))?
             .to_vec();
-        let parts = package_parts(&x, Vec::new(), Vec::new())?;
+        let parts = package_parts(&x, Vec::new(), Vec::new())?
+            .into_iter()
+            .map(|(name, bytes)| {
+                let deflated = match name.as_str() {
+                    DOCUMENT_PART | CORE_PART => None,
+                    _ => Some(Deflated::new(&name, &bytes)?),
+                };
+                Ok((name, deflated))
+            })
+            .collect::<Result<_, PackageError>>()
+            .map_err(OoxmlError::from)?;
         Ok(Cache {
             segments,
             slots,
@@ -839,8 +850,13 @@ impl Cache {
             }
             values.push(v);
         }
-        let x = build_body(report, blocks, TablesAs::Marker).build();
-        let doc = ooxml::canonicalize(&x.document, DOCUMENT_PART, &document_fixes())?;
+        // Only the document part: the others are in the cache. (No images,
+        // comments or sections: nothing `Docx::build` would add to it.)
+        use docx_rs::BuildXML;
+        let xml = build_body(report, blocks, TablesAs::Marker)
+            .document
+            .build();
+        let doc = ooxml::canonicalize(&xml, DOCUMENT_PART, &document_fixes())?;
         let Some(at) = memchr::memmem::find(&doc, &self.marker) else {
             return Ok(None);
         };
@@ -854,19 +870,16 @@ impl Cache {
         document.extend_from_slice(self.segments.last().map_or(&[][..], Vec::as_slice));
         document.extend_from_slice(&doc[at + self.marker.len()..]);
         let core = core(report)?;
-        let parts: Vec<(&str, &[u8])> = self
+        let parts: Vec<Part> = self
             .parts
             .iter()
-            .map(|(name, bytes)| {
-                let bytes = match name.as_str() {
-                    DOCUMENT_PART => &document[..],
-                    CORE_PART => &core[..],
-                    _ => &bytes[..],
-                };
-                (name.as_str(), bytes)
+            .map(|(name, deflated)| match deflated {
+                Some(d) => Part::Ready(d),
+                None if name == DOCUMENT_PART => Part::Deflate(name, &document),
+                None => Part::Deflate(name, &core),
             })
             .collect();
-        Ok(Some(ooxml::pack(&parts)?))
+        Ok(Some(package::pack(&parts).map_err(OoxmlError::from)?))
     }
 }
 

@@ -18,11 +18,7 @@ use crate::spec::tables;
 /// assert_eq!(&bytes[..2], b"PK");
 /// ```
 pub fn form_bytes(report: &Report, source: Option<&str>) -> Result<Vec<u8>, WorkbookError> {
-    let mut wb = xlsx::build(report, source, Mode::Form)?;
-    wb.save_to_buffer().map_err(|source| WorkbookError {
-        sheet: "工作簿".into(),
-        source,
-    })
+    xlsx::save(&xlsx::build(report, source, Mode::Form)?)
 }
 
 /// The report a new form starts from: `from` (if any) with the agency and

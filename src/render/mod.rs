@@ -16,7 +16,10 @@ pub mod form;
 pub mod names;
 pub mod ooxml;
 pub mod output;
+pub mod package;
+pub mod sheet;
 pub mod starter;
+mod workbook_cache;
 pub mod xlsx;
 
 use crate::check::{self, Finding};

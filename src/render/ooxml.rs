@@ -20,7 +20,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::{Cursor, Write};
 use std::sync::LazyLock;
 
 use quick_xml::Writer;
@@ -29,6 +28,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::reader::Reader;
 
 use crate::model::{forbidden_char, is_xml_char};
+use crate::render::package::{self, PackageError, Part};
 
 /// Why a part could not be canonicalized or packed.
 #[derive(Debug, thiserror::Error)]
@@ -50,8 +50,8 @@ pub enum OoxmlError {
         code: u32,
     },
     /// Writing the zip archive failed.
-    #[error("打包 DOCX 失败：{0}")]
-    Zip(#[from] zip::result::ZipError),
+    #[error("{0}")]
+    Package(#[from] PackageError),
     /// Writing failed.
     #[error("写入失败：{0}")]
     Io(#[from] std::io::Error),
@@ -994,42 +994,22 @@ pub fn font_table_xml(fonts: &[FontEntry]) -> Result<Vec<u8>, OoxmlError> {
 /// Packs `(path, bytes)` parts into a zip archive: in the given order,
 /// deflated, every entry dated 1980-01-01 00:00 (no wall-clock time).
 pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(parts: &[(N, B)]) -> Result<Vec<u8>, OoxmlError> {
-    let total: usize = parts.iter().map(|(_, b)| b.as_ref().len()).sum();
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        // Level 1: our parts are small and repetitive; higher levels cost
-        // several times the time for a few hundred bytes.
-        .compression_level(Some(1));
-    pack_with(parts, options, total / 4 + 1024)
+    let parts: Vec<Part> = parts
+        .iter()
+        .map(|(n, b)| Part::Deflate(n.as_ref(), b.as_ref()))
+        .collect();
+    Ok(package::pack(&parts)?)
 }
 
 /// Packs parts that are zip archives themselves (DOCX, XLSX) into one:
 /// stored, since deflating them again costs time and saves almost nothing;
 /// in the given order, every entry dated 1980-01-01 00:00.
 pub fn pack_stored<N: AsRef<str>, B: AsRef<[u8]>>(parts: &[(N, B)]) -> Result<Vec<u8>, OoxmlError> {
-    let total: usize = parts
+    let parts: Vec<Part> = parts
         .iter()
-        .map(|(n, b)| n.as_ref().len() * 2 + b.as_ref().len() + 128)
-        .sum();
-    let options =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    pack_with(parts, options, total + 64)
-}
-
-fn pack_with<N: AsRef<str>, B: AsRef<[u8]>>(
-    parts: &[(N, B)],
-    options: zip::write::SimpleFileOptions,
-    capacity: usize,
-) -> Result<Vec<u8>, OoxmlError> {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
-    let options = options
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
-    for (path, bytes) in parts {
-        zip.start_file(path.as_ref(), options)?;
-        zip.write_all(bytes.as_ref())?;
-    }
-    Ok(zip.finish()?.into_inner())
+        .map(|(n, b)| Part::Store(n.as_ref(), b.as_ref()))
+        .collect();
+    Ok(package::pack(&parts)?)
 }
 
 #[cfg(test)]

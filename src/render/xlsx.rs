@@ -12,10 +12,11 @@
 //! (成文日期, else 1 January of the following year), never from the clock.
 
 use rust_xlsxwriter::{
-    Color, ConditionalFormatText, ConditionalFormatTextRule, DataValidation, DataValidationRule,
-    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula, ProtectionOptions,
-    Workbook, Worksheet, XlsxError,
+    Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder,
+    ProtectionOptions, Workbook, XlsxError,
 };
+
+use crate::render::sheet::{Book, Properties, Sheet as Worksheet};
 
 use crate::model::Report;
 use crate::spec::grid::Grid;
@@ -58,8 +59,19 @@ pub(crate) enum Mode {
 /// Renders the statistical workbook as XLSX bytes; `source` is the input
 /// path, whose file name only (no folders) is recorded on the `基本信息` sheet.
 pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, WorkbookError> {
-    let mut wb = build(report, Some(source), Mode::Statistics)?;
-    wb.save_to_buffer().map_err(at("工作簿"))
+    let book = build(report, Some(source), Mode::Statistics)?;
+    if let Some(bytes) = crate::render::workbook_cache::write(&book) {
+        return Ok(bytes);
+    }
+    save(&book)
+}
+
+/// Writes `book` through rust_xlsxwriter: the form, and any book the
+/// skeleton cache does not take ([`crate::render::workbook_cache`]).
+pub(crate) fn save(book: &Book) -> Result<Vec<u8>, WorkbookError> {
+    book.to_workbook()
+        .and_then(|mut wb| wb.save_to_buffer())
+        .map_err(at("工作簿"))
 }
 
 /// Adds the sheets 主动公开, 依申请公开 and 复议诉讼 (tables 二, 三, 四 in the
@@ -67,10 +79,11 @@ pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, Workbook
 /// `workbook`.
 pub fn add_table_sheets(workbook: &mut Workbook, report: &Report) -> Result<(), XlsxError> {
     let styles = Styles::new(Mode::Statistics);
+    let mut book = Book::default();
     for table in tables::all() {
-        table_sheet(workbook, table, report, &styles)?;
+        table_sheet(&mut book, table, report, &styles)?;
     }
-    Ok(())
+    book.add_sheets_to(workbook)
 }
 
 /// Builds the whole workbook in `mode` (the form adds its `文字` sheet).
@@ -78,13 +91,9 @@ pub(crate) fn build(
     report: &Report,
     source: Option<&str>,
     mode: Mode,
-) -> Result<Workbook, WorkbookError> {
+) -> Result<Book, WorkbookError> {
     let styles = Styles::new(mode);
-    let mut wb = Workbook::new();
-    // Deflate level 1: about half the time of the default level for a few
-    // per cent more bytes (these files are ~15 KB).
-    wb.set_zip_compression_level(1);
-    wb.set_properties(&properties(report, mode).map_err(at("工作簿"))?);
+    let mut wb = Book::new(properties(report, mode));
     basic_info_sheet(&mut wb, report, source, &styles).map_err(at(BasicInfo::SHEET))?;
     for table in tables::all() {
         table_sheet(&mut wb, table, report, &styles).map_err(at(table.sheet))?;
@@ -104,7 +113,7 @@ fn at(sheet: &str) -> impl Fn(XlsxError) -> WorkbookError + '_ {
 }
 
 /// Title, author and a creation time taken from the report.
-fn properties(report: &Report, mode: Mode) -> Result<DocProperties, XlsxError> {
+fn properties(report: &Report, mode: Mode) -> Properties {
     let (y, m, d) = match report.report.issued_on {
         Some(date) => (date.year, date.month, date.day),
         None => (report.report.year.0.saturating_add(1), 1, 1),
@@ -113,13 +122,14 @@ fn properties(report: &Report, mode: Mode) -> Result<DocProperties, XlsxError> {
         Mode::Statistics => "统计表",
         Mode::Form => "填报表",
     };
-    Ok(DocProperties::new()
-        .set_title(format!("{}{kind}", report.title()))
-        .set_subject("政府信息公开工作年度报告")
-        .set_author(report.report.agency.as_str())
-        .set_company(report.report.agency.as_str())
-        .set_comment("由 nianbao 生成")
-        .set_creation_datetime(&ExcelDateTime::from_ymd(y, m, d)?))
+    Properties {
+        title: format!("{}{kind}", report.title()),
+        subject: "政府信息公开工作年度报告".into(),
+        author: report.report.agency.to_string(),
+        company: report.report.agency.to_string(),
+        comment: "由 nianbao 生成".into(),
+        created: (y, m, d),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -299,7 +309,7 @@ fn table_row_heights(table: &Table) -> Vec<f64> {
 
 /// Writes one table sheet: title row, every cell of the description, print setup.
 fn table_sheet(
-    wb: &mut Workbook,
+    wb: &mut Book,
     table: &Table,
     report: &Report,
     st: &Styles,
@@ -374,9 +384,8 @@ fn write_cell(
         }
         Content::Total(total) => {
             let value = grid.count(cell.row, cell.col);
-            let formula = Formula::new(crate::spec::sheets::sum_formula(table, &total.terms, ""))
-                .set_result(value.to_string());
-            ws.write_formula_with_format(r, c, formula, format)?;
+            let formula = crate::spec::sheets::sum_formula(table, &total.terms, "");
+            ws.write_formula_with_format(r, c, formula, value.to_string(), format)?;
         }
     }
     Ok(())
@@ -445,7 +454,7 @@ fn file_name_only(source: Option<&str>) -> &str {
 }
 
 fn basic_info_sheet(
-    wb: &mut Workbook,
+    wb: &mut Book,
     report: &Report,
     source: Option<&str>,
     st: &Styles,
@@ -542,7 +551,7 @@ fn basic_info_validation(item: BasicInfo) -> Result<Option<DataValidation>, Xlsx
 
 /// Writes the `校验` sheet: one live line per comparison that can fail in
 /// the workbook ([`check_lines`]), then why the other rules are not listed.
-fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
+fn check_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxError> {
     const WIDTHS: [f64; 6] = [6.0, 16.0, 46.0, 8.0, 8.0, 9.0];
     let lines = check_lines(report);
     let ws = wb.add_worksheet();
@@ -558,16 +567,16 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
     let summary_row = row_num(TITLE_ROWS);
     let failed = lines.iter().filter(|l| !l.holds()).count();
     let results = rust_xlsxwriter::utility::cell_range(first, 5, last, 5);
-    let summary = Formula::new(format!(
+    let summary = format!(
         "IF(COUNTIF({results},\"{FAIL}\")=0,\"全部{PASS}\",COUNTIF({results},\"{FAIL}\")&\"项{FAIL}\")"
-    ))
-    .set_result(if failed == 0 {
+    );
+    let summary_result = if failed == 0 {
         format!("全部{PASS}")
     } else {
         format!("{failed}项{FAIL}")
-    });
+    };
     ws.merge_range(summary_row, 0, summary_row, 4, "全部规则", &st.label)?;
-    ws.write_formula_with_format(summary_row, 5, summary, &st.label_bold)?;
+    ws.write_formula_with_format(summary_row, 5, summary, summary_result, &st.label_bold)?;
     ws.set_row_height(summary_row, 22)?;
     let header_row = summary_row + 1;
     for (col, name) in CHECK_COLUMNS.iter().enumerate() {
@@ -579,38 +588,13 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
         ws.write_string_with_format(r, 1, &line.cell, &st.label)?;
         ws.write_string_with_format(r, 2, &line.words, &st.label_left)?;
         ws.set_row_height(r, row_height(lines_needed(&line.words, WIDTHS[2])))?;
-        ws.write_formula_with_format(
-            r,
-            3,
-            Formula::new(&line.left).set_result(line.left_value.to_string()),
-            &st.count,
-        )?;
-        ws.write_formula_with_format(
-            r,
-            4,
-            Formula::new(&line.right).set_result(line.right_value.to_string()),
-            &st.count,
-        )?;
+        ws.write_formula_with_format(r, 3, &line.left, line.left_value.to_string(), &st.count)?;
+        ws.write_formula_with_format(r, 4, &line.right, line.right_value.to_string(), &st.count)?;
         let result = if line.holds() { PASS } else { FAIL };
-        ws.write_formula_with_format(
-            r,
-            5,
-            Formula::new(line.result_formula(r as usize)).set_result(result),
-            &st.label,
-        )?;
+        ws.write_formula_with_format(r, 5, line.result_formula(r as usize), result, &st.label)?;
     }
-    let failed_format = Format::new()
-        .set_font_color(Color::RGB(0x9C0006))
-        .set_background_color(Color::RGB(0xFFC7CE));
-    ws.add_conditional_format(
-        summary_row,
-        5,
-        last,
-        5,
-        &ConditionalFormatText::new()
-            .set_rule(ConditionalFormatTextRule::Contains(FAIL.to_string()))
-            .set_format(failed_format),
-    )?;
+    // Dark red on light red, as Excel's own 'Light Red Fill with Dark Red Text'.
+    ws.highlight_containing((summary_row, 5, last, 5), FAIL, 0x9C0006, 0xFFC7CE)?;
     // Below a blank row: the rules not listed, and why.
     let notes_width: f64 = WIDTHS[1..].iter().sum();
     let mut r = last + 2;
@@ -634,7 +618,7 @@ fn check_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), Xl
 }
 
 /// Writes the `文字` sheet of the form.
-fn text_sheet(wb: &mut Workbook, report: &Report, st: &Styles) -> Result<(), XlsxError> {
+fn text_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxError> {
     const WIDTHS: [f64; 3] = [24.0, 22.0, 90.0];
     let ws = wb.add_worksheet();
     ws.set_name(TEXT_SHEET)?;
