@@ -194,13 +194,7 @@ type Keys = Result<(u64, u64), Box<str>>;
 /// reported for this input alone.
 fn keys_of(path: &Path, load: &Loader<'_>) -> Keys {
     let keys = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        load(path).map(|report| {
-            let files: String = safe_file_name(&report.title()).0.nfc().collect();
-            (
-                hash_of((agency_key(&report.report.agency), report.report.year.0)),
-                hash_of(files.to_lowercase()),
-            )
-        })
+        load(path).map(|report| key_hashes(&report.report.agency, report.report.year))
     }));
     match keys {
         Ok(Ok(keys)) => Ok(keys),
@@ -212,6 +206,42 @@ fn keys_of(path: &Path, load: &Loader<'_>) -> Keys {
         )
         .into_boxed_str()),
     }
+}
+
+/// The hashes of the duplicate keys of an agency and year.
+fn key_hashes(agency: &str, year: Year) -> (u64, u64) {
+    let title = crate::spec::outline::title(agency, year);
+    let files: String = safe_file_name(&title).0.nfc().collect();
+    (
+        hash_of((agency_key(agency), year.0)),
+        hash_of(files.to_lowercase()),
+    )
+}
+
+/// The keys of a TOML input from its `[report]` agency and year alone,
+/// without reading the rest of the report (about half the cost of a full
+/// read, which the second pass does anyway). `None` wherever that does not
+/// simply work: then the full read decides.
+fn quick_keys(path: &Path) -> Option<(u64, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        report: HeadReport,
+    }
+    #[derive(serde::Deserialize)]
+    struct HeadReport {
+        agency: String,
+        year: Year,
+    }
+    if crate::read::InputKind::from_path(path)? != crate::read::InputKind::Toml {
+        return None;
+    }
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > crate::read::InputKind::Toml.max_bytes() {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    let head: Head = toml::from_str(&text).ok()?;
+    Some(key_hashes(&head.report.agency, head.report.year))
 }
 
 /// Pass 1: reads every input (in parallel) and marks the ones that share
@@ -231,28 +261,31 @@ pub fn precheck_with(
     load: &Loader<'_>,
     cancel: Option<&AtomicBool>,
 ) -> Vec<Precheck> {
-    let keys: Vec<Option<Keys>> = inputs
+    // A TOML input's keys come from its agency and year alone; where that
+    // does not work, and for every input that then looks like a duplicate,
+    // the full read decides (an unreadable input is nobody's duplicate).
+    let mut quick = vec![false; inputs.len()];
+    let mut keys: Vec<Option<Keys>> = inputs
         .par_iter()
-        .map(|path| {
+        .zip(quick.par_iter_mut())
+        .map(|(path, quick)| {
             let cancelled = cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-            (!cancelled).then(|| keys_of(path, load))
+            (!cancelled).then(|| match quick_keys(path) {
+                Some(keys) => {
+                    *quick = true;
+                    Ok(keys)
+                }
+                None => keys_of(path, load),
+            })
         })
         .collect();
-    let mut groups: BTreeMap<(u8, u64), Vec<usize>> = BTreeMap::new();
-    for (i, k) in keys.iter().enumerate() {
-        if let Some(Ok((agency_year, files))) = k {
-            groups.entry((0, *agency_year)).or_default().push(i);
-            groups.entry((1, *files)).or_default().push(i);
+    let mut clashes = clashes_of(&keys);
+    let unsure: Vec<usize> = clashes.keys().copied().filter(|&i| quick[i]).collect();
+    if !unsure.is_empty() {
+        for i in unsure {
+            keys[i] = Some(keys_of(&inputs[i], load));
         }
-    }
-    let mut clashes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for members in groups.values().filter(|m| m.len() > 1) {
-        for &i in members {
-            clashes
-                .entry(i)
-                .or_default()
-                .extend(members.iter().filter(|&&j| j != i));
-        }
+        clashes = clashes_of(&keys);
     }
     keys.into_iter()
         .enumerate()
@@ -270,6 +303,27 @@ pub fn precheck_with(
             ),
         })
         .collect()
+}
+
+/// Which inputs share a key with which others.
+fn clashes_of(keys: &[Option<Keys>]) -> BTreeMap<usize, BTreeSet<usize>> {
+    let mut groups: BTreeMap<(u8, u64), Vec<usize>> = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(Ok((agency_year, files))) = k {
+            groups.entry((0, *agency_year)).or_default().push(i);
+            groups.entry((1, *files)).or_default().push(i);
+        }
+    }
+    let mut clashes: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for members in groups.values().filter(|m| m.len() > 1) {
+        for &i in members {
+            clashes
+                .entry(i)
+                .or_default()
+                .extend(members.iter().filter(|&&j| j != i));
+        }
+    }
+    clashes
 }
 
 /// Last year's numbers that R5 and R6 need, and where they come from.

@@ -116,15 +116,13 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         result.message = format!("{errors} 个错误，{warnings} 个警告，未生成");
         return (result, None);
     }
-    let files = match render::render(&report, &source, ctx.outputs) {
-        Ok((files, warnings)) => {
-            // R7 needs the rendered text: its warnings come with the files,
-            // after those of the check above.
-            let new: Vec<_> = warnings
-                .into_iter()
-                .filter(|f| !result.findings.contains(f))
-                .collect();
-            result.findings.extend(new);
+    // The rules were checked above (not again); R7 needs the rendered text:
+    // its warnings come with the files, after those of the check.
+    let engine = crate::text::TextEngine::embedded();
+    let checked = result.findings.clone();
+    let files = match render::render_checked(&report, &source, ctx.outputs, engine, checked) {
+        Ok((files, findings)) => {
+            result.findings = findings;
             files
         }
         Err(Error::Rules(_)) => {

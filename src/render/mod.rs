@@ -92,8 +92,19 @@ pub fn render_with(
     outputs: Outputs,
     engine: &TextEngine,
 ) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
+    render_checked(report, source, outputs, engine, check::check(report))
+}
+
+/// [`render_with`] for a report whose rule findings (`check::check`) are
+/// already known, as in a batch, which checks before it renders.
+pub(crate) fn render_checked(
+    report: &Report,
+    source: &str,
+    outputs: Outputs,
+    engine: &TextEngine,
+    mut findings: Vec<Finding>,
+) -> Result<(Vec<OutputFile>, Vec<Finding>), Error> {
     crate::model::validate_text(report)?;
-    let mut findings = check::check(report);
     if check::has_errors(&findings) {
         return Err(Error::Rules(findings));
     }
