@@ -292,15 +292,198 @@ fn table_style() -> Style {
         .size(TABLE_SIZE)
 }
 
-fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
+/// One character of 五号 (10.5 pt) in twips; a digit or a Latin letter is half.
+pub const TABLE_CHAR_TWIPS: u32 = 210;
+/// Left and right margin of a label cell, in twips (1 mm): text never
+/// touches the borders.
+pub const LABEL_MARGIN: u32 = 57;
+/// Left and right margin of a number cell (the table's default), in twips:
+/// numbers are centred, so they keep clear of the borders anyway, and a
+/// seven-digit count still fits the 811-twip columns of table 三.
+pub const NUMBER_MARGIN: u32 = 28;
+
+/// Is `c` a Chinese character (not punctuation)?
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// The words of a short label: a leading ordinal (`三、`, `（三）`) and then
+/// two-character words, the first of three when the count is odd
+/// (本年度/办理/结果, 社会/公益/组织). `None` when the label holds anything
+/// but Chinese characters after its ordinal: such a label wraps where the
+/// renderer wraps it.
+fn label_words(label: &str) -> Option<Vec<&str>> {
+    let mut rest = label;
+    let mut words = Vec::new();
+    let ordinal_end = if let Some(inner) = label.strip_prefix('（') {
+        inner
+            .find('）')
+            .map(|i| '（'.len_utf8() + i + '）'.len_utf8())
+    } else {
+        label.find('、').map(|i| i + '、'.len_utf8())
+    };
+    if let Some(end) = ordinal_end {
+        let (ordinal, tail) = label.split_at(end);
+        let inner = ordinal
+            .trim_start_matches('（')
+            .trim_end_matches(['）', '、']);
+        if !inner.is_empty() && inner.chars().all(|c| "一二三四五六七八九十".contains(c))
+        {
+            words.push(ordinal);
+            rest = tail;
+        }
+    }
+    if rest.is_empty() || !rest.chars().all(is_han) {
+        return None;
+    }
+    let count = rest.chars().count();
+    let mut take = if count % 2 == 1 && count > 1 { 3 } else { 2 };
+    while !rest.is_empty() {
+        let end = rest.char_indices().nth(take).map_or(rest.len(), |(i, _)| i);
+        words.push(&rest[..end]);
+        rest = &rest[end..];
+        take = 2;
+    }
+    Some(words)
+}
+
+/// Marks that never open a line, and marks that never close one (Chinese
+/// line breaking, as Word and LibreOffice apply it).
+const NO_LINE_START: &str = "、，。：；！？）”》";
+const NO_LINE_END: &str = "（“《";
+
+/// The pieces a long label may break between: single characters, except
+/// that a closing mark stays with the character before it, an opening mark
+/// with the one after, and Latin letters and digits (`2.`) stay together.
+fn label_pieces(label: &str) -> Vec<&str> {
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    for (i, c) in label.char_indices() {
+        let glued = prev.is_some_and(|p| {
+            NO_LINE_START.contains(c) || NO_LINE_END.contains(p) || (p.is_ascii() && c.is_ascii())
+        });
+        if i > 0 && !glued {
+            pieces.push(&label[start..i]);
+            start = i;
+        }
+        prev = Some(c);
+    }
+    if start < label.len() {
+        pieces.push(&label[start..]);
+    }
+    pieces
+}
+
+/// The lines a renderer makes of `pieces` in `room` twips, filling each line.
+fn fill(pieces: &[&str], room: u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for p in pieces {
+        if !line.is_empty()
+            && text_width(&line, TABLE_CHAR_TWIPS) + text_width(p, TABLE_CHAR_TWIPS) > room
+        {
+            lines.push(std::mem::take(&mut line));
+        }
+        line.push_str(p);
+    }
+    lines.push(line);
+    lines
+}
+
+/// `pieces` cut into the fewest lines of at most `room` twips and at least
+/// two characters each, the longest line as short as it can be; `None` when
+/// no such cut exists.
+fn balanced(pieces: &[&str], room: u32) -> Option<Vec<String>> {
+    let n = pieces.len();
+    let width = |from: usize, to: usize| -> u32 {
+        pieces[from..to]
+            .iter()
+            .map(|p| text_width(p, TABLE_CHAR_TWIPS))
+            .sum()
+    };
+    let chars = |from: usize, to: usize| -> usize {
+        pieces[from..to].iter().map(|p| p.chars().count()).sum()
+    };
+    let fits = |from: usize, to: usize| width(from, to) <= room && chars(from, to) >= 2;
+    // best[k][i]: the longest line of the best cut of the first i pieces
+    // into k lines, with where its last line starts.
+    let mut best: Vec<Vec<Option<(u32, usize)>>> = vec![vec![None; n + 1]];
+    best[0][0] = Some((0, 0));
+    for k in 1..=n {
+        let mut row = vec![None; n + 1];
+        for (i, slot) in row.iter_mut().enumerate().skip(1) {
+            for (j, prev) in best[k - 1].iter().enumerate().take(i) {
+                let Some((longest, _)) = *prev else {
+                    continue;
+                };
+                if !fits(j, i) {
+                    continue;
+                }
+                let m = longest.max(width(j, i));
+                // On a tie the later start: the lines above are filled first.
+                if slot.is_none_or(|(b, _)| m <= b) {
+                    *slot = Some((m, j));
+                }
+            }
+        }
+        let done = row[n].is_some();
+        best.push(row);
+        if done {
+            let mut lines = Vec::with_capacity(k);
+            let (mut i, mut line) = (n, k);
+            while line > 0 {
+                let (_, j) = best[line][i]?;
+                lines.push(pieces[j..i].concat());
+                i = j;
+                line -= 1;
+            }
+            lines.reverse();
+            return Some(lines);
+        }
+    }
+    None
+}
+
+/// The lines of a label in a cell `room` twips wide (inside its margins),
+/// so that no character is left alone on a line:
+/// - one line when it fits;
+/// - a short label ([`label_words`]) breaks between its words, into as few
+///   lines as it needs, as even as they can be (三、/本年度/办理/结果);
+/// - a longer one is left to the renderer's wrapping, unless that leaves a
+///   character alone: then it is cut into even lines.
+pub fn label_lines(label: &str, room: u32) -> Vec<String> {
+    if text_width(label, TABLE_CHAR_TWIPS) <= room {
+        return vec![label.to_string()];
+    }
+    if let Some(words) = label_words(label)
+        && let Some(lines) = balanced(&words, room)
+    {
+        return lines;
+    }
+    let pieces = label_pieces(label);
+    let natural = fill(&pieces, room);
+    if natural.iter().all(|l| l.chars().count() >= 2) {
+        return vec![label.to_string()];
+    }
+    balanced(&pieces, room).unwrap_or_else(|| vec![label.to_string()])
+}
+
+fn cell_paragraph(lines: &[String], align: Align, bold: bool) -> Paragraph {
     let mut p = Paragraph::new().style(TABLE_STYLE);
     if align == Align::Left {
         p = p.align(AlignmentType::Left);
     }
-    if text.is_empty() {
+    if lines.iter().all(String::is_empty) {
         return p;
     }
-    let mut r = Run::new().add_text(text);
+    let mut r = Run::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            r = r.add_break(BreakType::TextWrapping);
+        }
+        r = r.add_text(line.as_str());
+    }
     if bold {
         r = r.bold();
     }
@@ -355,23 +538,33 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
             let mut cell = TableCell::new()
                 .width(width(c), WidthType::Dxa)
                 .vertical_align(VAlignType::Center);
+            let is_label = matches!(c.content, Content::Label(_));
+            if is_label {
+                cell.property = cell
+                    .property
+                    .margin_left(LABEL_MARGIN as usize, WidthType::Dxa)
+                    .margin_right(LABEL_MARGIN as usize, WidthType::Dxa);
+            }
             if c.col_span > 1 {
                 cell = cell.grid_span(c.col_span);
             }
             if c.row == r {
-                let text = match &c.content {
-                    Content::Label(l) => l.to_string(),
-                    Content::Input(_) | Content::Total(_) => value(c.row, c.col),
+                let lines = match &c.content {
+                    Content::Label(l) => {
+                        let room = (width(c) as u32).saturating_sub(2 * LABEL_MARGIN);
+                        label_lines(l, room)
+                    }
+                    Content::Input(_) | Content::Total(_) => vec![value(c.row, c.col)],
                 };
                 if c.row_span > 1 {
                     cell = cell.vertical_merge(VMergeType::Restart);
                 }
                 cell =
-                    cell.add_paragraph(cell_paragraph(&text, c.align, c.emphasis).keep_next(keep));
+                    cell.add_paragraph(cell_paragraph(&lines, c.align, c.emphasis).keep_next(keep));
             } else {
                 cell = cell
                     .vertical_merge(VMergeType::Continue)
-                    .add_paragraph(cell_paragraph("", c.align, false).keep_next(keep));
+                    .add_paragraph(cell_paragraph(&[], c.align, false).keep_next(keep));
             }
             cells.push(cell);
             col += c.col_span;
@@ -395,8 +588,8 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
         .align(TableAlignmentType::Center)
         .margins(
             TableCellMargins::new()
-                .margin_left(28, WidthType::Dxa)
-                .margin_right(28, WidthType::Dxa),
+                .margin_left(NUMBER_MARGIN as usize, WidthType::Dxa)
+                .margin_right(NUMBER_MARGIN as usize, WidthType::Dxa),
         )
         .set_borders(borders)
 }
@@ -1002,6 +1195,36 @@ mod tests {
         let cached = document_bytes_with(&report, &engine).unwrap();
         let full = document_bytes_uncached(&report, &engine).unwrap();
         assert!(cached == full, "cached and uncached bytes differ");
+    }
+
+    #[test]
+    fn labels_break_between_words_and_never_leave_a_character_alone() {
+        let three = 3 * TABLE_CHAR_TWIPS + 20;
+        assert_eq!(
+            label_lines("三、本年度办理结果", three),
+            ["三、", "本年度", "办理", "结果"]
+        );
+        assert_eq!(
+            label_lines("（六）其他处理", three),
+            ["（六）", "其他", "处理"]
+        );
+        assert_eq!(label_lines("社会公益组织", three), ["社会", "公益", "组织"]);
+        assert_eq!(label_lines("自然人", three), ["自然人"]);
+        // Four characters wide: two lines, even.
+        assert_eq!(
+            label_lines("社会公益组织", 4 * TABLE_CHAR_TWIPS),
+            ["社会公益", "组织"]
+        );
+        // A long label the renderer would end with one character.
+        let long = "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请";
+        let lines = label_lines(long, 7 * TABLE_CHAR_TWIPS + 55);
+        assert_eq!(lines.concat(), long);
+        assert!(lines.iter().all(|l| l.chars().count() >= 2), "{lines:?}");
+        assert_eq!(lines[0], "2.申请人逾期未");
+        assert!(!lines.iter().any(|l| l.starts_with('、')), "{lines:?}");
+        // One the renderer wraps well is left to it.
+        let label = "2.其他法律行政法规禁止公开";
+        assert_eq!(label_lines(label, 7 * TABLE_CHAR_TWIPS + 55), [label]);
     }
 
     #[test]

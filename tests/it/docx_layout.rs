@@ -1,0 +1,247 @@
+//! The layout a 政府办 reviewer looks at, read back from the DOCX: how the
+//! table labels fall into lines in their cells (from the grid widths and the
+//! cell margins in the XML), the character grid, what keeps together across
+//! a page break, and the signature.
+
+use crate::common::*;
+
+/// One character of 五号 (10.5 pt) in twips; digits and Latin letters are half.
+const CHAR: u32 = 210;
+
+fn document(bytes: &[u8]) -> String {
+    unzip(bytes)
+        .remove("word/document.xml")
+        .expect("word/document.xml")
+}
+
+fn width_of(c: char) -> u32 {
+    if c.is_ascii() { CHAR / 2 } else { CHAR }
+}
+
+/// Lines a renderer makes of `text` in `room` twips: greedy, and a closing
+/// mark (、，。）” …) never opens a line nor an opening one (（“) ends it
+/// (the char before moves down with it), as Word and LibreOffice do for Chinese.
+fn wrap(text: &str, room: u32) -> Vec<String> {
+    const NO_START: &str = "、，。：；！？）”》";
+    const NO_END: &str = "（“《";
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let mut used = 0;
+    for c in text.chars() {
+        let w = width_of(c);
+        let line = lines.last_mut().unwrap();
+        if used + w > room && !line.is_empty() {
+            let mut carry = Vec::new();
+            if NO_START.contains(c) && line.len() > 1 {
+                carry.push(line.pop().unwrap());
+            }
+            while line.len() > 1 && line.last().is_some_and(|l| NO_END.contains(*l)) {
+                carry.insert(0, line.pop().unwrap());
+            }
+            used = carry.iter().map(|&c| width_of(c)).sum();
+            lines.push(carry);
+        }
+        lines.last_mut().unwrap().push(c);
+        used += w;
+    }
+    lines.into_iter().map(|l| l.into_iter().collect()).collect()
+}
+
+/// A cell of a Word table laid out on its grid.
+#[derive(Debug)]
+struct Cell {
+    table: usize,
+    row: usize,
+    col: usize,
+    /// The explicit lines of the cell (its text cut at `w:br`).
+    lines: Vec<String>,
+    /// The width of the cell inside its margins.
+    room: u32,
+    margin: (u32, u32),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        self.lines.concat()
+    }
+    fn is_number(&self) -> bool {
+        let t = self.text();
+        !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '.')
+    }
+    /// The lines on the page: each explicit line wrapped in the cell.
+    fn rendered(&self) -> Vec<String> {
+        self.lines.iter().flat_map(|l| wrap(l, self.room)).collect()
+    }
+}
+
+fn twips(n: Option<roxmltree::Node>, side: &str) -> Option<u32> {
+    n.and_then(|m| child(m, side))
+        .and_then(|s| wattr(s, "w"))
+        .map(|w| w.parse().expect("a width in twips"))
+}
+
+/// Every cell (not the continuation of a vertical merge) of every table.
+fn cells(xml: &str) -> Vec<Cell> {
+    let doc = parse("document.xml", xml);
+    let mut out = Vec::new();
+    for (ti, tbl) in descendants(doc.root(), "tbl").enumerate() {
+        let grid: Vec<u32> = children(child(tbl, "tblGrid").unwrap(), "gridCol")
+            .map(|g| wattr(g, "w").unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(
+            grid.iter().sum::<u32>(),
+            8844,
+            "table {ti} is the 版心 wide"
+        );
+        let tbl_mar = child(child(tbl, "tblPr").unwrap(), "tblCellMar");
+        let default = (
+            twips(tbl_mar, "left").expect("tblCellMar left"),
+            twips(tbl_mar, "right").expect("tblCellMar right"),
+        );
+        for (r, tr) in children(tbl, "tr").enumerate() {
+            let mut col = 0;
+            for tc in children(tr, "tc") {
+                let pr = child(tc, "tcPr").unwrap();
+                let span: usize = child(pr, "gridSpan")
+                    .and_then(|g| wattr(g, "val"))
+                    .map_or(1, |v| v.parse().unwrap());
+                let width: u32 = grid[col..col + span].iter().sum();
+                let tcw: u32 = wattr(child(pr, "tcW").unwrap(), "w")
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert_eq!(tcw, width, "table {ti} ({r}, {col}): tcW is the grid's");
+                let mar = child(pr, "tcMar");
+                let margin = (
+                    twips(mar, "left").unwrap_or(default.0),
+                    twips(mar, "right").unwrap_or(default.1),
+                );
+                let continued = child(pr, "vMerge").is_some_and(|v| wattr(v, "val").is_none());
+                if !continued {
+                    // The text of each run, cut where a w:br stands.
+                    let mut lines = vec![String::new()];
+                    for node in tc.descendants().filter(|n| n.is_element()) {
+                        match node.tag_name().name() {
+                            "t" => lines
+                                .last_mut()
+                                .unwrap()
+                                .push_str(node.text().unwrap_or("")),
+                            "br" => lines.push(String::new()),
+                            _ => {}
+                        }
+                    }
+                    out.push(Cell {
+                        table: ti,
+                        row: r,
+                        col,
+                        lines,
+                        room: width - margin.0 - margin.1,
+                        margin,
+                    });
+                }
+                col += span;
+            }
+        }
+    }
+    out
+}
+
+/// A line of one character, when the label has more than one.
+fn lone(cell: &Cell) -> Option<String> {
+    let lines = cell.rendered();
+    (lines.len() > 1)
+        .then(|| lines.into_iter().find(|l| l.chars().count() == 1))
+        .flatten()
+}
+
+#[test]
+fn table_labels_never_leave_a_character_alone() {
+    let xml = document(&docx_bytes(&sample()));
+    let cells = cells(&xml);
+    assert!(cells.len() > 200, "{} cells", cells.len());
+    for c in cells
+        .iter()
+        .filter(|c| !c.is_number() && !c.text().is_empty())
+    {
+        assert!(
+            lone(c).is_none(),
+            "table {} ({}, {}) {:?} in {} twips: {:?}",
+            c.table,
+            c.row,
+            c.col,
+            c.text(),
+            c.room,
+            c.rendered()
+        );
+        // No word is cut: an explicit line is never wrapped again.
+        if c.lines.len() > 1 {
+            for l in &c.lines {
+                assert_eq!(wrap(l, c.room).len(), 1, "{l:?} in {} twips", c.room);
+            }
+        }
+        // Text keeps 1 mm from the borders.
+        assert!(c.margin.0 >= 57 && c.margin.1 >= 57, "{c:?}");
+    }
+    let rendered = |label: &str| -> Vec<String> {
+        cells
+            .iter()
+            .find(|c| c.text() == label)
+            .unwrap_or_else(|| panic!("{label} not found"))
+            .rendered()
+    };
+    // The labels of table 三 the reviewer sent back, in whole words.
+    assert_eq!(
+        rendered("三、本年度办理结果"),
+        ["三、", "本年度", "办理", "结果"]
+    );
+    for group in ["不予公开", "无法提供", "不予处理", "其他处理"] {
+        let label = cells
+            .iter()
+            .find(|c| c.table == 1 && c.text().ends_with(group) && c.text().starts_with('（'))
+            .unwrap()
+            .text();
+        let lines = rendered(&label);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[1..].concat(), group, "{lines:?}");
+        assert!(lines.iter().all(|l| l.chars().count() >= 2), "{lines:?}");
+    }
+    // The header words break into whole pairs.
+    for word in ["社会公益组织", "法律服务机构", "商业企业", "科研机构"] {
+        let lines = rendered(word);
+        assert!(
+            lines.len() > 1 && lines.iter().all(|l| l.chars().count() % 2 == 0),
+            "{word}: {lines:?}"
+        );
+    }
+    assert_eq!(rendered("自然人"), ["自然人"]);
+}
+
+#[test]
+fn table_three_fits_seven_digit_counts_and_keeps_numbers_off_the_borders() {
+    let mut report = sample();
+    report.applications.new.values = [1_234_567, 0, 0, 0, 0, 0];
+    report.applications.granted.values = [1_234_567, 0, 0, 0, 0, 0];
+    report.applications.new.given_total = None;
+    report.applications.granted.given_total = None;
+    report.applications.total = None;
+    let xml = document(&docx_bytes(&report));
+    let cells = cells(&xml);
+    let numbers: Vec<&Cell> = cells
+        .iter()
+        .filter(|c| c.table == 1 && c.is_number())
+        .collect();
+    assert_eq!(numbers.len(), 25 * 7);
+    let seven = numbers.iter().filter(|c| c.text() == "1234567").count();
+    assert_eq!(seven, 6, "新收, 予以公开 and 三（七）: 自然人 and 总计");
+    for c in &numbers {
+        // Seven digits on one line.
+        assert!(c.room >= 7 * CHAR / 2, "{c:?}");
+        assert_eq!(wrap("1234567", c.room).len(), 1);
+        // A five-digit count, centred, keeps 1 mm from either border.
+        let gap = (c.room - 5 * CHAR / 2) / 2;
+        assert!(c.margin.0 + gap >= 57 && c.margin.1 + gap >= 57, "{c:?}");
+    }
+    // Five digits fit every number cell of every table.
+    for c in cells.iter().filter(|c| c.is_number()) {
+        assert!(c.room >= 5 * CHAR / 2, "{c:?}");
+    }
+}
