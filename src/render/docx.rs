@@ -61,6 +61,22 @@ pub const LINE_TWIPS: i32 = 579;
 pub const CHAR_TWIPS: i32 = 320;
 /// The 版心 width, 156 mm, in twips.
 pub const TEXT_WIDTH: u32 = 8844;
+/// Characters of 三号 a body line holds (GB/T 9704: 22 lines of 28).
+pub const CHARS_PER_LINE: u32 = 28;
+/// The character spacing of the body (`w:spacing`, in 1/20 pt): −0.3 pt,
+/// so that 28 characters of 16 pt fit the 版心 (28 × 15.7 pt = 439.6 pt of
+/// 442.2) and 29 do not (455.3 pt); see [`normal_style`].
+pub const BODY_CHAR_SPACING: i32 = -6;
+/// `w:docGrid/@w:charSpace`: what the character grid adds to the pitch of
+/// the Normal font (16 pt), in 1/4096 pt. 28 characters of 16 pt are 448 pt,
+/// more than the 442.2 pt of the 版心, so the pitch is 442.2 / 28 =
+/// 15.7929 pt: (15.7929 − 16) × 4096 = −848.6, rounded down so that the 28th
+/// character still fits (28 × (16 − 849/4096) = 442.196 pt).
+pub const CHAR_SPACE: isize = {
+    let sixteen_pt = (BODY_SIZE as i64 / 2) * 4096; // 16 pt in 1/4096 pt
+    let pitch = (TEXT_WIDTH as i64 * 4096) / (20 * CHARS_PER_LINE as i64); // floor
+    (pitch - sixteen_pt) as isize
+};
 
 /// A4 width and height in twips.
 pub const PAGE_SIZE: (u32, u32) = (11906, 16838);
@@ -230,6 +246,7 @@ pub fn title_lines(agency: &str, rest: &str) -> Vec<String> {
 
 fn title(report: &Report) -> Paragraph {
     let rest = format!("{}年政府信息公开工作年度报告", report.report.year);
+    // 二号 characters keep their own width.
     let mut p = Paragraph::new()
         .align(AlignmentType::Center)
         .line_spacing(exact_spacing());
@@ -242,7 +259,7 @@ fn title(report: &Report) -> Paragraph {
                 .add_break(BreakType::TextWrapping)
                 .add_text(line.as_str());
         }
-        p = p.add_run(r);
+        p = p.add_run(r.character_spacing(0));
     }
     p
 }
@@ -270,13 +287,32 @@ fn run_in(head: Option<String>, paragraphs: &[String]) -> Vec<Paragraph> {
     out
 }
 
+/// The Normal style: the body's font and size (also in the document
+/// defaults; Word and LibreOffice measure `w:charSpace` from the Normal
+/// style's size), −0.3 pt character spacing, and off the character grid.
+///
+/// The section declares the 22 × 28 grid of GB/T 9704 (Word's 页面设置 shows
+/// 每行 28 字、每页 22 行), but no paragraph snaps to it: LibreOffice gives a
+/// 16-pt character two cells of a 15.79-pt grid (14 characters a line),
+/// whereas 16 pt less 0.3 pt of spacing makes 28 a line in Word and
+/// LibreOffice alike; lines are exactly 579 twips apart without the grid.
+fn normal_style() -> Style {
+    let mut style = Style::new("Normal", StyleType::Paragraph)
+        .name("Normal")
+        .snap_to_grid(false)
+        .fonts(fonts(BODY_FONT))
+        .size(BODY_SIZE);
+    style.run_property = style.run_property.character_spacing(BODY_CHAR_SPACING);
+    style
+}
+
 /// The paragraph style of every table cell: 仿宋_GB2312 五号, centred,
 /// single line spacing, not snapped to the 579-twip line grid. Written once
 /// in `styles.xml` instead of on each of the ~380 cells.
 pub const TABLE_STYLE: &str = "TableText";
 
 fn table_style() -> Style {
-    Style::new(TABLE_STYLE, StyleType::Paragraph)
+    let mut style = Style::new(TABLE_STYLE, StyleType::Paragraph)
         .name("表格文字")
         .based_on("Normal")
         .snap_to_grid(false)
@@ -289,7 +325,10 @@ fn table_style() -> Style {
         )
         .align(AlignmentType::Center)
         .fonts(fonts(BODY_FONT))
-        .size(TABLE_SIZE)
+        .size(TABLE_SIZE);
+    // Tables are off the grid: their text keeps its natural spacing.
+    style.run_property = style.run_property.character_spacing(0);
+    style
 }
 
 /// One character of 五号 (10.5 pt) in twips; a digit or a Latin letter is half.
@@ -604,6 +643,7 @@ fn footer(odd: bool) -> Footer {
                 .hi_ansi(PAGE_NUMBER_FONT),
         )
         .size(PAGE_NUMBER_SIZE)
+        .character_spacing(0)
     };
     let one_char = (PAGE_NUMBER_SIZE * 10) as i32;
     let p = Paragraph::new().line_spacing(
@@ -674,13 +714,15 @@ fn skeleton() -> Docx {
         )
         .default_fonts(fonts(BODY_FONT))
         .default_size(BODY_SIZE)
+        .add_style(normal_style())
         .add_style(table_style())
         .footer(footer(true))
         .even_footer(footer(false));
     docx.document = docx.document.doc_grid(
         DocGrid::new()
-            .grid_type(DocGridType::Lines)
-            .line_pitch(LINE_TWIPS as usize),
+            .grid_type(DocGridType::LinesAndChars)
+            .line_pitch(LINE_TWIPS as usize)
+            .char_space(CHAR_SPACE),
     );
     docx
 }

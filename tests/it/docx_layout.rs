@@ -245,3 +245,162 @@ fn table_three_fits_seven_digit_counts_and_keeps_numbers_off_the_borders() {
         assert!(c.room >= 5 * CHAR / 2, "{c:?}");
     }
 }
+
+/// A line of a PDF page as `pdftotext -bbox-layout` finds it.
+#[derive(Debug, Clone)]
+struct PdfLine {
+    page: usize,
+    x_min: f64,
+    x_max: f64,
+    y_min: f64,
+    y_max: f64,
+    /// The words of the line, joined without the spaces pdftotext puts
+    /// between Chinese and Latin text.
+    text: String,
+}
+
+fn attr(tag: &str, name: &str) -> f64 {
+    let key = format!("{name}=\"");
+    let at = tag.find(&key).expect("attribute") + key.len();
+    let end = tag[at..].find('"').expect("closing quote");
+    tag[at..at + end].parse().expect("a number")
+}
+
+/// The DOCX converted by LibreOffice (`soffice --headless --convert-to
+/// pdf`), its lines read back with `pdftotext -bbox-layout`; `None` (and
+/// SKIPPED, or a failure under CI) when the tools are missing.
+fn pdf_lines(docx: &[u8]) -> Option<Vec<PdfLine>> {
+    use std::process::Command;
+    let (Some(soffice), Some(pdftotext)) = (tool("soffice"), tool("pdftotext")) else {
+        return None;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.docx");
+    std::fs::write(&path, docx).unwrap();
+    let out = Command::new(&soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            dir.path().join("profile").display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(dir.path())
+        .arg(&path)
+        .output()
+        .expect("soffice runs");
+    let pdf = dir.path().join("report.pdf");
+    assert!(
+        pdf.is_file(),
+        "no PDF: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(&pdftotext)
+        .args(["-bbox-layout", "-enc", "UTF-8"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let html = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut lines = Vec::new();
+    let mut page = 0;
+    let mut current: Option<PdfLine> = None;
+    for raw in html.lines() {
+        let tag = raw.trim();
+        if tag.starts_with("<page ") {
+            page += 1;
+        } else if tag.starts_with("<line ") {
+            current = Some(PdfLine {
+                page,
+                x_min: attr(tag, "xMin"),
+                x_max: attr(tag, "xMax"),
+                y_min: attr(tag, "yMin"),
+                y_max: attr(tag, "yMax"),
+                text: String::new(),
+            });
+        } else if tag.starts_with("<word ") {
+            if let Some(line) = current.as_mut() {
+                let start = tag.find('>').unwrap() + 1;
+                let end = tag.rfind("</word>").unwrap();
+                line.text.push_str(
+                    &tag[start..end]
+                        .replace("&amp;", "&")
+                        .replace("&lt;", "<")
+                        .replace("&gt;", ">")
+                        .replace("&quot;", "\""),
+                );
+            }
+        } else if tag.starts_with("</line>")
+            && let Some(line) = current.take()
+        {
+            lines.push(line);
+        }
+    }
+    Some(lines)
+}
+
+/// 28 characters of 三号 a line (GB/T 9704: 22 lines of 28 in the 版心), in
+/// the LibreOffice render of the sample: every body line that runs from
+/// the left edge of the 版心 to its right edge holds 28 characters (a
+/// closing mark may hang past the edge, as Chinese typesetting allows);
+/// the first line of a paragraph, indented two characters, holds 26.
+#[test]
+fn body_lines_hold_28_characters() {
+    let xml = document(&docx_bytes(&sample()));
+    let doc = parse("document.xml", &xml);
+    let grid = descendants(doc.root(), "docGrid").next().expect("docGrid");
+    assert_eq!(wattr(grid, "type"), Some("linesAndChars"));
+    assert_eq!(wattr(grid, "linePitch"), Some("579"));
+    // The character pitch the grid declares: 16 pt + charSpace/4096 pt,
+    // 28 of them within the 156 mm (442.2 pt) of the 版心 and 29 not.
+    let char_space: f64 = wattr(grid, "charSpace").unwrap().parse().unwrap();
+    let pitch = 16.0 + char_space / 4096.0;
+    assert!(28.0 * pitch <= 442.2 && 29.0 * pitch > 442.2, "{pitch}");
+
+    let Some(lines) = pdf_lines(&docx_bytes(&sample())) else {
+        return;
+    };
+    // The 版心 of an A4 page: left 28 mm, 156 mm wide (in points).
+    let left = 1587.0 / 20.0;
+    let right = left + 8844.0 / 20.0;
+    const HANGING: &str = "，。、；：！？）”》";
+    let (mut full, mut first) = (0, 0);
+    for l in &lines {
+        let height = l.y_max - l.y_min;
+        // Body text is 16 pt (a line box of about 21 pt); tables are 五号.
+        let body = (18.0..24.0).contains(&height);
+        if !body || l.x_max < right - 4.0 {
+            continue;
+        }
+        let chars: Vec<char> = l.text.chars().collect();
+        let latin = chars.iter().filter(|c| c.is_ascii()).count();
+        let wide = chars.len() - latin;
+        let hangs = chars.last().is_some_and(|c| HANGING.contains(*c)) && l.x_max > right + 4.0;
+        let expected = if (l.x_min - left).abs() < 3.0 {
+            full += 1;
+            28
+        } else if (l.x_min - (left + 32.0)).abs() < 3.0 {
+            first += 1;
+            26
+        } else {
+            continue;
+        };
+        let held = if hangs { wide - 1 } else { wide };
+        if latin == 0 {
+            assert_eq!(held, expected, "page {}: {:?}", l.page, l.text);
+        } else {
+            // Latin letters and digits are half as wide, Word and
+            // LibreOffice put a little space between them and Chinese, and
+            // a quotation mark beside a digit may be set half wide too.
+            let units = held as f64 + latin as f64 / 2.0;
+            assert!(
+                units <= expected as f64 + 1.0 && units >= expected as f64 - 2.0,
+                "page {}: {:?} holds {units}",
+                l.page,
+                l.text
+            );
+        }
+    }
+    assert!(
+        full >= 30 && first >= 5,
+        "{full} full lines, {first} first lines"
+    );
+}
