@@ -536,6 +536,10 @@ fn border(position: TableBorderPosition) -> TableBorder {
         .color("000000")
 }
 
+/// The longest vertical merge whose rows are kept on one page (table 三's
+/// （三）不予公开 has 8).
+const MAX_GROUP_ROWS: usize = 8;
+
 /// One mandated table as a Word table, walking its description; `value`
 /// gives the text of the number cell at `(row, col)`.
 fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Table {
@@ -563,9 +567,23 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
                 .any(|c| c.row == r && !matches!(c.content, Content::Label(_)))
         })
         .collect();
+    // The rows of a merged group (（六）其他处理 and its three rows) keep
+    // together, so that no row of it starts a page with empty group cells.
+    // A merge longer than a page's worth of rows (三、本年度办理结果, 22) is
+    // left to break.
+    let mut in_group = vec![false; t.rows];
+    for c in t
+        .cells
+        .iter()
+        .filter(|c| (2..=MAX_GROUP_ROWS).contains(&c.row_span))
+    {
+        for keep in in_group.iter_mut().skip(c.row).take(c.row_span - 1) {
+            *keep = true;
+        }
+    }
     let mut rows = Vec::with_capacity(t.rows);
     for (r, line) in cover.iter().enumerate() {
-        let keep = label_only[r] && r + 1 < t.rows;
+        let keep = (label_only[r] || in_group[r]) && r + 1 < t.rows;
         let mut cells = Vec::new();
         let mut col = 0;
         while col < t.cols {

@@ -404,3 +404,98 @@ fn body_lines_hold_28_characters() {
         "{full} full lines, {first} first lines"
     );
 }
+
+/// Whether a paragraph node has `w:keepNext` (on, not `w:val="false"`).
+fn keeps_next(p: roxmltree::Node) -> bool {
+    child(p, "pPr")
+        .and_then(|ppr| child(ppr, "keepNext"))
+        .is_some_and(|k| !matches!(wattr(k, "val"), Some("false" | "0")))
+}
+
+/// Across a page break: rows never split; the rows of a merged group of
+/// table 三 keep together (every row but the last keeps with the next); each
+/// table's heading keeps with the table; nothing forces a page break.
+#[test]
+fn tables_keep_their_groups_and_headings_together() {
+    let xml = document(&docx_bytes(&sample()));
+    assert!(!xml.contains("pageBreakBefore"), "no forced page break");
+    assert!(!xml.contains("w:type=\"page\""), "no page break run");
+    let doc = parse("document.xml", &xml);
+    let body = descendants(doc.root(), "body").next().unwrap();
+    let blocks: Vec<_> = body.children().filter(|n| n.is_element()).collect();
+    let tables: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].tag_name().name() == "tbl")
+        .collect();
+    assert_eq!(tables.len(), 3);
+    for &i in &tables {
+        let heading = blocks[i - 1];
+        assert_eq!(heading.tag_name().name(), "p");
+        assert!(
+            keeps_next(heading),
+            "heading {:?} keeps with its table",
+            text(heading)
+        );
+    }
+    let t3 = blocks[tables[1]];
+    let rows: Vec<_> = children(t3, "tr").collect();
+    let row_keeps = |r: usize| descendants(rows[r], "p").all(keeps_next);
+    for tr in &rows {
+        assert!(child(child(*tr, "trPr").unwrap(), "cantSplit").is_some());
+    }
+    // The groups of column B, from the description: （三） rows 8–15 of the
+    // grid, （四） 16–18, （五） 19–23, （六） 24–26 (0-based 7.., as laid out).
+    let spec = &nianbao::spec::tables::all()[1];
+    let groups: Vec<(usize, usize)> = spec
+        .cells
+        .iter()
+        .filter(|c| c.col == 1 && c.row_span > 1)
+        .map(|c| (c.row, c.row + c.row_span - 1))
+        .collect();
+    assert_eq!(groups.len(), 4, "{groups:?}");
+    for &(first, last) in &groups {
+        for r in first..last {
+            assert!(
+                row_keeps(r),
+                "table 三 row {r} keeps with the next ({first}–{last})"
+            );
+        }
+    }
+    // The body rows outside a group break freely (no table moves as a block).
+    let free = (spec.header_rows..spec.rows - 1)
+        .filter(|&r| !groups.iter().any(|&(f, l)| (f..l).contains(&r)))
+        .filter(|&r| !row_keeps(r))
+        .count();
+    assert!(free >= 4, "{free} rows of table 三 may end a page");
+
+    // In the LibreOffice render, each group is on one page.
+    let Some(lines) = pdf_lines(&docx_bytes(&sample())) else {
+        return;
+    };
+    let page_of = |start: &str| {
+        lines
+            .iter()
+            .find(|l| l.text.contains(start))
+            .unwrap_or_else(|| panic!("{start} not in the PDF"))
+            .page
+    };
+    for (first, last) in [
+        ("1.属于国家秘密", "8.属于行政查"),
+        ("1.本机关不掌", "3.补正后申"),
+        ("1.信访举报", "5.要求行政机"),
+        ("1.申请人无正", "3.其他"),
+    ] {
+        assert_eq!(page_of(first), page_of(last), "{first} … {last}");
+    }
+    // No large gap: the page before table 三's continues to its foot.
+    let pages = lines.iter().map(|l| l.page).max().unwrap();
+    for page in 1..pages {
+        let bottom = lines
+            .iter()
+            .filter(|l| l.page == page && (l.y_max - l.y_min) < 24.0)
+            .map(|l| l.y_max)
+            .fold(0.0, f64::max);
+        // The 版心 ends 35 mm above the page's foot (841.9 − 99.2 pt);
+        // a group of table 三 may leave up to about six rows free.
+        assert!(bottom > 742.7 - 140.0, "page {page} ends at {bottom}");
+    }
+}
