@@ -62,6 +62,22 @@ pub const LINE_TWIPS: i32 = 579;
 pub const CHAR_TWIPS: i32 = 320;
 /// The 版心 width, 156 mm, in twips.
 pub const TEXT_WIDTH: u32 = 8844;
+/// Characters of 三号 a body line holds (GB/T 9704: 22 lines of 28).
+pub const CHARS_PER_LINE: u32 = 28;
+/// The character spacing of the body (`w:spacing`, in 1/20 pt): −0.3 pt,
+/// so that 28 characters of 16 pt fit the 版心 (28 × 15.7 pt = 439.6 pt of
+/// 442.2) and 29 do not (455.3 pt); see [`normal_style`].
+pub const BODY_CHAR_SPACING: i32 = -6;
+/// `w:docGrid/@w:charSpace`: what the character grid adds to the pitch of
+/// the Normal font (16 pt), in 1/4096 pt. 28 characters of 16 pt are 448 pt,
+/// more than the 442.2 pt of the 版心, so the pitch is 442.2 / 28 =
+/// 15.7929 pt: (15.7929 − 16) × 4096 = −848.6, rounded down so that the 28th
+/// character still fits (28 × (16 − 849/4096) = 442.196 pt).
+pub const CHAR_SPACE: isize = {
+    let sixteen_pt = (BODY_SIZE as i64 / 2) * 4096; // 16 pt in 1/4096 pt
+    let pitch = (TEXT_WIDTH as i64 * 4096) / (20 * CHARS_PER_LINE as i64); // floor
+    (pitch - sixteen_pt) as isize
+};
 
 /// A4 width and height in twips.
 pub const PAGE_SIZE: (u32, u32) = (11906, 16838);
@@ -231,6 +247,7 @@ pub fn title_lines(agency: &str, rest: &str) -> Vec<String> {
 
 fn title(report: &Report) -> Paragraph {
     let rest = format!("{}年政府信息公开工作年度报告", report.report.year);
+    // 二号 characters keep their own width.
     let mut p = Paragraph::new()
         .align(AlignmentType::Center)
         .line_spacing(exact_spacing());
@@ -243,7 +260,7 @@ fn title(report: &Report) -> Paragraph {
                 .add_break(BreakType::TextWrapping)
                 .add_text(line.as_str());
         }
-        p = p.add_run(r);
+        p = p.add_run(r.character_spacing(0));
     }
     p
 }
@@ -271,13 +288,32 @@ fn run_in(head: Option<String>, paragraphs: &[String]) -> Vec<Paragraph> {
     out
 }
 
+/// The Normal style: the body's font and size (also in the document
+/// defaults; Word and LibreOffice measure `w:charSpace` from the Normal
+/// style's size), −0.3 pt character spacing, and off the character grid.
+///
+/// The section declares the 22 × 28 grid of GB/T 9704 (Word's 页面设置 shows
+/// 每行 28 字、每页 22 行), but no paragraph snaps to it: LibreOffice gives a
+/// 16-pt character two cells of a 15.79-pt grid (14 characters a line),
+/// whereas 16 pt less 0.3 pt of spacing makes 28 a line in Word and
+/// LibreOffice alike; lines are exactly 579 twips apart without the grid.
+fn normal_style() -> Style {
+    let mut style = Style::new("Normal", StyleType::Paragraph)
+        .name("Normal")
+        .snap_to_grid(false)
+        .fonts(fonts(BODY_FONT))
+        .size(BODY_SIZE);
+    style.run_property = style.run_property.character_spacing(BODY_CHAR_SPACING);
+    style
+}
+
 /// The paragraph style of every table cell: 仿宋_GB2312 五号, centred,
 /// single line spacing, not snapped to the 579-twip line grid. Written once
 /// in `styles.xml` instead of on each of the ~380 cells.
 pub const TABLE_STYLE: &str = "TableText";
 
 fn table_style() -> Style {
-    Style::new(TABLE_STYLE, StyleType::Paragraph)
+    let mut style = Style::new(TABLE_STYLE, StyleType::Paragraph)
         .name("表格文字")
         .based_on("Normal")
         .snap_to_grid(false)
@@ -290,18 +326,204 @@ fn table_style() -> Style {
         )
         .align(AlignmentType::Center)
         .fonts(fonts(BODY_FONT))
-        .size(TABLE_SIZE)
+        .size(TABLE_SIZE);
+    // Tables are off the grid: their text keeps its natural spacing.
+    style.run_property = style.run_property.character_spacing(0);
+    style
 }
 
-fn cell_paragraph(text: &str, align: Align, bold: bool) -> Paragraph {
+/// One character of 五号 (10.5 pt) in twips; a digit or a Latin letter is half.
+pub const TABLE_CHAR_TWIPS: u32 = 210;
+/// Left and right margin of a label cell, in twips (1 mm): text never
+/// touches the borders.
+pub const LABEL_MARGIN: u32 = 57;
+/// Left and right margin of a number cell (the table's default), in twips:
+/// numbers are centred, so they keep clear of the borders anyway, and a
+/// seven-digit count still fits the 811-twip columns of table 三.
+pub const NUMBER_MARGIN: u32 = 28;
+
+/// Is `c` a Chinese character (not punctuation)?
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// The words of a short label: a leading ordinal (`三、`, `（三）`) and then
+/// two-character words, the first of three when the count is odd
+/// (本年度/办理/结果, 社会/公益/组织). `None` when the label holds anything
+/// but Chinese characters after its ordinal: such a label wraps where the
+/// renderer wraps it.
+fn label_words(label: &str) -> Option<Vec<&str>> {
+    let mut rest = label;
+    let mut words = Vec::new();
+    let ordinal_end = if let Some(inner) = label.strip_prefix('（') {
+        inner
+            .find('）')
+            .map(|i| '（'.len_utf8() + i + '）'.len_utf8())
+    } else {
+        label.find('、').map(|i| i + '、'.len_utf8())
+    };
+    if let Some(end) = ordinal_end {
+        let (ordinal, tail) = label.split_at(end);
+        let inner = ordinal
+            .trim_start_matches('（')
+            .trim_end_matches(['）', '、']);
+        if !inner.is_empty() && inner.chars().all(|c| "一二三四五六七八九十".contains(c))
+        {
+            words.push(ordinal);
+            rest = tail;
+        }
+    }
+    if rest.is_empty() || !rest.chars().all(is_han) {
+        return None;
+    }
+    let count = rest.chars().count();
+    let mut take = if count % 2 == 1 && count > 1 { 3 } else { 2 };
+    while !rest.is_empty() {
+        let end = rest.char_indices().nth(take).map_or(rest.len(), |(i, _)| i);
+        words.push(&rest[..end]);
+        rest = &rest[end..];
+        take = 2;
+    }
+    Some(words)
+}
+
+/// Marks that never open a line, and marks that never close one (Chinese
+/// line breaking, as Word and LibreOffice apply it).
+const NO_LINE_START: &str = "、，。：；！？）”》";
+const NO_LINE_END: &str = "（“《";
+
+/// The pieces a long label may break between: single characters, except
+/// that a closing mark stays with the character before it, an opening mark
+/// with the one after, and Latin letters and digits (`2.`) stay together.
+fn label_pieces(label: &str) -> Vec<&str> {
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut start = 0;
+    let mut prev: Option<char> = None;
+    for (i, c) in label.char_indices() {
+        let glued = prev.is_some_and(|p| {
+            NO_LINE_START.contains(c) || NO_LINE_END.contains(p) || (p.is_ascii() && c.is_ascii())
+        });
+        if i > 0 && !glued {
+            pieces.push(&label[start..i]);
+            start = i;
+        }
+        prev = Some(c);
+    }
+    if start < label.len() {
+        pieces.push(&label[start..]);
+    }
+    pieces
+}
+
+/// The lines a renderer makes of `pieces` in `room` twips, filling each line.
+fn fill(pieces: &[&str], room: u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for p in pieces {
+        if !line.is_empty()
+            && text_width(&line, TABLE_CHAR_TWIPS) + text_width(p, TABLE_CHAR_TWIPS) > room
+        {
+            lines.push(std::mem::take(&mut line));
+        }
+        line.push_str(p);
+    }
+    lines.push(line);
+    lines
+}
+
+/// `pieces` cut into the fewest lines of at most `room` twips and at least
+/// two characters each, the longest line as short as it can be; `None` when
+/// no such cut exists.
+fn balanced(pieces: &[&str], room: u32) -> Option<Vec<String>> {
+    let n = pieces.len();
+    let width = |from: usize, to: usize| -> u32 {
+        pieces[from..to]
+            .iter()
+            .map(|p| text_width(p, TABLE_CHAR_TWIPS))
+            .sum()
+    };
+    let chars = |from: usize, to: usize| -> usize {
+        pieces[from..to].iter().map(|p| p.chars().count()).sum()
+    };
+    let fits = |from: usize, to: usize| width(from, to) <= room && chars(from, to) >= 2;
+    // best[k][i]: the longest line of the best cut of the first i pieces
+    // into k lines, with where its last line starts.
+    let mut best: Vec<Vec<Option<(u32, usize)>>> = vec![vec![None; n + 1]];
+    best[0][0] = Some((0, 0));
+    for k in 1..=n {
+        let mut row = vec![None; n + 1];
+        for (i, slot) in row.iter_mut().enumerate().skip(1) {
+            for (j, prev) in best[k - 1].iter().enumerate().take(i) {
+                let Some((longest, _)) = *prev else {
+                    continue;
+                };
+                if !fits(j, i) {
+                    continue;
+                }
+                let m = longest.max(width(j, i));
+                // On a tie the later start: the lines above are filled first.
+                if slot.is_none_or(|(b, _)| m <= b) {
+                    *slot = Some((m, j));
+                }
+            }
+        }
+        let done = row[n].is_some();
+        best.push(row);
+        if done {
+            let mut lines = Vec::with_capacity(k);
+            let (mut i, mut line) = (n, k);
+            while line > 0 {
+                let (_, j) = best[line][i]?;
+                lines.push(pieces[j..i].concat());
+                i = j;
+                line -= 1;
+            }
+            lines.reverse();
+            return Some(lines);
+        }
+    }
+    None
+}
+
+/// The lines of a label in a cell `room` twips wide (inside its margins),
+/// so that no character is left alone on a line:
+/// - one line when it fits;
+/// - a short label ([`label_words`]) breaks between its words, into as few
+///   lines as it needs, as even as they can be (三、/本年度/办理/结果);
+/// - a longer one is left to the renderer's wrapping, unless that leaves a
+///   character alone: then it is cut into even lines.
+pub fn label_lines(label: &str, room: u32) -> Vec<String> {
+    if text_width(label, TABLE_CHAR_TWIPS) <= room {
+        return vec![label.to_string()];
+    }
+    if let Some(words) = label_words(label)
+        && let Some(lines) = balanced(&words, room)
+    {
+        return lines;
+    }
+    let pieces = label_pieces(label);
+    let natural = fill(&pieces, room);
+    if natural.iter().all(|l| l.chars().count() >= 2) {
+        return vec![label.to_string()];
+    }
+    balanced(&pieces, room).unwrap_or_else(|| vec![label.to_string()])
+}
+
+fn cell_paragraph(lines: &[String], align: Align, bold: bool) -> Paragraph {
     let mut p = Paragraph::new().style(TABLE_STYLE);
     if align == Align::Left {
         p = p.align(AlignmentType::Left);
     }
-    if text.is_empty() {
+    if lines.iter().all(String::is_empty) {
         return p;
     }
-    let mut r = Run::new().add_text(text);
+    let mut r = Run::new();
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            r = r.add_break(BreakType::TextWrapping);
+        }
+        r = r.add_text(line.as_str());
+    }
     if bold {
         r = r.bold();
     }
@@ -314,6 +536,10 @@ fn border(position: TableBorderPosition) -> TableBorder {
         .size(4)
         .color("000000")
 }
+
+/// The longest vertical merge whose rows are kept on one page (table 三's
+/// （三）不予公开 has 8).
+const MAX_GROUP_ROWS: usize = 8;
 
 /// One mandated table as a Word table, walking its description; `value`
 /// gives the text of the number cell at `(row, col)`.
@@ -342,9 +568,23 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
                 .any(|c| c.row == r && !matches!(c.content, Content::Label(_)))
         })
         .collect();
+    // The rows of a merged group (（六）其他处理 and its three rows) keep
+    // together, so that no row of it starts a page with empty group cells.
+    // A merge longer than a page's worth of rows (三、本年度办理结果, 22) is
+    // left to break.
+    let mut in_group = vec![false; t.rows];
+    for c in t
+        .cells
+        .iter()
+        .filter(|c| (2..=MAX_GROUP_ROWS).contains(&c.row_span))
+    {
+        for keep in in_group.iter_mut().skip(c.row).take(c.row_span - 1) {
+            *keep = true;
+        }
+    }
     let mut rows = Vec::with_capacity(t.rows);
     for (r, line) in cover.iter().enumerate() {
-        let keep = label_only[r] && r + 1 < t.rows;
+        let keep = (label_only[r] || in_group[r]) && r + 1 < t.rows;
         let mut cells = Vec::new();
         let mut col = 0;
         while col < t.cols {
@@ -356,23 +596,33 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
             let mut cell = TableCell::new()
                 .width(width(c), WidthType::Dxa)
                 .vertical_align(VAlignType::Center);
+            let is_label = matches!(c.content, Content::Label(_));
+            if is_label {
+                cell.property = cell
+                    .property
+                    .margin_left(LABEL_MARGIN as usize, WidthType::Dxa)
+                    .margin_right(LABEL_MARGIN as usize, WidthType::Dxa);
+            }
             if c.col_span > 1 {
                 cell = cell.grid_span(c.col_span);
             }
             if c.row == r {
-                let text = match &c.content {
-                    Content::Label(l) => l.to_string(),
-                    Content::Input(_) | Content::Total(_) => value(c.row, c.col),
+                let lines = match &c.content {
+                    Content::Label(l) => {
+                        let room = (width(c) as u32).saturating_sub(2 * LABEL_MARGIN);
+                        label_lines(l, room)
+                    }
+                    Content::Input(_) | Content::Total(_) => vec![value(c.row, c.col)],
                 };
                 if c.row_span > 1 {
                     cell = cell.vertical_merge(VMergeType::Restart);
                 }
                 cell =
-                    cell.add_paragraph(cell_paragraph(&text, c.align, c.emphasis).keep_next(keep));
+                    cell.add_paragraph(cell_paragraph(&lines, c.align, c.emphasis).keep_next(keep));
             } else {
                 cell = cell
                     .vertical_merge(VMergeType::Continue)
-                    .add_paragraph(cell_paragraph("", c.align, false).keep_next(keep));
+                    .add_paragraph(cell_paragraph(&[], c.align, false).keep_next(keep));
             }
             cells.push(cell);
             col += c.col_span;
@@ -396,8 +646,8 @@ fn table(t: &tables::Table, mut value: impl FnMut(usize, usize) -> String) -> Ta
         .align(TableAlignmentType::Center)
         .margins(
             TableCellMargins::new()
-                .margin_left(28, WidthType::Dxa)
-                .margin_right(28, WidthType::Dxa),
+                .margin_left(NUMBER_MARGIN as usize, WidthType::Dxa)
+                .margin_right(NUMBER_MARGIN as usize, WidthType::Dxa),
         )
         .set_borders(borders)
 }
@@ -412,6 +662,7 @@ fn footer(odd: bool) -> Footer {
                 .hi_ansi(PAGE_NUMBER_FONT),
         )
         .size(PAGE_NUMBER_SIZE)
+        .character_spacing(0)
     };
     let one_char = (PAGE_NUMBER_SIZE * 10) as i32;
     let p = Paragraph::new().line_spacing(
@@ -482,13 +733,15 @@ fn skeleton() -> Docx {
         )
         .default_fonts(fonts(BODY_FONT))
         .default_size(BODY_SIZE)
+        .add_style(normal_style())
         .add_style(table_style())
         .footer(footer(true))
         .even_footer(footer(false));
     docx.document = docx.document.doc_grid(
         DocGrid::new()
-            .grid_type(DocGridType::Lines)
-            .line_pitch(LINE_TWIPS as usize),
+            .grid_type(DocGridType::LinesAndChars)
+            .line_pitch(LINE_TWIPS as usize)
+            .char_space(CHAR_SPACE),
     );
     docx
 }
@@ -1015,6 +1268,36 @@ mod tests {
         let cached = document_bytes_with(&report, &engine).unwrap();
         let full = document_bytes_uncached(&report, &engine).unwrap();
         assert!(cached == full, "cached and uncached bytes differ");
+    }
+
+    #[test]
+    fn labels_break_between_words_and_never_leave_a_character_alone() {
+        let three = 3 * TABLE_CHAR_TWIPS + 20;
+        assert_eq!(
+            label_lines("三、本年度办理结果", three),
+            ["三、", "本年度", "办理", "结果"]
+        );
+        assert_eq!(
+            label_lines("（六）其他处理", three),
+            ["（六）", "其他", "处理"]
+        );
+        assert_eq!(label_lines("社会公益组织", three), ["社会", "公益", "组织"]);
+        assert_eq!(label_lines("自然人", three), ["自然人"]);
+        // Four characters wide: two lines, even.
+        assert_eq!(
+            label_lines("社会公益组织", 4 * TABLE_CHAR_TWIPS),
+            ["社会公益", "组织"]
+        );
+        // A long label the renderer would end with one character.
+        let long = "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请";
+        let lines = label_lines(long, 7 * TABLE_CHAR_TWIPS + 55);
+        assert_eq!(lines.concat(), long);
+        assert!(lines.iter().all(|l| l.chars().count() >= 2), "{lines:?}");
+        assert_eq!(lines[0], "2.申请人逾期未");
+        assert!(!lines.iter().any(|l| l.starts_with('、')), "{lines:?}");
+        // One the renderer wraps well is left to it.
+        let label = "2.其他法律行政法规禁止公开";
+        assert_eq!(label_lines(label, 7 * TABLE_CHAR_TWIPS + 55), [label]);
     }
 
     #[test]

@@ -605,6 +605,28 @@ fn transform(el: &mut Element, fixes: &Fixes, header: bool) {
     if is_word(el.name) {
         match name_local {
             "ind" => add_first_line_chars(el, &fixes.first_line_chars),
+            // docx-rs always writes an empty `Normal` style before the
+            // document's own: a later style of the same id replaces an
+            // earlier one (styles.xml may hold each id once).
+            "styles" => {
+                let id = |n: &Node| match n {
+                    Node::Element(e) if e.name == "w:style" => e
+                        .attrs
+                        .iter()
+                        .find(|(k, _)| *k == "w:styleId")
+                        .map(|(_, v)| v.to_string()),
+                    _ => None,
+                };
+                let ids: Vec<Option<String>> = el.children.iter().map(id).collect();
+                let mut i = 0;
+                el.children.retain(|_| {
+                    let keep = ids[i]
+                        .as_ref()
+                        .is_none_or(|me| !ids[i + 1..].iter().any(|o| o.as_ref() == Some(me)));
+                    i += 1;
+                    keep
+                });
+            }
             "trPr" if header => {
                 let has = el
                     .children
@@ -1053,6 +1075,17 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("A&amp;B &lt;c&gt; \"q\" &#x41;"), "{out}");
+    }
+
+    #[test]
+    fn a_later_style_replaces_one_of_the_same_id() {
+        let out = canon(
+            r#"<w:styles xmlns:w="w"><w:docDefaults/><w:style w:styleId="Normal"><w:name w:val="Normal"/></w:style><w:style w:styleId="Normal"><w:name w:val="Normal"/><w:rPr><w:sz w:val="32"/></w:rPr></w:style><w:style w:styleId="Other"/></w:styles>"#,
+            &Fixes::default(),
+        );
+        assert_eq!(out.matches("w:styleId=\"Normal\"").count(), 1, "{out}");
+        assert!(out.contains("<w:sz w:val=\"32\"/>"), "{out}");
+        assert!(out.contains("Other"), "{out}");
     }
 
     #[test]

@@ -1195,7 +1195,11 @@ fn build_applications() -> Table {
         rows: 28,
         cols: 10,
         header_rows: 3,
-        widths_twips: vec![685, 836, 2969, 622, 622, 622, 622, 622, 622, 622],
+        // A and B hold three characters of 五号 (三、/本年度/办理/结果,
+        // （三）/不予/公开) and C seven; D–J a seven-digit count. The
+        // cell margins these widths allow for are the Word report's
+        // (`render::docx::LABEL_MARGIN`, `NUMBER_MARGIN`).
+        widths_twips: vec![764, 764, 1639, 811, 811, 811, 811, 811, 811, 811],
         widths_excel: vec![7.0, 9.0, 36.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0, 8.0],
         cells,
     }

@@ -12,6 +12,7 @@ mod cli;
 mod cli_generate;
 mod county_http;
 mod docx;
+mod docx_layout;
 mod docx_schema;
 mod docx_soffice;
 mod fees;
