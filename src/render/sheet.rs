@@ -149,8 +149,17 @@ pub(crate) fn result_kind(result: &str) -> u8 {
     }
 }
 
+/// Both empty, or both plain (never a string only rust_xlsxwriter writes).
+fn same_string_shape(a: &str, b: &str) -> bool {
+    match (string_kind(a), string_kind(b)) {
+        (StringKind::Empty, StringKind::Empty) | (StringKind::Plain, StringKind::Plain) => true,
+        _ => false,
+    }
+}
+
 impl Op {
-    /// The same write but for its value.
+    /// The same write but for its value (never for a value only
+    /// rust_xlsxwriter writes, nor for an opaque write).
     fn same_shape(&self, other: &Op) -> bool {
         use Op::*;
         match (self, other) {
@@ -168,7 +177,7 @@ impl Op {
                     text: text2,
                     format: format2,
                 },
-            ) => range == range2 && format == format2 && string_kind(text) == string_kind(text2),
+            ) => range == range2 && format == format2 && same_string_shape(text, text2),
             (
                 String { at, text, format },
                 String {
@@ -203,6 +212,7 @@ impl Op {
                     && format == format2
                     && formula == formula2
                     && result_kind(result) == result_kind(result2)
+                    && same_string_shape(result, result2)
             }
             (
                 HighlightContaining {
@@ -280,8 +290,7 @@ impl Book {
     /// setup, each string empty or not in both, each formula's result of
     /// the same type. Books holding an opaque write never compare equal.
     pub fn same_shape(&self, other: &Book) -> bool {
-        self.is_transparent()
-            && self.sheets.len() == other.sheets.len()
+        self.sheets.len() == other.sheets.len()
             && self.sheets.iter().zip(&other.sheets).all(|(a, b)| {
                 a.formats == b.formats
                     && a.ops.len() == b.ops.len()

@@ -39,7 +39,7 @@ static SKELETONS: LazyLock<RwLock<Vec<Arc<Skeleton>>>> = LazyLock::new(|| RwLock
 /// if it is the first of its shape), or `None` where the skeleton does not
 /// apply.
 pub(crate) fn write(book: &Book) -> Option<Vec<u8>> {
-    if !book.is_transparent() || !properties_plain(&book.properties) {
+    if !properties_plain(&book.properties) {
         return None;
     }
     let found = SKELETONS
@@ -50,6 +50,8 @@ pub(crate) fn write(book: &Book) -> Option<Vec<u8>> {
         .cloned();
     let skeleton = match found {
         Some(s) => s,
+        // A skeleton only from a book whose every write it can express.
+        None if !book.is_transparent() => return None,
         None => {
             let built = Arc::new(Skeleton::build(book)?);
             if let Ok(mut all) = SKELETONS.write()
