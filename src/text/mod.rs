@@ -424,6 +424,12 @@ impl TextEngine {
         Ok(Blocks { blocks })
     }
 
+    /// Whether block `name` renders, when the input leaves it empty, from
+    /// the embedded default template (not one of a `--templates` folder).
+    pub fn is_builtin(&self, name: &str) -> bool {
+        self.origin(name) == format!("templates/{name}.hbs")
+    }
+
     /// Where the registered template `name` came from.
     fn origin(&self, name: &str) -> String {
         self.owners
@@ -1451,7 +1457,8 @@ fn amount<const P: u32>(a: crate::model::Amount<P>) -> Json {
 
 /// The data every template sees: the whole report with computed totals.
 ///
-/// - `agency`, `short_name` (简称 or the full name), `year`, `next_year`,
+/// - `agency`, `short_name` (简称 or the full name), `government` (the
+///   agency is a 人民政府: 条例第五十条第四项 asks more of its report), `year`, `next_year`,
 ///   `title`, `issued_on` (`2025年1月20日` or null); `report.*` as in the input;
 /// - `active.rules.{issued,repealed,in_force}`, `active.normative_documents.*`,
 ///   `active.licensing`, `active.punishment`, `active.enforcement`,
@@ -1520,6 +1527,7 @@ pub fn context(report: &Report) -> Json {
     json!({
         "agency": info.agency,
         "short_name": report.short_name(),
+        "government": report.is_government(),
         "year": info.year.0,
         "next_year": info.year.0 + 1,
         "title": report.title(),

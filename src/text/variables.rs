@@ -61,6 +61,10 @@ pub fn variables() -> &'static [Variable] {
 fn worded(path: &str) -> Option<String> {
     let text_form = |of: &str| format!("{of}（按输入原样的文字，用于打印）");
     Some(match path {
+        "government" => format!(
+            "{}是否为人民政府（以「人民政府」结尾；是则监督保障应写工作考核、社会评议和责任追究）",
+            BasicInfo::Agency.label()
+        ),
         "next_year" => format!("{}的下一年", BasicInfo::Year.label()),
         "title" => "报告标题（机关全称 + 年度 + 政府信息公开工作年度报告）".into(),
         "short_name" | "report.short_name" => {
