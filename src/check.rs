@@ -3,7 +3,8 @@
 //! The rules themselves, their wording and the cells they relate, are data in
 //! [`crate::spec::rules`]; this module evaluates them on a report. R1–R4 are
 //! errors that block generation; R10 is a warning, and so is D1 (成文日期 in
-//! the year after the reported one, a plausibility check outside §7); R5/R6 compare with last
+//! the year after the reported one, a plausibility check outside §7), and
+//! D2 (narrative blocks left to the built-in default texts, [`default_texts`]); R5/R6 compare with last
 //! year's report ([`check_against_previous`]); R7 compares the numbers the
 //! narrative quotes with the tables once the text is rendered
 //! ([`check_text`]). R8 (counts are whole and non-negative) is held by the
@@ -58,8 +59,20 @@ pub struct Finding {
 }
 
 impl fmt::Display for Finding {
-    /// `错误 R1 表三 四、结转下年度继续办理 × 自然人（依申请公开!D29）：应为 1，实为 0。…`
+    /// `错误 R1 表三 四、结转下年度继续办理 × 自然人（依申请公开!D29）：应为 1，实为 0。…`;
+    /// D2 (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.rule == DEFAULT_TEXTS {
+            return write!(
+                f,
+                "{} {} {}（{}）：{}",
+                self.severity.chinese(),
+                self.rule,
+                self.cell,
+                self.excel_cell,
+                self.message
+            );
+        }
         write!(
             f,
             "{} {} {}（{}）：应为 {}，实为 {}。{}",
@@ -164,6 +177,66 @@ fn d1_issued_on(report: &Report, out: &mut Vec<Finding>) {
         found,
         message,
     });
+}
+
+/// The id of the warning on narrative blocks left to the built-in default texts.
+pub const DEFAULT_TEXTS: &str = "D2";
+
+/// The blocks whose default text says the same for every agency (the
+/// others are worded from the report's figures, or say 「无」): a report
+/// that leaves them to the defaults reads like every other one, which the
+/// 2021 format notice (国办公开办函〔2021〕30号) warns against (内容雷同).
+pub const BOILERPLATE_BLOCKS: [&str; 6] = [
+    "overview",
+    "management",
+    "platforms",
+    "oversight",
+    "problems",
+    "improvements",
+];
+
+/// D2: the blocks of [`BOILERPLATE_BLOCKS`] that `report` leaves empty and
+/// that `builtin` (given a block name) says come from a built-in default
+/// template, named in one warning; `None` when there are none.
+///
+/// ```
+/// use nianbao::{DEFAULT_TEXTS, default_texts};
+/// let mut report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+/// assert!(default_texts(&report, |_| true).is_none());
+/// report.text.oversight = None;
+/// let finding = default_texts(&report, |_| true).unwrap();
+/// assert_eq!(finding.rule, DEFAULT_TEXTS);
+/// assert!(finding.message.contains("一（五）监督保障（text.oversight）"));
+/// // A template of the user's own (`--templates DIR`) is not a default.
+/// assert!(default_texts(&report, |name| name != "oversight").is_none());
+/// ```
+pub fn default_texts(report: &Report, builtin: impl Fn(&str) -> bool) -> Option<Finding> {
+    let rows: Vec<_> = crate::spec::sheets::text_rows()
+        .into_iter()
+        .filter(|r| r.kind == crate::spec::sheets::TextKind::Block)
+        .filter(|r| BOILERPLATE_BLOCKS.contains(&r.name))
+        .filter(|r| report.text.get(r.name).is_none() && builtin(r.name))
+        .collect();
+    let first = rows.first()?;
+    let places: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{}（{}）", r.label, r.key))
+        .collect();
+    Some(Finding {
+        rule: DEFAULT_TEXTS,
+        severity: Severity::Warning,
+        cell: format!("文字 {} 段未填写", rows.len()),
+        excel_cell: first.excel_ref(),
+        key: first.key.clone(),
+        expected: 0,
+        found: rows.len() as i64,
+        message: format!(
+            "以下 {} 段文字未填写，将使用程序内置的默认文字：{}。默认文字对每个机关都一样，\
+             2021 年年度报告格式通知要求避免内容雷同，请按本机关本年度的实际情况填写。",
+            rows.len(),
+            places.join("、")
+        ),
+    })
 }
 
 /// R5 and R6: this year against last year's report of the same agency (warnings).

@@ -67,7 +67,8 @@ pub mod store;
 pub mod synthetic;
 
 pub use check::{
-    CheckResult, Finding, Severity, check, check_against_previous, check_text, has_errors,
+    BOILERPLATE_BLOCKS, CheckResult, DEFAULT_TEXTS, Finding, Severity, check,
+    check_against_previous, check_text, default_texts, has_errors,
 };
 pub use read::form::read_form_bytes;
 pub use read::{

@@ -961,6 +961,13 @@ impl Report {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or(&self.report.agency)
     }
+
+    /// Whether the agency is a 人民政府 (its full name ends so, e.g.
+    /// 某县人民政府, 某镇人民政府; not 某县人民政府办公室): 条例第五十条第四项
+    /// asks its report for 工作考核、社会评议和责任追究结果.
+    pub fn is_government(&self) -> bool {
+        self.report.agency.trim().ends_with("人民政府")
+    }
 }
 
 impl Applications {

@@ -692,17 +692,32 @@ fn footer(odd: bool) -> Footer {
     )
 }
 
-/// The signature (agency) and the date: 右空二字, the date's first character
-/// two characters right of the signature's (GB/T 9704 7.3.5.2).
+/// The pitch of a body character on the character grid, in twips: the
+/// 版心 holds [`CHARS_PER_LINE`] of them.
+const GRID_PITCH: i32 = (TEXT_WIDTH / CHARS_PER_LINE) as i32;
+
+/// Width of a body line of `s` as Word and LibreOffice set it, in twips: a
+/// grid pitch a Chinese character, half one a digit or Latin letter, and a
+/// quarter of one where Chinese and Latin meet (`w:autoSpaceDE`/`DN`, on by
+/// default: 2025年1月20日 has four such joins).
+fn set_width(s: &str) -> i32 {
+    let joins = s
+        .chars()
+        .zip(s.chars().skip(1))
+        .filter(|(a, b)| a.is_ascii() != b.is_ascii())
+        .count() as i32;
+    text_width(s, GRID_PITCH as u32) as i32 + joins * GRID_PITCH / 4
+}
+
+/// The signature (agency) and the date as GB/T 9704 7.3.5.1 lays them out:
+/// the 成文日期 右空四字, the agency name centred over it (the centre of the
+/// name on the centre of the date). A name too long to be centred so keeps
+/// no right indent.
 fn signature(agency: &str, date: &str) -> [Paragraph; 3] {
-    let sig_w = text_width(agency, CHAR_TWIPS as u32) as i32;
-    let date_w = text_width(date, CHAR_TWIPS as u32) as i32;
-    let two = 2 * CHAR_TWIPS;
-    let (mut sig_right, mut date_right) = (two, sig_w - date_w);
-    if date_right < two {
-        date_right = two;
-        sig_right = date_right + date_w + two - sig_w;
-    }
+    let sig_w = set_width(agency);
+    let date_w = set_width(date);
+    let date_right = 4 * GRID_PITCH;
+    let sig_right = (date_right + (date_w - sig_w) / 2).max(0);
     let line = |text: &str, right: i32| {
         Paragraph::new()
             .align(AlignmentType::Right)

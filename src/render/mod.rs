@@ -54,8 +54,9 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-/// [`check()`](crate::check()) and R7 ([`crate::check_text`]) on the text
-/// rendered with `engine`: every finding `nianbao check` prints. When a
+/// [`check()`](crate::check()), R7 ([`crate::check_text`]) on the text
+/// rendered with `engine`, and D2 ([`check::default_texts`], blocks left to
+/// the built-in default texts): every finding `nianbao check` prints. When a
 /// template fails, R7 is left out (generating the report says why).
 ///
 /// ```
@@ -70,6 +71,7 @@ pub fn check_with_text(report: &Report, engine: &TextEngine) -> Vec<Finding> {
     if let Ok(blocks) = engine.render_all(report) {
         findings.extend(check::check_text(report, blocks.iter()));
     }
+    findings.extend(check::default_texts(report, |name| engine.is_builtin(name)));
     findings
 }
 

@@ -415,13 +415,25 @@ impl TextEngine {
                     code: c as u32,
                 });
             }
-            let mut paragraphs = paragraphs(&text);
-            if name == "other_matters" {
-                paragraphs = nothing_to_report(paragraphs);
+            blocks.push((name, paragraphs(&text)));
+        }
+        // 六 as written (the clerk's, or a folder's template) that speaks of
+        // the fee already: the generated sentence would repeat or contradict it.
+        let other = blocks.iter().find(|(n, _)| *n == OTHER_MATTERS);
+        if other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p))) {
+            for (n, p) in &mut blocks {
+                if *n == PROCESSING_FEES {
+                    p.clear();
+                }
             }
-            blocks.push((name, paragraphs));
         }
         Ok(Blocks { blocks })
+    }
+
+    /// Whether block `name` renders, when the input leaves it empty, from
+    /// the embedded default template (not one of a `--templates` folder).
+    pub fn is_builtin(&self, name: &str) -> bool {
+        self.origin(name) == format!("templates/{name}.hbs")
     }
 
     /// Where the registered template `name` came from.
@@ -461,19 +473,13 @@ fn read_template(path: &Path) -> std::io::Result<String> {
     Ok(text)
 }
 
-/// A lone 「无」 under 六 follows the fee statement: say what it means.
-fn nothing_to_report(paragraphs: Vec<String>) -> Vec<String> {
-    match paragraphs.as_slice() {
-        [one]
-            if matches!(
-                one.trim_end_matches(['。', '.']),
-                "无" | "没有" | "暂无" | "无其他需要报告的事项"
-            ) =>
-        {
-            vec!["本年度无其他需要报告的事项。".to_string()]
-        }
-        _ => paragraphs,
-    }
+/// The block of 六 that follows the fee sentence.
+const OTHER_MATTERS: &str = "other_matters";
+
+/// Whether a paragraph of 六 speaks of the 信息处理费 (or of 收费 at all):
+/// then no fee sentence is generated before it.
+fn mentions_fees(paragraph: &str) -> bool {
+    paragraph.contains("信息处理费") || paragraph.contains("收费")
 }
 
 // ---------------------------------------------------------------------------
@@ -1449,9 +1455,16 @@ fn amount<const P: u32>(a: crate::model::Amount<P>) -> Json {
     json!(a.to_f64())
 }
 
+/// An amount in 元 as the report prints it: two decimals (`4200.00`,
+/// `96171.60`), as the workbook's cells show it (`0.00`).
+fn yuan(a: crate::model::Yuan) -> String {
+    format!("{:.2}", a.value())
+}
+
 /// The data every template sees: the whole report with computed totals.
 ///
-/// - `agency`, `short_name` (简称 or the full name), `year`, `next_year`,
+/// - `agency`, `short_name` (简称 or the full name), `government` (the
+///   agency is a 人民政府: 条例第五十条第四项 asks more of its report), `year`, `next_year`,
 ///   `title`, `issued_on` (`2025年1月20日` or null); `report.*` as in the input;
 /// - `active.rules.{issued,repealed,in_force}`, `active.normative_documents.*`,
 ///   `active.licensing`, `active.punishment`, `active.enforcement`,
@@ -1467,7 +1480,7 @@ fn amount<const P: u32>(a: crate::model::Amount<P>) -> Json {
 ///   `review_litigation.review`, `.litigation_direct`,
 ///   `.litigation_after_review`, `.litigation` (both litigation rows);
 /// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, numbers)
-///   and `.notices_amount_text`, `.collected_text` (as given, for printing).
+///   and `.notices_amount_text`, `.collected_text` (two decimals, for printing).
 pub fn context(report: &Report) -> Json {
     let a = &report.applications;
     // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
@@ -1520,6 +1533,7 @@ pub fn context(report: &Report) -> Json {
     json!({
         "agency": info.agency,
         "short_name": report.short_name(),
+        "government": report.is_government(),
         "year": info.year.0,
         "next_year": info.year.0 + 1,
         "title": report.title(),
@@ -1550,9 +1564,9 @@ pub fn context(report: &Report) -> Json {
         "processing_fees": {
             "notices": report.processing_fees.notices,
             "notices_amount": amount(report.processing_fees.notices_amount),
-            "notices_amount_text": report.processing_fees.notices_amount.to_string(),
+            "notices_amount_text": yuan(report.processing_fees.notices_amount),
             "collected": amount(report.processing_fees.collected),
-            "collected_text": report.processing_fees.collected.to_string(),
+            "collected_text": yuan(report.processing_fees.collected),
         },
     })
 }
@@ -1611,8 +1625,9 @@ mod tests {
         let blocks = TextEngine::embedded().render_all(&r).unwrap();
         let text = blocks.get(PROCESSING_FEES).join("");
         assert!(text.contains("2件"), "{text}");
-        assert!(text.contains("300元"), "{text}");
-        assert!(text.contains("200.5元"), "{text}");
+        // Two decimals, as the workbook shows them (0.00).
+        assert!(text.contains("300.00元"), "{text}");
+        assert!(text.contains("200.50元"), "{text}");
     }
 
     #[test]
@@ -1658,7 +1673,8 @@ mod tests {
             "[active]\nfees = \"0.000001\"\n[processing_fees]\nnotices = 1\nnotices_amount = 300\ncollected = \"96171.60\"\n[text]\noverview = \"{{#if (gt active.fees 0)}}a{{/if}}{{#if (gte processing_fees.collected 96171.6)}}b{{/if}}{{#if (lte processing_fees.notices_amount 300)}}c{{/if}}{{#if (eq processing_fees.notices_amount 300)}}d{{/if}}{{#if (and (ne year 2000) (not (lt year 2000)))}}e{{/if}}{{#if (or 0 active.fees)}}f{{/if}} {{active.fees_text}} {{processing_fees.collected_text}} {{processing_fees.notices_amount_text}}\"\n",
         );
         let blocks = TextEngine::embedded().render_all(&r).unwrap();
-        assert_eq!(blocks.get("overview"), ["abcdef 0.000001 96171.6 300"]);
+        // 元 amounts print with two decimals, as the workbook shows them.
+        assert_eq!(blocks.get("overview"), ["abcdef 0.000001 96171.60 300.00"]);
         let c = context(&r);
         assert_eq!(c["processing_fees"]["notices_amount"], 300);
         assert_eq!(c["processing_fees"]["collected"], 96171.6);
@@ -1688,13 +1704,37 @@ mod tests {
     }
 
     #[test]
-    fn lone_nothing_reads_well() {
-        let r = report("[text]\nother_matters = \"无\"\n");
+    fn a_lone_nothing_is_printed_as_written() {
+        for written in ["无", "无。", "暂无"] {
+            let r = report(&format!("[text]\nother_matters = \"{written}\"\n"));
+            let blocks = TextEngine::embedded().render_all(&r).unwrap();
+            assert_eq!(blocks.get("other_matters"), [written]);
+            let r = report(&format!("[text]\nproblems = \"{written}\"\n"));
+            let blocks = TextEngine::embedded().render_all(&r).unwrap();
+            assert_eq!(blocks.get("problems"), [written]);
+        }
+    }
+
+    #[test]
+    fn no_fee_sentence_when_six_speaks_of_the_fee() {
+        let fees = "[processing_fees]\nnotices = 1\nnotices_amount = 3940\ncollected = 3940\n";
+        for six in [
+            "本年度收取信息处理费3940元。",
+            "本年度未收取信息处理费。",
+            "本机关发出收费通知1件。",
+        ] {
+            let r = report(&format!("{fees}[text]\nother_matters = \"{six}\"\n"));
+            let blocks = TextEngine::embedded().render_all(&r).unwrap();
+            assert!(blocks.get(PROCESSING_FEES).is_empty(), "{six}");
+            assert_eq!(blocks.get("other_matters"), [six]);
+        }
+        // 六 about something else: the sentence stays.
+        let r = report(&format!(
+            "{fees}[text]\nother_matters = \"本年度办理人大代表建议2件。\"\n"
+        ));
         let blocks = TextEngine::embedded().render_all(&r).unwrap();
-        assert_eq!(
-            blocks.get("other_matters"),
-            ["本年度无其他需要报告的事项。"]
-        );
+        let text = blocks.get(PROCESSING_FEES).join("");
+        assert!(text.contains("实际收取信息处理费3940.00元"), "{text}");
     }
 
     #[test]

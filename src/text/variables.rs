@@ -59,8 +59,13 @@ pub fn variables() -> &'static [Variable] {
 
 /// Variables that are neither a table cell nor a field of 基本信息.
 fn worded(path: &str) -> Option<String> {
-    let text_form = |of: &str| format!("{of}（按输入原样的文字，用于打印）");
+    let two_places =
+        |of: &str| format!("{of}（两位小数的文字，如 4200.00，与 Excel 一致，用于打印）");
     Some(match path {
+        "government" => format!(
+            "{}是否为人民政府（以「人民政府」结尾；是则监督保障应写工作考核、社会评议和责任追究）",
+            BasicInfo::Agency.label()
+        ),
         "next_year" => format!("{}的下一年", BasicInfo::Year.label()),
         "title" => "报告标题（机关全称 + 年度 + 政府信息公开工作年度报告）".into(),
         "short_name" | "report.short_name" => {
@@ -77,9 +82,9 @@ fn worded(path: &str) -> Option<String> {
             )
         }
         "processing_fees.notices_amount_text" => {
-            text_form(BasicInfo::ProcessingFeeNoticesAmount.label())
+            two_places(BasicInfo::ProcessingFeeNoticesAmount.label())
         }
-        "processing_fees.collected_text" => text_form(BasicInfo::ProcessingFeeCollected.label()),
+        "processing_fees.collected_text" => two_places(BasicInfo::ProcessingFeeCollected.label()),
         _ => return None,
     })
 }

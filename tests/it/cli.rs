@@ -83,7 +83,17 @@ fn rule_fixtures_exit_1_with_the_finding() {
         assert_no_panic(&out);
         assert_eq!(out.status.code(), Some(*code), "{name}");
         let text = stdout(&out);
-        let lines: Vec<&str> = text.lines().collect();
+        // The fixtures leave their texts to the defaults: one D2 warning
+        // each, after the rules' findings (tests/it/default_texts.rs).
+        let d2 = format!("{path}: 警告 D2 ");
+        let all: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            all.iter().filter(|l| l.starts_with(&d2)).count(),
+            1,
+            "{text}"
+        );
+        assert!(all[all.len() - 2].starts_with(&d2), "{text}");
+        let lines: Vec<&str> = all.into_iter().filter(|l| !l.starts_with(&d2)).collect();
         // One line per finding, then the summary line.
         assert_eq!(lines.len(), findings.len() + 1, "{text}");
         for (line, finding) in lines.iter().zip(findings.iter()) {
@@ -96,7 +106,7 @@ fn rule_fixtures_exit_1_with_the_finding() {
         assert!(
             lines[findings.len()].ends_with(&format!(
                 "{errors} 个错误，{} 个警告。",
-                findings.len() - errors
+                findings.len() - errors + 1
             )),
             "{text}"
         );
@@ -301,7 +311,10 @@ fn json_output_has_every_field() {
     assert_eq!(r1["agency"], "某县测试局");
     assert_eq!(r1["status"], "failed");
     let findings = r1["findings"].as_array().expect("findings");
-    assert_eq!(findings.len(), 2);
+    // Two R1 findings, and D2: the fixture's texts are left to the defaults.
+    assert_eq!(findings.len(), 3);
+    assert_eq!(findings[2]["rule"], "D2");
+    assert_eq!(findings[2]["severity"], "warning");
     let f = &findings[0];
     assert_eq!(f["rule"], "R1");
     assert_eq!(f["severity"], "error");

@@ -499,3 +499,98 @@ fn tables_keep_their_groups_and_headings_together() {
         assert!(bottom > 742.7 - 140.0, "page {page} ends at {bottom}");
     }
 }
+
+/// The last two body paragraphs of `xml`: the agency and the date, each
+/// with its text and its right indent in twips.
+fn signature_lines(xml: &str) -> [(String, i64); 2] {
+    let doc = parse("document.xml", xml);
+    let body = descendants(doc.root(), "body").next().expect("w:body");
+    let paras: Vec<_> = children(body, "p").collect();
+    let line = |p: roxmltree::Node| {
+        let ppr = child(p, "pPr").expect("pPr");
+        assert_eq!(wattr(child(ppr, "jc").expect("jc"), "val"), Some("right"));
+        let ind = child(ppr, "ind").expect("ind");
+        let right = wattr(ind, "right").expect("right").parse().expect("twips");
+        (text(p), right)
+    };
+    let n = paras.len();
+    [line(paras[n - 2]), line(paras[n - 1])]
+}
+
+/// Width in twips of body text on the character grid (28 to the 版心):
+/// digits half a character, and a quarter where digits and Chinese meet
+/// (Word's and LibreOffice's automatic space, measured in the render below).
+fn body_width(s: &str) -> i64 {
+    let pitch = 8844 / 28;
+    let chars: i64 = s
+        .chars()
+        .map(|c| if c.is_ascii() { pitch / 2 } else { pitch })
+        .sum();
+    let joins = s
+        .chars()
+        .zip(s.chars().skip(1))
+        .filter(|(a, b)| a.is_ascii() != b.is_ascii())
+        .count() as i64;
+    chars + joins * pitch / 4
+}
+
+/// GB/T 9704 7.3.5.1: the 成文日期 右空四字, the agency name centred over
+/// the date; a name wider than that keeps no right indent instead of a
+/// negative one.
+#[test]
+fn signature_date_four_characters_in_and_agency_centred_over_it() {
+    let pitch = 8844 / 28;
+    let mut report = sample();
+    report.report.issued_on = Some("2025-01-20".parse().unwrap());
+    let bytes = docx_bytes(&report);
+    let [(agency, sig_right), (date, date_right)] = signature_lines(&document(&bytes));
+    assert_eq!(agency, "潢川县卜塔集镇人民政府");
+    assert_eq!(date, "2025年1月20日");
+    assert_eq!(date_right, 4 * pitch, "成文日期 右空四字");
+    // The centres, measured from the right edge of the 版心.
+    let centre = |right: i64, text: &str| 2 * right + body_width(text);
+    let (c_sig, c_date) = (centre(sig_right, &agency), centre(date_right, &date));
+    assert!((c_sig - c_date).abs() <= 1, "{c_sig} vs {c_date} (doubled)");
+
+    // A short name sits further in than the date.
+    report.report.agency = "某局".into();
+    let [(_, sig_right), (_, date_right)] = signature_lines(&document(&docx_bytes(&report)));
+    assert_eq!(date_right, 4 * pitch);
+    assert!(sig_right > date_right, "{sig_right}");
+    assert!((centre(sig_right, "某局") - centre(date_right, &date)).abs() <= 1);
+
+    // A name too long to be centred: no negative indent.
+    report.report.agency = "某某省某某市某某县某某乡镇人民政府某某办公室".into();
+    let [(_, sig_right), _] = signature_lines(&document(&docx_bytes(&report)));
+    assert_eq!(sig_right, 0);
+
+    // In the LibreOffice render: the date ends four characters (of 15.79 pt)
+    // from the right edge of the 版心, and the name's centre is the date's.
+    let Some(lines) = pdf_lines(&bytes) else {
+        return;
+    };
+    let right = (1587.0 + 8844.0) / 20.0;
+    let find = |t: &str| {
+        lines
+            .iter()
+            .rev()
+            .find(|l| l.text == t)
+            .unwrap_or_else(|| panic!("{t} not in the PDF"))
+            .clone()
+    };
+    let (sig, date) = (find("潢川县卜塔集镇人民政府"), find("2025年1月20日"));
+    let four = 4.0 * 442.2 / 28.0;
+    assert!(
+        (right - date.x_max - four).abs() < 4.0,
+        "the date ends {} pt from the edge",
+        right - date.x_max
+    );
+    let mid = |l: &PdfLine| (l.x_min + l.x_max) / 2.0;
+    assert!(
+        (mid(&sig) - mid(&date)).abs() < 4.0,
+        "centres {} and {}",
+        mid(&sig),
+        mid(&date)
+    );
+    assert!(sig.y_min > date.y_min - 40.0 && sig.y_max < date.y_min);
+}

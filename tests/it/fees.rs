@@ -169,3 +169,60 @@ fn processing_fee_amounts_in_yuan() {
         );
     }
 }
+
+/// The format code of cell `a1` of `sheet` in the workbook `bytes`: its
+/// style's `numFmtId`, looked up in the custom formats of styles.xml.
+fn format_code(bytes: &[u8], sheet: &str, a1: &str) -> String {
+    use crate::xlsx_support::{entry_text, sheet_part};
+    let xml = entry_text(bytes, &sheet_part(bytes, sheet));
+    let at = xml
+        .find(&format!("<c r=\"{a1}\""))
+        .unwrap_or_else(|| panic!("no cell {a1}"));
+    let cell = &xml[at..at + xml[at..].find('>').expect("tag end")];
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!(" {name}=\"");
+        let start = tag.find(&key)? + key.len();
+        Some(tag[start..start + tag[start..].find('"')?].to_string())
+    };
+    let style: usize = attr(cell, "s").expect("a style").parse().expect("index");
+    let styles = entry_text(bytes, "xl/styles.xml");
+    let xfs = &styles[styles.find("<cellXfs").expect("cellXfs")..];
+    let xf = xfs.split("<xf ").nth(style + 1).expect("the xf");
+    let id = attr(&format!(" {xf}"), "numFmtId").expect("numFmtId");
+    styles
+        .split("<numFmt ")
+        .skip(1)
+        .find(|f| attr(&format!(" {f}"), "numFmtId").as_deref() == Some(id.as_str()))
+        .and_then(|f| attr(&format!(" {f}"), "formatCode"))
+        .unwrap_or_else(|| format!("built-in {id}"))
+}
+
+/// The 信息处理费 figures read the same in the Word report and the
+/// workbook: two decimals (96171.60 and 0.00, not 96171.6 against 96171.60).
+#[test]
+fn processing_fee_figures_agree_between_docx_and_xlsx() {
+    use nianbao::spec::tables::BasicInfo;
+    let report = Report::from_toml_str(
+        &format!(
+            "{HEAD}[processing_fees]\nnotices = 2\nnotices_amount = 96171.6\ncollected = 0\n[text]\nother_matters = \"本年度办理人大代表建议2件。\"\n"
+        ),
+        "y.toml",
+    )
+    .expect("loads");
+    let docx = crate::common::docx_bytes(&report);
+    let xml = crate::common::unzip(&docx)
+        .remove("word/document.xml")
+        .expect("document");
+    assert!(xml.contains("收费通知总金额96171.60元"), "{xml}");
+    assert!(xml.contains("实际收取信息处理费0.00元"), "{xml}");
+
+    let xlsx = crate::xlsx_support::workbook_bytes(&report, "y.toml").expect("workbook");
+    for info in [
+        BasicInfo::ProcessingFeeNoticesAmount,
+        BasicInfo::ProcessingFeeCollected,
+    ] {
+        let cell = info.excel_ref();
+        let (sheet, a1) = cell.split_once('!').expect("sheet!cell");
+        assert_eq!(format_code(&xlsx, sheet, a1), "0.00", "{cell}");
+    }
+}

@@ -11,6 +11,7 @@ mod browser_county;
 mod cli;
 mod cli_generate;
 mod county_http;
+mod default_texts;
 mod docx;
 mod docx_layout;
 mod docx_schema;
