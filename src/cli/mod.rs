@@ -21,6 +21,7 @@ mod batch;
 mod check;
 mod form;
 mod generate;
+mod import;
 mod init;
 mod serve;
 
@@ -60,6 +61,21 @@ enum Command {
         /// 只生成 Excel 统计表。
         #[arg(long)]
         xlsx_only: bool,
+    },
+    /// 把已发布的年度报告（.txt、.docx、.html、.pdf）读成输入文件（TOML），并列出读到了什么、没读到什么和校验结果。
+    ///
+    /// PDF 经 poppler 的 pdftotext 读取文字层（扫描件不能读，不做 OCR）。
+    /// 校验不通过也照常导入；无法读取的文件不写，退出码为 2。
+    Import {
+        /// 已发布的报告：.txt、.docx、.html（.htm）或 .pdf。
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 写 TOML 的文件夹（不存在则创建），每个报告一个 <文件名>.toml。
+        #[arg(short = 'o', long = "out", default_value = ".")]
+        out: PathBuf,
+        /// 摘要的格式。
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
     ///
@@ -255,6 +271,7 @@ pub fn run() -> Result<ExitCode, Fatal> {
             };
             generate::run(&files, &out, templates.as_deref(), outputs)?
         }
+        Command::Import { files, out, format } => import::run(&files, &out, format)?,
         Command::Init { file, agency, year } => init::run(&file, &agency, year)?,
         Command::Form {
             agency,
