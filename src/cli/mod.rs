@@ -88,7 +88,7 @@ enum Command {
         /// 报告年度（有 --from 时可省略，沿用其中的）。
         #[arg(long, required_unless_present = "from", value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
         year: Option<u16>,
-        /// 用这个输入文件预填。
+        /// 用这个输入文件预填；也可以是已发布的报告（.txt、.docx、.html、.pdf），即时导入。
         #[arg(long)]
         from: Option<PathBuf>,
         /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
@@ -114,7 +114,7 @@ enum Command {
         /// 输出目录（不存在则创建）。
         #[arg(short, long)]
         out: PathBuf,
-        /// 上一年度输入所在目录，按机关名称匹配，做跨年校验（R5、R6，警告）。
+        /// 上一年度输入所在目录，按机关名称匹配，做跨年校验（R5、R6，警告）；也可以是已发布的报告（.txt、.docx、.html、.pdf），即时导入。
         #[arg(long)]
         previous: Option<PathBuf>,
         /// 并行任务数，默认等于 CPU 核数。
