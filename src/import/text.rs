@@ -114,7 +114,8 @@ fn paragraphs(lines: &[&str], full: usize, doc: &mut Doc) {
         current.clear();
     };
     for line in lines {
-        let starts_block = run_in_head(line).is_some() || section_heading(line).is_some();
+        let date = super::narrative::parse_date(line).is_some();
+        let starts_block = run_in_head(line).is_some() || section_heading(line).is_some() || date;
         if starts_block {
             flush(&mut current, doc);
         }
@@ -123,8 +124,9 @@ fn paragraphs(lines: &[&str], full: usize, doc: &mut Doc) {
         }
         current.push_str(line);
         let ends_sentence = line.ends_with(['。', '！', '？', '；', '：', '”', '」', '）', ')']);
-        let short = width(line) + 6 < full;
-        if (ends_sentence && short) || section_heading(line).is_some() {
+        // Justified lines with digits vary in width: short is under 85 % of the full width.
+        let short = width(line) * 100 < full * 85;
+        if (ends_sentence && short) || section_heading(line).is_some() || date {
             flush(&mut current, doc);
         }
     }
