@@ -91,11 +91,7 @@ fn walk(node: NodeRef<'_, Node>, out: &mut Out, depth: usize) {
             continue;
         }
         match n.value() {
-            Node::Text(t) if entering => {
-                if out.para.len() < 1_000_000 {
-                    out.para.push_str(t);
-                }
-            }
+            Node::Text(t) if entering && out.para.len() < 1_000_000 => out.para.push_str(t),
             Node::Element(e) => {
                 let tag = e.name();
                 if SKIPPED.contains(&tag) {

@@ -359,10 +359,10 @@ fn map_columns(
     }
     let with_total = vals.len() > inputs;
     for (i, (_, text)) in vals.iter().enumerate() {
-        if i < inputs || (with_total && i < spec_cols.len()) {
-            if let Some(&sc) = spec_cols.get(i) {
-                out.insert(sc, text.clone());
-            }
+        if (i < inputs || with_total)
+            && let Some(&sc) = spec_cols.get(i)
+        {
+            out.insert(sc, text.clone());
         }
     }
     out

@@ -484,7 +484,7 @@ fn html_table(rows: &Rows) -> String {
                 ));
             }
         }
-        html.push_str("\n");
+        html.push('\n');
     }
     html.push_str("</table>\n");
     html
