@@ -24,8 +24,10 @@ const NUMERALS: &str = "一二三四五六七八九十";
 /// The label for comparison: NFKC (full-width to half-width), no white
 /// space, no leading numbering, no punctuation.
 ///
-/// ```ignore
+/// ```
+/// use nianbao::import::labels::normalize;
 /// assert_eq!(normalize("（三）不 予公开"), "不予公开");
+/// assert_eq!(normalize("1、自然人"), "自然人");
 /// ```
 pub fn normalize(text: &str) -> String {
     let folded: String = text.nfkc().filter(|c| !c.is_whitespace()).collect();
