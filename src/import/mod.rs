@@ -184,6 +184,18 @@ fn decode(bytes: &[u8], file: &str) -> Result<String, ImportError> {
 
 /// Imports the bytes of a file of `kind`; `file` names it in messages.
 pub fn import_bytes(bytes: &[u8], kind: ImportKind, file: &str) -> Result<Imported, ImportError> {
+    import_bytes_within(bytes, kind, file, pdf::TIME_LIMIT)
+}
+
+/// As [`import_bytes`], with `pdf_time_limit` for the PDF's conversion
+/// (pdftotext is stopped past it; the other readers work in memory, in
+/// time bounded by the size limits).
+pub fn import_bytes_within(
+    bytes: &[u8],
+    kind: ImportKind,
+    file: &str,
+    pdf_time_limit: std::time::Duration,
+) -> Result<Imported, ImportError> {
     if bytes.len() as u64 > kind.max_bytes() {
         return Err(ImportError::TooLarge {
             file: file.to_string(),
@@ -195,7 +207,7 @@ pub fn import_bytes(bytes: &[u8], kind: ImportKind, file: &str) -> Result<Import
         ImportKind::Text => text::read(&decode(bytes, file)?),
         ImportKind::Html => html::read(&decode(bytes, file)?),
         ImportKind::Docx => docx::read(bytes, file)?,
-        ImportKind::Pdf => text::read(&pdf::text(bytes, file)?),
+        ImportKind::Pdf => text::read(&pdf::text_within(bytes, file, pdf_time_limit)?),
     };
     from_doc(&doc, file)
 }

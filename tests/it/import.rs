@@ -34,7 +34,7 @@ fn number_differences(expected: &Report, found: &Report) -> Vec<(String, String,
 }
 
 /// The seed sample, beside the checkout (../shared) or beside its worktree folder (../../shared).
-fn seed_path() -> Option<std::path::PathBuf> {
+pub(crate) fn seed_path() -> Option<std::path::PathBuf> {
     ["../shared/sample", "../../shared/sample"]
         .iter()
         .map(|d| root().join(d).join("000_da1fab63ef745f7d.txt"))
@@ -492,7 +492,7 @@ fn html_table(rows: &Rows) -> String {
 
 /// A government page: navigation, a layout table holding the report, whose
 /// cells hold the three tables (nested), unclosed <p> and <td> as real pages have.
-fn hand_html(r: &Report) -> String {
+pub(crate) fn hand_html(r: &Report) -> String {
     let mut body = String::new();
     for (i, p) in narrative(r).iter().enumerate() {
         body.push_str(&format!("<p>{p}\n"));
@@ -512,7 +512,7 @@ fn hand_html(r: &Report) -> String {
 }
 
 /// A report with a little of everything: numbers in the thousands, fees with decimals.
-fn busy_report(seed: u64) -> Report {
+pub(crate) fn busy_report(seed: u64) -> Report {
     let mut r = nianbao::synthetic::report(seed);
     r.applications.new.values[0] += 1234;
     r.applications.granted.values[0] += 1234;
