@@ -806,3 +806,171 @@ fn kinds_by_extension() {
     );
     assert_eq!(ImportKind::from_path(Path::new("a.doc")), None);
 }
+
+// ---------------------------------------------------------------------------
+// Use: batch --previous and form --from with published files
+
+/// `batch --previous DIR` where DIR holds last year's reports as published
+/// (our DOCX, a hand-made web page): R5 and R6 are run against the numbers
+/// imported from them, and each input names the file it was compared with;
+/// a published file that cannot be read is named, and the batch goes on.
+#[test]
+fn batch_previous_reads_published_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (prev_dir, this_dir) = (tmp.path().join("2024"), tmp.path().join("2025"));
+    std::fs::create_dir_all(&prev_dir).unwrap();
+    std::fs::create_dir_all(&this_dir).unwrap();
+    let last: Vec<Report> = (0..2).map(nianbao::synthetic::report).collect();
+    std::fs::write(prev_dir.join("last-0.docx"), docx_bytes(&last[0])).unwrap();
+    std::fs::write(prev_dir.join("last-1.html"), hand_html(&last[1])).unwrap();
+    std::fs::write(prev_dir.join("broken.docx"), b"PK\x03\x04 not a zip").unwrap();
+    let mut this: Vec<Report> = last
+        .iter()
+        .enumerate()
+        .map(|(i, r)| nianbao::synthetic::follow_up(r, 500 + i as u64))
+        .collect();
+    // Agency 0 carries over one more 自然人 application than it carried
+    // forward last year (R5); agency 1 counts one more rule in force (R6).
+    let planted = &mut this[0];
+    planted.applications.carried_over.values[0] += 1;
+    planted.applications.carry_forward.values[0] += 1;
+    nianbao::clear_given_totals(planted);
+    this[1].active.rules.in_force += 1;
+    for (i, r) in this.iter().enumerate() {
+        std::fs::write(
+            this_dir.join(format!("{i}.toml")),
+            toml::to_string(r).unwrap(),
+        )
+        .unwrap();
+    }
+    let out = tmp.path().join("out");
+    let run = nianbao(&[
+        "batch",
+        this_dir.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--previous",
+        prev_dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "warnings do not fail: {stderr}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("check-report.json")).unwrap()).unwrap();
+    let inputs = json["inputs"].as_array().unwrap();
+    let row = |agency: &str| {
+        inputs
+            .iter()
+            .find(|i| i["agency"] == agency)
+            .unwrap_or_else(|| panic!("{agency}: {json}"))
+            .clone()
+    };
+    let findings = |row: &serde_json::Value, rule: &str| -> Vec<serde_json::Value> {
+        row["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .cloned()
+            .collect()
+    };
+    // R5 in 自然人 and 总计, against the carry-forward read from the DOCX.
+    let first = row(&this[0].report.agency);
+    assert_eq!(first["previous"]["status"], "compared", "{first}");
+    assert!(
+        first["previous"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("last-0.docx"),
+        "{first}"
+    );
+    assert_eq!(first["previous"]["year"], last[0].report.year.0);
+    let r5 = findings(&first, "R5");
+    assert_eq!(r5.len(), 2, "{first}");
+    let expected = last[0].applications.carry_forward.values[0];
+    let f = r5
+        .iter()
+        .find(|f| f["key"] == "applications.carried_over[0]")
+        .unwrap_or_else(|| panic!("{r5:?}"));
+    assert_eq!(f["expected"], i64::from(expected));
+    assert_eq!(f["found"], i64::from(expected) + 1);
+    assert!(findings(&first, "R6").is_empty(), "{first}");
+    // R6 in 规章, against the numbers in force read from the web page.
+    let second = row(&this[1].report.agency);
+    assert!(
+        second["previous"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("last-1.html"),
+        "{second}"
+    );
+    let r6 = findings(&second, "R6");
+    assert_eq!(r6.len(), 1, "{second}");
+    let rules = &this[1].active.rules;
+    assert_eq!(r6[0]["expected"], i64::from(rules.in_force - 1));
+    assert_eq!(r6[0]["found"], i64::from(rules.in_force));
+    assert!(findings(&second, "R5").is_empty(), "{second}");
+    // The unreadable published file is named, with why.
+    let all = format!("{stderr}{json}");
+    assert!(
+        all.contains("broken.docx") && all.contains("不是可读的 Word 文档"),
+        "{all}"
+    );
+}
+
+/// `form --from last-year.docx` starts this year's form from a published
+/// report: last year's carry-forward becomes this year's 上年结转, the
+/// numbers in force are carried, the agency and the text are kept; the
+/// import's summary is printed.
+#[test]
+fn form_from_a_published_docx() {
+    let tmp = tempfile::tempdir().unwrap();
+    let last = nianbao::synthetic::report(9);
+    let docx = tmp.path().join("去年年报.docx");
+    std::fs::write(&docx, docx_bytes(&last)).unwrap();
+    let form = tmp.path().join("form.xlsx");
+    let next_year = (last.report.year.0 + 1).to_string();
+    let run = nianbao(&[
+        "form",
+        "--from",
+        docx.to_str().unwrap(),
+        "--year",
+        &next_year,
+        "-o",
+        form.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{stderr}");
+    let cells = tables::all()
+        .iter()
+        .map(|t| t.inputs().count())
+        .sum::<usize>();
+    assert!(
+        stderr.contains("去年年报.docx") && stderr.contains(&format!("读到 {cells} 格")),
+        "{stderr}"
+    );
+    let bytes = std::fs::read(&form).unwrap();
+    let started = nianbao::read_form_bytes(&bytes, "form.xlsx").expect("the form reads back");
+    assert_eq!(started.report.agency, last.report.agency);
+    assert_eq!(started.report.year.0, last.report.year.0 + 1);
+    assert_eq!(started.report.issued_on, None);
+    assert_eq!(
+        started.applications.carried_over.values,
+        last.applications.carry_forward.values
+    );
+    assert_eq!(started.active.rules.in_force, last.active.rules.in_force);
+    assert_eq!(
+        started.active.normative_documents.in_force,
+        last.active.normative_documents.in_force
+    );
+    // This year's other numbers start empty.
+    assert_eq!(started.applications.new.values, [0; 6]);
+    // The text starts from last year's, as printed.
+    let mut blocks = 0;
+    for (name, text) in rendered_text(&last) {
+        assert_eq!(started.text.get(name).unwrap_or(""), text, "block {name}");
+        blocks += usize::from(!text.is_empty());
+    }
+    assert_eq!(blocks, outline::BLOCKS.len());
+}
