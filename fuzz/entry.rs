@@ -1,4 +1,4 @@
-//! The five fuzz entry points, shared by the libFuzzer targets
+//! The fuzz entry points, shared by the libFuzzer targets
 //! (`fuzz/fuzz_targets/*.rs`, via `#[path]`) and the short stable pass
 //! (`tests/fuzz_short.rs`). Each takes any bytes and must return: a panic, an
 //! abort, a hang or a huge allocation is a bug. When the library's API moves,
@@ -136,4 +136,65 @@ pub fn template(data: &[u8]) {
     let mut report = SAMPLE.clone();
     report.text.set("other_matters", Some(template.to_string()));
     let _ = nianbao::TextEngine::embedded().render_all(&report);
+}
+
+/// What an import accepted goes where it is used: the summary as printed
+/// and next year's form started from it (`form --from`). The import has
+/// already checked the report it read back from its own TOML (the `toml`
+/// target's ground), so the writers are not run again here: in the debug
+/// build they would treble the time per input.
+fn after_import(
+    result: Result<nianbao::import::Imported, nianbao::import::ImportError>,
+    source: &str,
+) {
+    let Ok(imported) = result else {
+        return;
+    };
+    let _ = imported.summary.to_string();
+    let report = imported.report;
+    let agency = report.report.agency.clone();
+    let year = report.report.year.0.saturating_add(1);
+    let next = nianbao::new_report(&agency, year, Some(report));
+    let _ = nianbao::form_bytes(&next, Some(source));
+}
+
+/// A published Word document, structure-aware: bytes that start as a zip
+/// (`PK`) are the whole .docx; any others are its `word/document.xml`,
+/// zipped alone (stored) so that the mutations land in the XML.
+pub fn import_docx(data: &[u8]) {
+    let zipped;
+    let docx = if data.starts_with(b"PK") {
+        data
+    } else {
+        let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+        if zip.start_file("word/document.xml", stored).is_err() || zip.write_all(data).is_err() {
+            return;
+        }
+        let Ok(cursor) = zip.finish() else {
+            return;
+        };
+        zipped = cursor.into_inner();
+        &zipped
+    };
+    after_import(
+        nianbao::import::import_bytes(docx, nianbao::import::ImportKind::Docx, "fuzz.docx"),
+        "fuzz.docx",
+    );
+}
+
+/// A published web page (UTF-8, else GB18030, as the importer reads it).
+pub fn import_html(data: &[u8]) {
+    after_import(
+        nianbao::import::import_bytes(data, nianbao::import::ImportKind::Html, "fuzz.html"),
+        "fuzz.html",
+    );
+}
+
+/// The text of a published report (what `pdftotext -layout` gives).
+pub fn import_text(data: &[u8]) {
+    after_import(
+        nianbao::import::import_bytes(data, nianbao::import::ImportKind::Text, "fuzz.txt"),
+        "fuzz.txt",
+    );
 }

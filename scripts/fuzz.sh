@@ -45,7 +45,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-all_targets=(toml json form form_xml template)
+all_targets=(toml json form form_xml template import_docx import_html import_text)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
@@ -54,6 +54,8 @@ max_len() {
     form) echo 65536 ;;
     form_xml) echo 98304 ;; # the largest sheet of the form is 72 KB
     template) echo 4096 ;;
+    import_docx) echo 98304 ;; # our document.xml is 83 KB
+    import_html | import_text) echo 32768 ;;
     *) echo 16384 ;;
     esac
 }
@@ -92,7 +94,11 @@ for t in "${targets[@]}"; do
     log="fuzz/artifacts/$t/last-run.log"
     : >"$log"
     dict=()
-    [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+    if [ -f "fuzz/$t.dict" ]; then
+        dict=(-dict="fuzz/$t.dict")
+    elif [ -f "fuzz/${t%%_*}.dict" ]; then # import_docx, import_html, import_text: fuzz/import.dict
+        dict=(-dict="fuzz/${t%%_*}.dict")
+    fi
     t0=$(date +%s)
     execs=0
     crashes=0

@@ -46,6 +46,7 @@
 //! synthetic  varied consistent reports for load tests
 //! render     docx + ooxml, xlsx, the fill-in form, starter file, file names, atomic writes;
 //!            the face's one Error type
+//! import     published .txt / .docx / .html / .pdf → report, summary, TOML
 //! batch      many inputs → reports, summary, check report, manifest
 //! store      the county server's state: agencies, accounts, sessions, reports
 //!            and their versions in one SQLite file
@@ -62,6 +63,7 @@ pub mod spec;
 mod text;
 
 pub mod batch;
+pub mod import;
 pub mod serve;
 pub mod store;
 pub mod synthetic;

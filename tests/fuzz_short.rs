@@ -278,11 +278,21 @@ fn run_all(
 }
 
 fn runs() -> usize {
+    runs_or(2000)
+}
+
+/// `NIANBAO_FUZZ_RUNS`, else `default`.
+fn runs_or(default: usize) -> usize {
     std::env::var("NIANBAO_FUZZ_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2000)
+        .unwrap_or(default)
 }
+
+/// Mutants per import target by default: an import reads, matches, writes
+/// and reads back its TOML, checks it and writes next year's form, 10–30 ms
+/// an input in the debug build (the other targets: 1–3 ms).
+const IMPORT_RUNS: usize = 500;
 
 fn seed() -> u64 {
     std::env::var("NIANBAO_FUZZ_SEED")
@@ -293,11 +303,17 @@ fn seed() -> u64 {
 
 /// The seeds unchanged, then `runs()` mutants (1–4 mutations of a seed each).
 fn short_pass(name: &str, entry: Entry) {
-    let seeds = files(&root().join("fuzz").join("seeds").join(name));
+    short_pass_with(name, entry, name, Vec::new(), runs());
+}
+
+/// [`short_pass`] with the dictionary `fuzz/<dict>.dict`, `extra` seeds
+/// beside those of `fuzz/seeds/<name>/` and `n` mutants.
+fn short_pass_with(name: &str, entry: Entry, dict: &str, extra: Vec<(PathBuf, Vec<u8>)>, n: usize) {
+    let mut seeds = files(&root().join("fuzz").join("seeds").join(name));
     assert!(!seeds.is_empty(), "fuzz/seeds/{name}/ has no seed");
-    let dict = dictionary(&root().join("fuzz").join(format!("{name}.dict")));
+    seeds.extend(extra);
+    let dict = dictionary(&root().join("fuzz").join(format!("{dict}.dict")));
     let mut rng = Rng(seed() ^ name.bytes().fold(0, |h, b| h * 31 + u64::from(b)));
-    let n = runs();
     let plain: Vec<Vec<u8>> = seeds.iter().map(|(_, b)| b.clone()).collect();
     let mutants = (0..n).map(move |i| {
         let mut data = seeds[i % seeds.len()].1.clone();
@@ -342,6 +358,50 @@ fn form_xml_short_pass() {
 #[test]
 fn template_short_pass() {
     short_pass("template", entry::template);
+}
+
+/// A published Word document: whole (the zip) or its `word/document.xml`
+/// (see `fuzz/entry.rs`).
+#[test]
+fn import_docx_short_pass() {
+    short_pass_with(
+        "import_docx",
+        entry::import_docx,
+        "import",
+        Vec::new(),
+        runs_or(IMPORT_RUNS),
+    );
+}
+
+#[test]
+fn import_html_short_pass() {
+    short_pass_with(
+        "import_html",
+        entry::import_html,
+        "import",
+        Vec::new(),
+        runs_or(IMPORT_RUNS),
+    );
+}
+
+/// The text seeds, and the published seed sample when it is beside the
+/// checkout (`../shared/sample`, not committed: a published report is not
+/// copied into the repository).
+#[test]
+fn import_text_short_pass() {
+    let published: Vec<(PathBuf, Vec<u8>)> = ["../shared/sample", "../../shared/sample"]
+        .iter()
+        .map(|d| root().join(d).join("000_da1fab63ef745f7d.txt"))
+        .filter_map(|p| std::fs::read(&p).ok().map(|b| (p, b)))
+        .take(1)
+        .collect();
+    short_pass_with(
+        "import_text",
+        entry::import_text,
+        "import",
+        published,
+        runs_or(IMPORT_RUNS),
+    );
 }
 
 /// The seeds of `form_xml` are the entries of the form the entry point

@@ -85,6 +85,24 @@ fn link_problem(path: &Path, e: &std::io::Error) -> Problem {
 /// once. Dangling or looping links with an input's name and folders that
 /// cannot be listed are [`Collected::problems`].
 pub fn collect(inputs: &[PathBuf], skip: Option<&Path>) -> Collected {
+    collect_with(inputs, skip, is_input_file)
+}
+
+/// Whether `path` names last year's input: an input file, or a published
+/// report that `import` reads (.txt, .docx, .html, .pdf).
+pub fn is_previous_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    is_input_file(path)
+        || (!name.starts_with('.')
+            && !name.starts_with("~$")
+            && crate::import::ImportKind::from_path(path).is_some())
+}
+
+/// [`collect`] with `accept` saying which files are inputs.
+fn collect_with(inputs: &[PathBuf], skip: Option<&Path>, accept: fn(&Path) -> bool) -> Collected {
     let is_skipped =
         |dir: &Path| matches!((skip, dir.canonicalize()), (Some(skip), Ok(canon)) if canon == skip);
     let mut found = Collected::default();
@@ -121,7 +139,7 @@ pub fn collect(inputs: &[PathBuf], skip: Option<&Path>) -> Collected {
                 }
             };
             let kind = entry.file_type();
-            if kind.is_dir() || !is_input_file(entry.path()) {
+            if kind.is_dir() || !accept(entry.path()) {
                 continue;
             }
             if kind.is_file() {
@@ -367,11 +385,22 @@ pub type PreviousIndex = BTreeMap<String, Vec<PreviousData>>;
 /// Reads last year's inputs under `dir`: the index by agency, and remarks
 /// about the ones that could not be read.
 pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<String>) {
-    let Collected { files, problems } = collect(&[dir.to_path_buf()], skip);
+    let Collected { files, problems } = collect_with(&[dir.to_path_buf()], skip, is_previous_file);
     let loaded: Vec<(PathBuf, Result<Report, String>)> = files
         .into_par_iter()
         .map(|path| {
-            let r = std::panic::catch_unwind(AssertUnwindSafe(|| crate::read::load(&path)))
+            // A published report (last year's, as printed) is imported on the fly.
+            let load = |path: &Path| -> Result<Report, String> {
+                if crate::read::InputKind::from_path(path).is_none()
+                    && crate::import::ImportKind::from_path(path).is_some()
+                {
+                    return crate::import::import_path(path)
+                        .map(|i| i.report)
+                        .map_err(|e| e.to_string());
+                }
+                crate::read::load(path).map_err(|e| e.to_string())
+            };
+            let r = std::panic::catch_unwind(AssertUnwindSafe(|| load(&path)))
                 .map_err(|panic| {
                     format!(
                         "{}: 读取时程序内部出错（请报告此问题）：{}",
@@ -379,7 +408,7 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
                         panic_text(panic.as_ref())
                     )
                 })
-                .and_then(|r| r.map_err(|e| e.to_string()));
+                .and_then(|r| r);
             (path, r)
         })
         .collect();

@@ -4,6 +4,19 @@ use std::path::{Path, PathBuf};
 
 use super::{Fatal, Outcome, read_input, write_error};
 
+/// `--from`: an input file, or a published report imported on the fly
+/// (its summary goes to standard error).
+fn read_or_import(path: &Path) -> Result<nianbao::model::Report, Fatal> {
+    if nianbao::InputKind::from_path(path).is_none()
+        && nianbao::import::ImportKind::from_path(path).is_some()
+    {
+        let imported = nianbao::import::import_path(path).map_err(|e| Fatal(e.to_string()))?;
+        eprint!("{}", imported.summary);
+        return Ok(imported.report);
+    }
+    Ok(read_input(path)?)
+}
+
 /// Writes the fill-in form. Its default name is made safe like every file
 /// name (an agency named `../../x` writes in the current folder); a file
 /// that exists is never overwritten. `--from` a report of another year than
@@ -14,7 +27,7 @@ pub fn run(
     from: Option<&Path>,
     output: Option<&Path>,
 ) -> Result<Outcome, Fatal> {
-    let previous = from.map(read_input).transpose()?;
+    let previous = from.map(read_or_import).transpose()?;
     let agency = agency
         .map(str::to_string)
         .or_else(|| previous.as_ref().map(|r| r.report.agency.clone()))

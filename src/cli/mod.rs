@@ -21,6 +21,7 @@ mod batch;
 mod check;
 mod form;
 mod generate;
+mod import;
 mod init;
 mod serve;
 
@@ -61,6 +62,21 @@ enum Command {
         #[arg(long)]
         xlsx_only: bool,
     },
+    /// 把已发布的年度报告（.txt、.docx、.html、.pdf）读成输入文件（TOML），并列出读到了什么、没读到什么和校验结果。
+    ///
+    /// PDF 经 poppler 的 pdftotext 读取文字层（扫描件不能读，不做 OCR）。
+    /// 校验不通过也照常导入；无法读取的文件不写，退出码为 2。
+    Import {
+        /// 已发布的报告：.txt、.docx、.html（.htm）或 .pdf。
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// 写 TOML 的文件夹（不存在则创建），每个报告一个 <文件名>.toml。
+        #[arg(short = 'o', long = "out", default_value = ".")]
+        out: PathBuf,
+        /// 摘要的格式。
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
     ///
     /// --from 用已有的输入（.toml、.json 或填好的 .xlsx）预填；若它是上一年度的，
@@ -72,7 +88,7 @@ enum Command {
         /// 报告年度（有 --from 时可省略，沿用其中的）。
         #[arg(long, required_unless_present = "from", value_parser = clap::value_parser!(u16).range(i64::from(*YEARS.start())..=i64::from(*YEARS.end())))]
         year: Option<u16>,
-        /// 用这个输入文件预填。
+        /// 用这个输入文件预填；也可以是已发布的报告（.txt、.docx、.html、.pdf），即时导入。
         #[arg(long)]
         from: Option<PathBuf>,
         /// 要写的文件（默认：<机关><年度>年政府信息公开工作年度报告填报表.xlsx；已存在则不覆盖）。
@@ -98,7 +114,7 @@ enum Command {
         /// 输出目录（不存在则创建）。
         #[arg(short, long)]
         out: PathBuf,
-        /// 上一年度输入所在目录，按机关名称匹配，做跨年校验（R5、R6，警告）。
+        /// 上一年度输入所在目录，按机关名称匹配，做跨年校验（R5、R6，警告）；也可以是已发布的报告（.txt、.docx、.html、.pdf），即时导入。
         #[arg(long)]
         previous: Option<PathBuf>,
         /// 并行任务数，默认等于 CPU 核数。
@@ -255,6 +271,7 @@ pub fn run() -> Result<ExitCode, Fatal> {
             };
             generate::run(&files, &out, templates.as_deref(), outputs)?
         }
+        Command::Import { files, out, format } => import::run(&files, &out, format)?,
         Command::Init { file, agency, year } => init::run(&file, &agency, year)?,
         Command::Form {
             agency,

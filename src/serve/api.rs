@@ -13,7 +13,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use std::time::{Duration, Instant};
+
+use super::Deadline;
 use crate::check::CheckResult;
+use crate::import::ImportKind;
 use crate::model::{Report, YEARS};
 use crate::read::{InputKind, LoadError};
 use crate::render::names::safe_file_name;
@@ -212,6 +216,11 @@ fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Refused> {
 /// workbook); its folders are dropped where it is recorded. The OpenAPI
 /// document says the same as a pattern.
 fn source_name(source: Option<&str>) -> Result<Option<String>, Refused> {
+    file_name("source", source)
+}
+
+/// A file name of the query `param`, held to what [`source_name`] says.
+fn file_name(param: &str, source: Option<&str>) -> Result<Option<String>, Refused> {
     match source {
         None => Ok(None),
         Some(s)
@@ -224,7 +233,7 @@ fn source_name(source: Option<&str>) -> Result<Option<String>, Refused> {
         }
         Some(_) => Err(refuse(
             StatusCode::BAD_REQUEST,
-            "source 应为 1 至 255 个字符、不含控制字符的文件名".into(),
+            format!("{param} 应为 1 至 255 个字符、不含控制字符的文件名"),
         )),
     }
 }
@@ -478,6 +487,138 @@ pub async fn convert(
         .await?
     };
     run.await.unwrap_or_else(|r| *r)
+}
+
+/// The query of `/api/import`.
+#[derive(Debug, Deserialize)]
+pub struct ImportQuery {
+    /// The published file's name: used in messages, and its extension gives
+    /// the kind when the `Content-Type` does not.
+    name: Option<String>,
+}
+
+/// The media types `/api/import` reads, with their kinds.
+const IMPORT_MEDIA: [(&str, ImportKind); 4] = [
+    (DOCX, ImportKind::Docx),
+    ("application/pdf", ImportKind::Pdf),
+    ("text/plain", ImportKind::Text),
+    ("text/html", ImportKind::Html),
+];
+
+/// The kind of a published file: by its `Content-Type`, else by the
+/// extension of `name`; 415 when neither says.
+fn import_kind(headers: &HeaderMap, name: Option<&str>) -> Result<ImportKind, Refused> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+    if let Some(kind) = IMPORT_MEDIA
+        .iter()
+        .find(|(m, _)| media.as_deref() == Some(*m))
+        .map(|(_, k)| *k)
+    {
+        return Ok(kind);
+    }
+    if let Some(name) = name {
+        return ImportKind::from_path(std::path::Path::new(name)).ok_or_else(|| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                crate::import::ImportError::UnknownKind {
+                    file: name.to_string(),
+                }
+                .to_string(),
+            )
+        });
+    }
+    Err(refuse(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        format!(
+            "不支持的内容类型{}：应为 {DOCX}、application/pdf、text/plain 或 text/html，或以 name 参数给出文件名（如 name=年报.pdf）",
+            media.map(|m| format!("「{m}」")).unwrap_or_default()
+        ),
+    ))
+}
+
+/// Less time than this left for a PDF when its turn comes: 503 (the
+/// request waited too long for a worker), not a verdict on the file.
+const MIN_PDF_TIME: Duration = Duration::from_secs(1);
+/// What is kept of the request's time after pdftotext, for the rest of the
+/// import and the answer.
+const PDF_TIME_MARGIN: Duration = Duration::from_millis(500);
+
+/// `POST /api/import?name=`: a published report (DOCX, PDF, text, HTML) →
+/// 200 with `{report, summary}`: the report as `/api/convert` gives it and
+/// what was read (cells found and missing, labels matched approximately,
+/// the rule findings); 400 for a file that is not a readable report, 413,
+/// 415. Rule failures are not refusals: they are in the summary. A PDF's
+/// pdftotext runs in a worker's turn and is stopped when the request's time
+/// is nearly up.
+pub async fn import(
+    Extension(workers): Extension<Workers>,
+    Extension(Deadline(deadline)): Extension<Deadline>,
+    q: Result<Query<ImportQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let run = async {
+        let q = query(q)?;
+        let name = file_name("name", q.name.as_deref())?;
+        let kind = import_kind(&headers, name.as_deref())?;
+        let body = body_bytes(body)?;
+        let file = name.unwrap_or_else(|| BODY.to_string());
+        blocking(&workers, move || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if kind == ImportKind::Pdf && left < MIN_PDF_TIME {
+                return Err(Box::new(super::busy("服务繁忙，请稍后重试")));
+            }
+            let imported = crate::import::import_bytes_within(
+                &body,
+                kind,
+                &file,
+                left.saturating_sub(PDF_TIME_MARGIN),
+            )
+            .map_err(|e| Box::new(import_error(&e)))?;
+            Ok(axum::Json(import_answer(&imported)).into_response())
+        })
+        .await?
+    };
+    run.await.unwrap_or_else(|r| *r)
+}
+
+/// The status of an import that failed: 400 for the file, 413 over the
+/// reader's size limit, 500 when this server cannot read PDFs or write a
+/// temporary file.
+fn import_error(e: &crate::import::ImportError) -> Response {
+    use crate::import::ImportError as E;
+    let status = match e {
+        E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        E::NoPdftotext { .. } | E::Io { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error(status, e.to_string())
+}
+
+/// `{report, summary: {found, total, missing, approximate, findings, text_missing, notes}}`.
+fn import_answer(imported: &crate::import::Imported) -> Value {
+    let s = &imported.summary;
+    json!({
+        "report": imported.report,
+        "summary": {
+            "found": s.cells_found,
+            "total": s.cells_total,
+            "missing": s.missing,
+            "approximate": s.approximate,
+            "findings": s.findings,
+            "text_missing": s.text_missing,
+            "notes": s.notes,
+        },
+    })
 }
 
 /// The query of `/api/form`.

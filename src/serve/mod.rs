@@ -7,6 +7,7 @@
 //! | `POST /api/check` | a report (JSON, TOML or a filled form) → [`crate::CheckResult`] |
 //! | `POST /api/render?format=zip\|docx\|xlsx` | the same bodies → the files, with their official names |
 //! | `POST /api/convert?to=json\|toml` | the same bodies → the report as JSON or TOML, unchecked |
+//! | `POST /api/import?name=` | a published report (DOCX, PDF, text, HTML) → the report JSON and what was read ([`crate::import`]) |
 //! | `GET /api/form?agency=&year=` | the fill-in workbook |
 //! | `GET /api/spec` | the mandated tables, the outline and the rules (what a page is built from) |
 //! | `GET /api/openapi.json` | the OpenAPI 3.0 document |
@@ -16,7 +17,9 @@
 //! tables built from `/api/spec`, live totals, findings next to their cells,
 //! the text blocks, downloads, and a draft kept in the browser.
 //!
-//! The service is stateless: it needs no set-up and writes nothing to disk.
+//! The service is stateless: it needs no set-up and writes nothing to disk
+//! but a PDF being imported, in a temporary folder while `pdftotext` reads
+//! it (killed when the request's time is nearly up).
 //! Its limits ([`Config`]) hold under abuse: a body limit (413), a read
 //! timeout on request bodies (408), a timeout per request (503), a limit
 //! on requests in flight that answers 503 with `Retry-After: 1` at once
@@ -61,6 +64,9 @@ use tokio::sync::Semaphore;
 pub struct Config {
     /// The largest request body in bytes (larger: 413). A real report is a few KB.
     pub body_limit: usize,
+    /// The largest body of `POST /api/import` in bytes (larger: 413): a
+    /// published PDF with its fonts is often a few MB.
+    pub import_body_limit: usize,
     /// How long a client may take to send its body (longer: 408).
     pub body_timeout: Duration,
     /// How long one request may take in all (longer: 503).
@@ -94,13 +100,14 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// 2 MiB, 10 s to send a body, 10 s a request (10 minutes for the
+    /// 2 MiB (8 MiB for a published report to import), 10 s to send a body, 10 s a request (10 minutes for the
     /// county's import and ZIP), 64 requests in flight,
     /// a worker per core, 10 s to send a head or idle, 10 s of a response
     /// unread, 1024 connections.
     fn default() -> Config {
         Config {
             body_limit: 2 * 1024 * 1024,
+            import_body_limit: 8 * 1024 * 1024,
             body_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(10),
             long_request_timeout: Duration::from_secs(600),
@@ -128,7 +135,11 @@ pub fn router(config: Config) -> Router {
         .route("/api/convert", post(api::convert))
         .route("/api/form", get(api::form))
         .route("/api/spec", get(api::spec))
-        .route("/api/openapi.json", get(api::openapi));
+        .route("/api/openapi.json", get(api::openapi))
+        .route(
+            IMPORT_PATH,
+            post(api::import).layer(DefaultBodyLimit::max(config.import_body_limit)),
+        );
     if let Some(store) = &config.store {
         let shared = Arc::new(county::County {
             store: Arc::clone(store),
@@ -269,6 +280,14 @@ struct Limits {
     config: Config,
 }
 
+/// The path of the import of a published report (its own body limit).
+const IMPORT_PATH: &str = "/api/import";
+
+/// When a request's time is up (`request_timeout` after it came in; the
+/// handlers that run a tool of their own give it what is left).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline(pub(crate) Instant);
+
 /// The limits of `/api/`: a declared body over the limit is refused before it
 /// is read (413); past `max_in_flight` requests, 503 at once; a request that
 /// takes longer than `request_timeout` (`long_request_timeout` for the
@@ -279,8 +298,13 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.config.body_limit as u64) {
-        return api::too_large(limits.config.body_limit);
+    let body_limit = if request.uri().path() == IMPORT_PATH {
+        limits.config.import_body_limit
+    } else {
+        limits.config.body_limit
+    };
+    if declared.is_some_and(|n| n > body_limit as u64) {
+        return api::too_large(body_limit);
     }
     let Ok(_permit) = limits.in_flight.try_acquire() else {
         return busy("服务繁忙，请稍后重试");
@@ -293,6 +317,9 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
     } else {
         limits.config.request_timeout
     };
+    request
+        .extensions_mut()
+        .insert(Deadline(Instant::now() + timeout));
     match tokio::time::timeout(timeout, next.run(request)).await {
         Ok(response) => response,
         Err(_) => busy(&format!(
@@ -303,7 +330,7 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
 }
 
 /// 503 with `Retry-After: 1`.
-fn busy(message: &str) -> Response {
+pub(crate) fn busy(message: &str) -> Response {
     let mut response = api::error(StatusCode::SERVICE_UNAVAILABLE, message.to_string());
     response
         .headers_mut()

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, bottom first. A module may name only modules of a lower rank.
-const LAYERS: [(&str, usize); 10] = [
+const LAYERS: [(&str, usize); 11] = [
     ("model", 0),
     ("spec", 1),
     ("check", 2),
@@ -15,9 +15,10 @@ const LAYERS: [(&str, usize); 10] = [
     ("read", 2),
     ("synthetic", 3),
     ("render", 3),
-    ("batch", 4),
+    ("import", 4),
+    ("batch", 5),
     ("store", 4),
-    ("serve", 5),
+    ("serve", 6),
 ];
 
 fn rank(module: &str) -> Option<usize> {

@@ -25,6 +25,7 @@ mod hostile_form;
 mod hostile_load;
 mod hostile_mix;
 mod hostile_templates;
+mod import;
 mod inputs;
 mod layers;
 mod os_messages;

@@ -715,6 +715,7 @@ fn openapi_lists_every_path() {
         "/api/check",
         "/api/render",
         "/api/convert",
+        "/api/import",
         "/api/form",
         "/api/spec",
         "/api/openapi.json",
@@ -1083,4 +1084,301 @@ fn a_client_that_reads_nothing_is_dropped_after_the_write_timeout() {
     assert!(took < Duration::from_secs(10), "closed after {took:?}");
     asker.join().expect("asker");
     assert_alive(&server);
+}
+
+// ---------------------------------------------------------------------------
+// POST /api/import
+
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The parts of a report JSON that hold its numbers and words.
+const REPORT_PARTS: [&str; 5] = [
+    "report",
+    "active",
+    "applications",
+    "review_litigation",
+    "text",
+];
+
+/// The seed text (by its Content-Type or by `name=`) and our own DOCX import
+/// to the numbers of inputs/butaji-2024.toml, every cell found, no finding;
+/// a published page that breaks rules is 200 with the findings `/api/check`
+/// gives for the report read.
+#[test]
+fn import_reads_a_published_report_with_its_summary() {
+    let server = start(Config::default());
+    let sample = post(&server, "/api/convert?to=json", Some(TOML), &sample_toml());
+    assert_eq!(sample.status, 200, "{}", sample.text());
+    let sample = sample.json();
+    let cells = tables::all()
+        .iter()
+        .map(|t| t.inputs().count())
+        .sum::<usize>();
+    // The seed's text is the sample's; a DOCX holds the text as rendered
+    // (the sample's "无" printed in the template's words), so its text is
+    // compared by the library's round-trip test, not here.
+    let assert_sample = |r: &Reply, what: &str, parts: &[&str]| {
+        assert_eq!(r.status, 200, "{what}: {}", r.text());
+        assert!(r.header("content-type").starts_with(JSON), "{what}");
+        let j = r.json();
+        for &part in parts {
+            assert_eq!(j["report"][part], sample[part], "{what}: {part}");
+        }
+        let s = &j["summary"];
+        assert_eq!(s["found"], cells, "{what}: {s}");
+        assert_eq!(s["total"], cells, "{what}");
+        assert_eq!(s["missing"], serde_json::json!([]), "{what}");
+        assert_eq!(s["approximate"], serde_json::json!([]), "{what}");
+        assert_eq!(s["findings"], serde_json::json!([]), "{what}");
+    };
+    match crate::import::seed_path().map(std::fs::read) {
+        Some(Ok(seed)) => {
+            for (content_type, path) in [
+                (Some("text/plain; charset=utf-8"), "/api/import"),
+                (None, "/api/import?name=seed.txt"),
+                (
+                    Some("application/octet-stream"),
+                    "/api/import?name=%E5%B9%B4%E6%8A%A5.TXT",
+                ),
+            ] {
+                let r = post(&server, path, content_type, &seed);
+                assert_sample(&r, &format!("seed {content_type:?} {path}"), &REPORT_PARTS);
+            }
+        }
+        _ => crate::common::skipped("the seed sample ../shared/sample is not here"),
+    }
+    let docx = crate::common::docx_bytes(&crate::common::sample());
+    assert_sample(
+        &post(&server, "/api/import", Some(DOCX), &docx),
+        "our DOCX",
+        &REPORT_PARTS[..4],
+    );
+
+    // A published page that breaks R1: imported all the same.
+    let mut broken = crate::import::busy_report(3);
+    broken.applications.carry_forward.values[0] += 2;
+    let page = crate::import::hand_html(&broken);
+    let r = post(
+        &server,
+        "/api/import?name=page.html",
+        Some("text/html"),
+        page.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let j = r.json();
+    let findings = &j["summary"]["findings"];
+    let rules: Vec<&str> = findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"R1"), "{findings}");
+    let report = serde_json::to_vec(&j["report"]).expect("JSON");
+    let checked = post(&server, "/api/check", Some(JSON), &report);
+    assert_eq!(checked.status, 200, "{}", checked.text());
+    assert_eq!(findings, &checked.json()["findings"]);
+    assert_alive(&server);
+}
+
+/// A corrupt DOCX, a page of another kind, a file that is not a PDF, an
+/// unknown kind or no kind at all: 400 (415) with the error body and a
+/// Chinese message naming the file; a body over the import limit is 413,
+/// one over the other endpoints' limit but under the import's is read.
+#[test]
+fn import_refuses_what_is_not_a_report() {
+    let server = start(Config::default());
+    // (path, Content-Type, body, status, words of the message)
+    type Case<'a> = (&'a str, Option<&'a str>, &'a [u8], u16, &'a str);
+    let cases: [Case; 7] = [
+        (
+            "/api/import?name=%E5%B9%B4%E6%8A%A5.docx",
+            Some(DOCX),
+            b"PK\x03\x04 this is not a zip",
+            400,
+            "年报.docx: 不是可读的 Word 文档（.docx）：不是 zip 压缩包",
+        ),
+        (
+            "/api/import",
+            Some(DOCX),
+            b"",
+            400,
+            "请求正文: 不是可读的 Word 文档",
+        ),
+        (
+            "/api/import",
+            Some("text/html; charset=utf-8"),
+            "<html><body><h1>食堂本周菜单</h1><table><tr><td>周一</td><td>面条</td></tr></table></body></html>".as_bytes(),
+            400,
+            "不是政府信息公开工作年度报告",
+        ),
+        (
+            "/api/import?name=a.pdf",
+            Some("application/pdf"),
+            b"GIF89a not a pdf",
+            400,
+            "a.pdf: 无法读取 PDF：文件头不是 %PDF",
+        ),
+        (
+            "/api/import?name=a.odt",
+            Some("application/octet-stream"),
+            b"x",
+            400,
+            "a.odt: 无法导入这种文件",
+        ),
+        (
+            "/api/import?name=a%0A.txt",
+            Some("text/plain"),
+            b"x",
+            400,
+            "name 应为 1 至 255 个字符",
+        ),
+        ("/api/import", Some(TOML), b"x", 415, "不支持的内容类型「application/toml」"),
+    ];
+    for (path, content_type, body, status, words) in cases {
+        let r = post(&server, path, content_type, body);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        let message = r.error_message();
+        assert!(message.contains(words), "{path}: {message}");
+    }
+    // Past the other endpoints' 2 MiB, under the import's 8 MiB: read (and
+    // refused as no report); past 8 MiB: 413.
+    let config = Config::default();
+    let text = "无关的文字。\n".repeat(config.body_limit / 10);
+    assert!(text.len() > config.body_limit && text.len() < config.import_body_limit);
+    let r = post(&server, "/api/import", Some("text/plain"), text.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.error_message().contains("不是政府信息公开工作年度报告"));
+    // Announced past 8 MiB: refused from the head.
+    let s = announce(&server, "/api/import", config.import_body_limit + 1, b"");
+    let (status, text) = raw_reply(s);
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("请求正文过大"), "{text}");
+    assert_alive(&server);
+    // Sent without a length (chunked), past a small import limit.
+    let server = start(Config {
+        import_body_limit: 1000,
+        ..Config::default()
+    });
+    let mut s = TcpStream::connect(server.addr()).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let chunk = "#".repeat(1500);
+    write!(
+        s,
+        "POST /api/import HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{chunk}\r\n0\r\n\r\n",
+        chunk.len()
+    )
+    .expect("write");
+    let (status, text) = raw_reply(s);
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("请求正文过大"), "{text}");
+    assert_alive(&server);
+}
+
+/// A PDF whose pdftotext does not finish: the request is answered 400 with
+/// the time limit before the request's own time is up, pdftotext is stopped,
+/// and meanwhile the server answers other requests at once (the conversion
+/// runs on the blocking pool). The server runs as `nianbao serve` with a
+/// stand-in `pdftotext` first on its PATH that never ends.
+#[cfg(unix)]
+#[test]
+fn a_pdf_that_does_not_finish_is_stopped_at_the_time_limit() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pid_file = dir.path().join("pid");
+    let fake = dir.path().join("pdftotext");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 120\n",
+            pid_file.display()
+        ),
+    )
+    .expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    /// The server process, stopped however the test ends.
+    struct Stopped(std::process::Child);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Stopped(
+        std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("PATH", path)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("nianbao serve starts"),
+    );
+    let mut stderr = std::io::BufReader::new(child.0.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).expect("a line");
+    let addr = line
+        .trim()
+        .strip_prefix("nianbao serve: http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    // The log lines go on being written: read them off.
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let base = format!("http://{addr}");
+    let started = Instant::now();
+    let slow = {
+        let base = base.clone();
+        std::thread::spawn(move || {
+            reply(
+                agent()
+                    .post(format!("{base}/api/import?name=slow.pdf"))
+                    .header("content-type", "application/pdf")
+                    .send(&b"%PDF-1.4\n%%EOF\n"[..]),
+            )
+        })
+    };
+    // pdftotext has started: the server still answers at once.
+    let waited = Instant::now();
+    while !pid_file.exists() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(pid_file.exists(), "the stand-in pdftotext did not start");
+    let quick = Instant::now();
+    let check = reply(
+        agent()
+            .post(format!("{base}/api/check"))
+            .header("content-type", TOML)
+            .send(&sample_toml()[..]),
+    );
+    assert_eq!(check.status, 200, "{}", check.text());
+    let health = reply(agent().get(format!("{base}/healthz")).call());
+    assert_eq!(health.status, 200);
+    assert!(
+        quick.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        quick.elapsed()
+    );
+    let r = slow.join().expect("the slow request");
+    let took = started.elapsed();
+    let timeout = Config::default().request_timeout;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let message = r.error_message();
+    assert!(
+        message.contains("slow.pdf") && message.contains("秒内未能读完"),
+        "{message}"
+    );
+    assert!(took < timeout, "{took:?}");
+    // The stand-in was stopped (killed and reaped: no such process).
+    let pid = std::fs::read_to_string(&pid_file).expect("pid");
+    let alive = std::process::Command::new("kill")
+        .args(["-0", pid.trim()])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("kill runs");
+    assert!(!alive.success(), "pdftotext {} still runs", pid.trim());
+    drop(child);
 }

@@ -1,0 +1,7 @@
+//! A published web page (see fuzz/entry.rs).
+#![no_main]
+
+#[path = "../entry.rs"]
+mod entry;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entry::import_html(data));
