@@ -21,7 +21,7 @@
 //! A book with a write the skeleton cannot express (a data validation,
 //! sheet protection, a string rust_xlsxwriter escapes or refuses) is not
 //! taken: [`write`] returns `None` and the caller uses rust_xlsxwriter.
-//! Tests compare both paths part for part.
+//! Tests (in `xlsx.rs`, which uses this module) compare both paths part for part.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -426,92 +426,5 @@ mod tests {
         let mut out = Vec::new();
         escape(&mut out, "A&B <c> \"q\"");
         assert_eq!(out, b"A&amp;B &lt;c&gt; \"q\"");
-    }
-}
-
-#[cfg(test)]
-mod equivalence {
-    //! The skeleton path against rust_xlsxwriter's own, part for part.
-    use super::*;
-    use crate::render::xlsx::{Mode, build, save};
-
-    fn parts(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
-        (0..archive.len())
-            .map(|i| {
-                let mut e = archive.by_index(i).unwrap();
-                let mut data = Vec::new();
-                e.read_to_end(&mut data).unwrap();
-                (e.name().to_string(), data)
-            })
-            .collect()
-    }
-
-    fn same_parts(report: &crate::model::Report, source: &str) -> bool {
-        let book = build(report, Some(source), Mode::Statistics).unwrap();
-        let Some(fast) = write(&book) else {
-            return false;
-        };
-        let slow = save(&book).unwrap();
-        let (fast, slow) = (parts(&fast), parts(&slow));
-        assert_eq!(fast.len(), slow.len());
-        for ((name, a), (name2, b)) in fast.iter().zip(&slow) {
-            assert_eq!(name, name2);
-            assert!(
-                a == b,
-                "{name} differs:\n skeleton: {}\n rust_xlsxwriter: {}",
-                String::from_utf8_lossy(a),
-                String::from_utf8_lossy(b)
-            );
-        }
-        true
-    }
-
-    /// The three inputs take the skeleton, and give rust_xlsxwriter's parts.
-    #[test]
-    fn the_inputs_take_the_skeleton() {
-        for input in [
-            "butaji-2024",
-            "mouxian-ziranziyuan-2024",
-            "moushi-zhengfuban-2024",
-        ] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("inputs/{input}.toml"));
-            let report = crate::read::load(&path).unwrap();
-            assert!(same_parts(&report, &format!("{input}.toml")), "{input}");
-        }
-    }
-
-    /// Synthetic reports (other numbers, names, dates, fees, failing rules):
-    /// every one takes the skeleton and gives rust_xlsxwriter's parts.
-    #[test]
-    fn synthetic_reports_equal_rust_xlsxwriter() {
-        for seed in 0..60 {
-            let report = crate::synthetic::report(seed);
-            assert!(same_parts(&report, "in.toml"), "seed {seed}");
-        }
-    }
-
-    /// Strings rust_xlsxwriter escapes or writes specially, and empty ones:
-    /// either the skeleton gives the same parts or rust_xlsxwriter writes.
-    #[test]
-    fn awkward_strings_are_right_either_way() {
-        let base = crate::synthetic::report(1);
-        for name in [
-            "A&B<局>",
-            " 前后空格 ",
-            "_x0041_局",
-            "<r>局</r>",
-            "局\u{E000}0\u{E001}",
-        ] {
-            let mut report = base.clone();
-            report.report.agency = name.to_string();
-            report.report.short_name = Some(String::new());
-            let book = build(&report, Some("in.toml"), Mode::Statistics).unwrap();
-            match write(&book) {
-                Some(fast) => assert_eq!(parts(&fast), parts(&save(&book).unwrap()), "{name}"),
-                None => assert!(save(&book).is_ok()),
-            }
-        }
     }
 }

@@ -754,3 +754,124 @@ mod doc_examples {
         assert!(wb.worksheet_from_name("依申请公开").is_ok());
     }
 }
+
+#[cfg(test)]
+mod equivalence {
+    //! The skeleton path ([`crate::render::workbook_cache`]) against
+    //! rust_xlsxwriter's own, part for part.
+    use super::{Mode, build, save};
+    use crate::render::workbook_cache::write;
+    use std::io::Read;
+
+    fn parts(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+        (0..archive.len())
+            .map(|i| {
+                let mut e = archive.by_index(i).unwrap();
+                let mut data = Vec::new();
+                e.read_to_end(&mut data).unwrap();
+                (e.name().to_string(), data)
+            })
+            .collect()
+    }
+
+    fn sample() -> crate::model::Report {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs/butaji-2024.toml");
+        crate::read::load(&path).unwrap()
+    }
+
+    fn same_parts(report: &crate::model::Report, source: &str) -> bool {
+        let book = build(report, Some(source), Mode::Statistics).unwrap();
+        let Some(fast) = write(&book) else {
+            return false;
+        };
+        let slow = save(&book).unwrap();
+        let (fast, slow) = (parts(&fast), parts(&slow));
+        assert_eq!(fast.len(), slow.len());
+        for ((name, a), (name2, b)) in fast.iter().zip(&slow) {
+            assert_eq!(name, name2);
+            assert!(
+                a == b,
+                "{name} differs:\n skeleton: {}\n rust_xlsxwriter: {}",
+                String::from_utf8_lossy(a),
+                String::from_utf8_lossy(b)
+            );
+        }
+        true
+    }
+
+    /// The three inputs take the skeleton, and give rust_xlsxwriter's parts.
+    #[test]
+    fn the_inputs_take_the_skeleton() {
+        for input in [
+            "butaji-2024",
+            "mouxian-ziranziyuan-2024",
+            "moushi-zhengfuban-2024",
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("inputs/{input}.toml"));
+            let report = crate::read::load(&path).unwrap();
+            assert!(same_parts(&report, &format!("{input}.toml")), "{input}");
+        }
+    }
+
+    /// The sample with other numbers in every input cell (and so other
+    /// totals and failing rules), other names, dates and fees: every one
+    /// takes the skeleton and gives rust_xlsxwriter's parts.
+    #[test]
+    fn varied_reports_equal_rust_xlsxwriter() {
+        let sample = sample();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        for round in 0..40 {
+            let mut report = sample.clone();
+            for table in crate::spec::tables::all() {
+                for (_, input) in table.inputs() {
+                    if let Some(slot) = input.field.count_mut(&mut report) {
+                        *slot = match next(4) {
+                            0 => 0,
+                            1 => next(10) as u32,
+                            2 => next(100_000) as u32,
+                            _ => next(1_000_000_000) as u32,
+                        };
+                    }
+                }
+            }
+            report.report.agency = format!("某县第{round}局");
+            report.report.short_name = (round % 3 == 0).then(|| format!("{round}局"));
+            report.report.region = (round % 2 == 0).then(|| "某县".to_string());
+            report.processing_fees.notices = next(50) as u32;
+            report.active.fees.0 = rust_decimal::Decimal::new(next(10_000_000) as i64, 4);
+            let source = format!("输入{round}.toml");
+            assert!(same_parts(&report, &source), "round {round}");
+        }
+    }
+
+    /// Strings rust_xlsxwriter escapes or writes specially, and empty ones:
+    /// either the skeleton gives the same parts or rust_xlsxwriter writes.
+    #[test]
+    fn awkward_strings_are_right_either_way() {
+        let base = sample();
+        for name in [
+            "A&B<局>",
+            " 前后空格 ",
+            "_x0041_局",
+            "<r>局</r>",
+            "局\u{E000}0\u{E001}",
+        ] {
+            let mut report = base.clone();
+            report.report.agency = name.to_string();
+            report.report.short_name = Some(String::new());
+            let book = build(&report, Some("in.toml"), Mode::Statistics).unwrap();
+            match write(&book) {
+                Some(fast) => assert_eq!(parts(&fast), parts(&save(&book).unwrap()), "{name}"),
+                None => assert!(save(&book).is_ok()),
+            }
+        }
+    }
+}

@@ -1177,7 +1177,21 @@ fn import_reads_a_published_report_with_its_summary() {
     let report = serde_json::to_vec(&j["report"]).expect("JSON");
     let checked = post(&server, "/api/check", Some(JSON), &report);
     assert_eq!(checked.status, 200, "{}", checked.text());
-    assert_eq!(findings, &checked.json()["findings"]);
+    // `/api/check` checks the numbers; the import's summary also reads the
+    // text (R7, and D2 for blocks the page did not hold).
+    let of_numbers: Vec<&serde_json::Value> = findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| !matches!(f["rule"].as_str(), Some("R7" | "D2")))
+        .collect();
+    let checked = checked.json();
+    let checked: Vec<&serde_json::Value> = checked["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .collect();
+    assert_eq!(of_numbers, checked);
     assert_alive(&server);
 }
 
