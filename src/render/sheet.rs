@@ -151,10 +151,10 @@ pub(crate) fn result_kind(result: &str) -> u8 {
 
 /// Both empty, or both plain (never a string only rust_xlsxwriter writes).
 fn same_string_shape(a: &str, b: &str) -> bool {
-    match (string_kind(a), string_kind(b)) {
-        (StringKind::Empty, StringKind::Empty) | (StringKind::Plain, StringKind::Plain) => true,
-        _ => false,
-    }
+    matches!(
+        (string_kind(a), string_kind(b)),
+        (StringKind::Empty, StringKind::Empty) | (StringKind::Plain, StringKind::Plain)
+    )
 }
 
 impl Op {
