@@ -86,7 +86,11 @@ fn xlsx_error(e: impl std::fmt::Display) -> XlsxError {
 
 /// `校验报告.xlsx`, built in memory (the zip writer never writes to a disk
 /// that can fill); `year` dates the document properties.
-pub fn write_xlsx(spool: &Spool, year: u16) -> Result<Vec<u8>, XlsxError> {
+pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
+    spool: &Spool,
+    year: u16,
+    out: W,
+) -> Result<(), XlsxError> {
     let mut workbook = Workbook::new();
     let header = Format::new()
         .set_bold()
@@ -163,7 +167,7 @@ pub fn write_xlsx(spool: &Spool, year: u16) -> Result<Vec<u8>, XlsxError> {
             .set_author("nianbao")
             .set_creation_datetime(&date),
     );
-    workbook.save_to_buffer()
+    workbook.save_to_writer(out)
 }
 
 /// Writes `check-report.json` into `file`: the counts, then every input in

@@ -321,22 +321,80 @@ fn save_atomically(
     })
 }
 
-/// Saves a batch-level workbook: `build` makes its bytes in memory first, so
-/// the zip writer never writes to the disk (on a full disk it would fail in
-/// its drop and print its own debugging text); the bytes then go through
-/// [`save_atomically`] like any other file.
+/// Saves a batch-level workbook: `build` writes it straight into the
+/// temporary file of [`save_atomically`] (a workbook of 10,000 agencies is
+/// megabytes: made in memory first, it was the batch's peak), through a
+/// [`Sticky`] writer, so that a failed write (a full disk) is reported once,
+/// with the system's reason.
 fn save_workbook(
     out_dir: &Path,
     wanted: &str,
     agency: Option<String>,
     year: Option<u16>,
-    build: impl FnOnce() -> Result<Vec<u8>, XlsxError>,
+    build: impl FnOnce(&mut Sticky) -> Result<(), XlsxError>,
 ) -> Result<ManifestEntry, BatchError> {
-    let bytes = build().map_err(|e| BatchError::Write {
-        path: out_dir.join(safe_file_name(wanted).0),
-        message: xlsx_reason(&e),
-    })?;
-    save_atomically(out_dir, wanted, agency, year, |file| file.write_all(&bytes))
+    let mut writer_failed = None;
+    let saved = save_atomically(out_dir, wanted, agency, year, |file| {
+        let mut sticky = Sticky { file, error: None };
+        let built = build(&mut sticky);
+        if let Some(e) = sticky.error.take() {
+            return Err(e);
+        }
+        built.map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            writer_failed = Some(e);
+            io
+        })
+    });
+    match (saved, writer_failed) {
+        (Err(_), Some(e)) => Err(BatchError::Write {
+            path: out_dir.join(safe_file_name(wanted).0),
+            message: xlsx_reason(&e),
+        }),
+        (saved, _) => saved,
+    }
+}
+
+/// A file that keeps its first write error and then takes every later write
+/// and seek without trying: the zip writer inside rust_xlsxwriter, once a
+/// write failed, tries again when it is dropped and prints its own debugging
+/// text when that fails too.
+struct Sticky<'f> {
+    file: &'f mut std::fs::File,
+    error: Option<std::io::Error>,
+}
+
+impl Sticky<'_> {
+    fn fail(&mut self, e: std::io::Error) -> std::io::Error {
+        let told = std::io::Error::new(e.kind(), e.to_string());
+        self.error = Some(e);
+        told
+    }
+}
+
+impl Write for Sticky<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_some() {
+            return Ok(buf.len());
+        }
+        self.file.write(buf).map_err(|e| self.fail(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.error.is_some() {
+            return Ok(());
+        }
+        self.file.flush().map_err(|e| self.fail(e))
+    }
+}
+
+impl Seek for Sticky<'_> {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        if self.error.is_some() {
+            return Ok(0);
+        }
+        self.file.seek(pos).map_err(|e| self.fail(e))
+    }
 }
 
 /// [`BatchError::Write`] of `path`, the system's reason in Chinese.
@@ -621,7 +679,7 @@ fn run_in_pool(
             &format!("汇总-{name}-{year}.xlsx"),
             Some(name.clone()),
             Some(year),
-            || writer.finish(&name),
+            |out| writer.finish(&name, out),
         )?);
     }
     let year = latest_year.unwrap_or(*crate::model::YEARS.start());
@@ -630,7 +688,7 @@ fn run_in_pool(
         check_report::XLSX_NAME,
         None,
         None,
-        || check_report::write_xlsx(&spool, year),
+        |out| check_report::write_xlsx(&spool, year, out),
     )?);
     if options.json_report {
         reports.push(save_atomically(
@@ -701,38 +759,50 @@ pub fn write_sample_inputs(count: u64, dir: &Path) -> std::io::Result<Vec<PathBu
 mod tests {
     use super::*;
 
-    /// The workbook is whole in memory before its file is opened: `build`
-    /// runs while the folder holds no file, so the zip writer never writes
-    /// to (and never fails on) the disk.
+    /// The workbook goes straight into its file, and the manifest entry
+    /// (size, hash) is that of the file as written.
     #[test]
-    fn workbooks_are_built_before_their_file_is_opened() {
+    fn workbooks_are_written_into_their_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut built = Vec::new();
         let entry = save_workbook(
             dir.path(),
             "汇总-某县-2024.xlsx",
             None,
             Some(2024),
-            || {
-                let here: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-                assert!(
-                    here.is_empty(),
-                    "a file was opened before the workbook was built"
-                );
+            |out| {
                 let report = crate::synthetic::report(1);
                 let mut writer = SummaryWriter::new(report.report.year)?;
                 writer.add(&report, "1.toml")?;
-                let bytes = writer.finish("某县")?;
-                built = bytes.clone();
-                Ok(bytes)
+                writer.finish("某县", out)
             },
         )
         .unwrap();
-        assert_eq!(&built[..2], b"PK");
         let saved = std::fs::read(dir.path().join(&entry.path)).unwrap();
-        assert_eq!(saved, built);
-        assert_eq!(entry.bytes, built.len() as u64);
-        assert_eq!(entry.sha256, manifest::sha256_hex(&built));
+        assert_eq!(&saved[..2], b"PK");
+        assert_eq!(entry.bytes, saved.len() as u64);
+        assert_eq!(entry.sha256, manifest::sha256_hex(&saved));
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(saved)).unwrap();
+        assert!(zip.by_name("xl/workbook.xml").is_ok());
+    }
+
+    /// After a failed write the sticky writer keeps the first error and
+    /// takes everything else without trying (no second failure to report).
+    #[test]
+    fn a_sticky_writer_keeps_the_first_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro");
+        std::fs::write(&path, b"x").unwrap();
+        // Opened read-only: every write fails.
+        let mut file = std::fs::File::open(&path).unwrap();
+        let mut sticky = Sticky {
+            file: &mut file,
+            error: None,
+        };
+        assert!(sticky.write(b"abc").is_err());
+        assert_eq!(sticky.write(b"def").unwrap(), 3);
+        assert_eq!(sticky.seek(SeekFrom::Start(0)).unwrap(), 0);
+        assert!(sticky.flush().is_ok());
+        assert!(sticky.error.is_some());
     }
 
     /// A failed write names the file and says why in Chinese, without the
@@ -741,13 +811,15 @@ mod tests {
     fn failed_saves_say_why_in_chinese() {
         let dir = tempfile::tempdir().unwrap();
         let gone = dir.path().join("不存在");
-        let err = save_workbook(&gone, "校验报告.xlsx", None, None, || Ok(b"PK".to_vec()))
-            .unwrap_err()
-            .to_string();
+        let err = save_workbook(&gone, "校验报告.xlsx", None, None, |out| {
+            out.write_all(b"PK").map_err(XlsxError::IoError)
+        })
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("校验报告.xlsx"), "{err}");
         assert!(err.contains("所在的文件夹不存在"), "{err}");
         assert!(!err.contains("os error"), "{err}");
-        let err = save_workbook(dir.path(), "x.xlsx", None, None, || {
+        let err = save_workbook(dir.path(), "x.xlsx", None, None, |_| {
             Err(XlsxError::IoError(std::io::Error::from(
                 std::io::ErrorKind::StorageFull,
             )))

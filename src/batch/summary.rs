@@ -301,7 +301,11 @@ impl SummaryWriter {
     /// charts and the document properties, and returns the workbook's bytes
     /// (built in memory: the zip writer never writes to a disk that can fill).
     /// `name` names the region.
-    pub fn finish(mut self, name: &str) -> Result<Vec<u8>, XlsxError> {
+    pub fn finish<W: std::io::Write + std::io::Seek + Send>(
+        mut self,
+        name: &str,
+        out: W,
+    ) -> Result<(), XlsxError> {
         let first = first_number_col();
         let last_row = HEADER_ROWS + self.rows; // the totals row
         {
@@ -352,7 +356,7 @@ impl SummaryWriter {
             .set_author("nianbao")
             .set_creation_datetime(&date);
         self.workbook.set_properties(&properties);
-        self.workbook.save_to_buffer()
+        self.workbook.save_to_writer(out)
     }
 
     /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.
