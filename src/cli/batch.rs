@@ -15,6 +15,7 @@ pub fn run(
     jobs: Option<usize>,
     name: Option<String>,
     format: Format,
+    outputs: nianbao::Outputs,
 ) -> Result<Outcome, Fatal> {
     use std::io::IsTerminal;
     let mut options = nianbao::batch::Options::new(inputs, out);
@@ -22,6 +23,7 @@ pub fn run(
     options.jobs = jobs;
     options.name = name;
     options.json_report = matches!(format, Format::Json);
+    options.outputs = outputs;
     let stop = StopSignals::install();
     options.cancel = Some(stop.flag.clone());
     nianbao::batch::tune_allocator();

@@ -60,6 +60,12 @@ enum Command {
         /// 只生成 Excel 统计表。
         #[arg(long)]
         xlsx_only: bool,
+        /// 另写网页版（<报告名>.html）：完整网页，可直接放到政府信息公开网站。
+        #[arg(long, conflicts_with = "html_fragment")]
+        html: bool,
+        /// 另写网页版片段（<报告名>.html，无 <head>，样式写在各元素上），用于粘贴到网站内容管理系统的编辑器。
+        #[arg(long)]
+        html_fragment: bool,
     },
     /// 写一个 Excel 填报表：只有要填的格可改（浅黄色），合计和「校验」随填随算；填好后可直接用于 check。
     ///
@@ -110,6 +116,9 @@ enum Command {
         /// 校验报告格式：xlsx 之外再写 check-report.json 时用 json。
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// 每个机关另写网页版（<报告名>.html），列入归档清单。
+        #[arg(long)]
+        html: bool,
     },
     /// 按 manifest.json 重新计算输出目录中每个文件的 SHA-256，列出缺失、改动和清单外的文件。
     Verify {
@@ -238,6 +247,15 @@ impl<E: std::error::Error> From<E> for Fatal {
     }
 }
 
+/// The web version asked for by `--html` or `--html-fragment`.
+fn html_form(page: bool, fragment: bool) -> Option<nianbao::Html> {
+    match (page, fragment) {
+        (_, true) => Some(nianbao::Html::Fragment),
+        (true, false) => Some(nianbao::Html::Page),
+        (false, false) => None,
+    }
+}
+
 /// Parses the command line and runs its mode.
 pub fn run() -> Result<ExitCode, Fatal> {
     let outcome = match Cli::parse().command {
@@ -248,10 +266,13 @@ pub fn run() -> Result<ExitCode, Fatal> {
             templates,
             docx_only,
             xlsx_only,
+            html,
+            html_fragment,
         } => {
             let outputs = Outputs {
                 docx: !xlsx_only,
                 xlsx: !docx_only,
+                html: html_form(html, html_fragment),
             };
             generate::run(&files, &out, templates.as_deref(), outputs)?
         }
@@ -269,7 +290,14 @@ pub fn run() -> Result<ExitCode, Fatal> {
             jobs,
             name,
             format,
-        } => batch::run(inputs, out, previous, jobs, name, format)?,
+            html,
+        } => {
+            let outputs = Outputs {
+                html: html_form(html, false),
+                ..Outputs::default()
+            };
+            batch::run(inputs, out, previous, jobs, name, format, outputs)?
+        }
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
         Command::Serve {

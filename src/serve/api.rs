@@ -25,6 +25,9 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// The media type of a Word document.
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
+/// The media type of the web version.
+pub const HTML: &str = "text/html; charset=utf-8";
+
 /// The name a body goes by in messages when the request names no `source`.
 const BODY: &str = "请求正文";
 
@@ -309,6 +312,7 @@ enum Format {
     Zip,
     Docx,
     Xlsx,
+    Html,
 }
 
 /// `POST /api/render`: 200 with the file(s), 422 with the findings, 400, 415, 500.
@@ -324,10 +328,11 @@ pub async fn render(
             None | Some("zip") => Format::Zip,
             Some("docx") => Format::Docx,
             Some("xlsx") => Format::Xlsx,
+            Some("html") => Format::Html,
             Some(_) => {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
-                    "format 应为 zip、docx 或 xlsx".into(),
+                    "format 应为 zip、docx、xlsx 或 html".into(),
                 ));
             }
         };
@@ -352,8 +357,9 @@ fn render_blocking(
     let report =
         crate::read::read_bytes(body, kind, &file).map_err(|e| Box::new(load_error(&e)))?;
     let outputs = Outputs {
-        docx: format != Format::Xlsx,
-        xlsx: format != Format::Docx,
+        docx: matches!(format, Format::Zip | Format::Docx),
+        xlsx: matches!(format, Format::Zip | Format::Xlsx),
+        html: (format == Format::Html).then_some(crate::render::Html::Page),
     };
     // Without a source the workbook records no input file, as for standard input.
     let recorded = source.as_deref().unwrap_or("-");
@@ -375,6 +381,7 @@ fn render_blocking(
         }
         (Format::Docx, [OutputFile { name, bytes }]) => (name.clone(), DOCX, bytes.clone()),
         (Format::Xlsx, [OutputFile { name, bytes }]) => (name.clone(), XLSX, bytes.clone()),
+        (Format::Html, [OutputFile { name, bytes }]) => (name.clone(), HTML, bytes.clone()),
         _ => {
             return Err(refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,

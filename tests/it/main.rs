@@ -23,6 +23,7 @@ mod hostile_form;
 mod hostile_load;
 mod hostile_mix;
 mod hostile_templates;
+mod html;
 mod inputs;
 mod layers;
 mod os_messages;
