@@ -469,16 +469,11 @@ fn a_batch_lists_the_pages_in_its_manifest_and_verify_covers_them() {
     let outcome = nianbao::batch::run(&options, &|_, _, _| {}).expect("batch runs");
     assert_eq!(outcome.counts.ok, 3, "{outcome:?}");
     let manifest = std::fs::read_to_string(out.path().join("manifest.json")).expect("manifest");
-    let pages: Vec<&str> = manifest
-        .lines()
-        .filter(|l| l.contains(".html\""))
-        .collect();
+    let pages: Vec<&str> = manifest.lines().filter(|l| l.contains(".html\"")).collect();
     assert_eq!(pages.len(), 3, "{manifest}");
     let verified = nianbao::batch::manifest::verify(out.path()).expect("verifies");
     assert!(verified.is_clean() && verified.ok >= 9, "{verified:?}");
-    let page = out
-        .path()
-        .join(format!("{}.html", sample().title()));
+    let page = out.path().join(format!("{}.html", sample().title()));
     let mut bytes = std::fs::read(&page).expect("the sample's page");
     bytes.extend_from_slice(b"<!-- changed -->");
     std::fs::write(&page, bytes).expect("change it");

@@ -1088,12 +1088,20 @@ fn a_client_that_reads_nothing_is_dropped_after_the_write_timeout() {
 #[test]
 fn render_format_html_is_the_web_version_of_the_library() {
     let server = start(Config::default());
-    let r = post(&server, "/api/render?format=html", Some(TOML), &sample_toml());
+    let r = post(
+        &server,
+        "/api/render?format=html",
+        Some(TOML),
+        &sample_toml(),
+    );
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
     let report = crate::common::sample();
     let disposition = r.headers["content-disposition"].to_str().expect("ASCII");
-    assert_eq!(official_name(disposition), format!("{}.html", report.title()));
+    assert_eq!(
+        official_name(disposition),
+        format!("{}.html", report.title())
+    );
     let outputs = nianbao::Outputs {
         docx: false,
         xlsx: false,
