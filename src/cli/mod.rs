@@ -60,6 +60,9 @@ enum Command {
         /// 只生成 Excel 统计表。
         #[arg(long)]
         xlsx_only: bool,
+        /// 另写 PDF（<报告名>.pdf）：由 LibreOffice 从生成的 Word 报告转换，字体全部嵌入。
+        #[arg(long, conflicts_with = "xlsx_only")]
+        pdf: bool,
         /// 另写网页版（<报告名>.html）：完整网页，可直接放到政府信息公开网站。
         #[arg(long, conflicts_with = "html_fragment")]
         html: bool,
@@ -266,6 +269,7 @@ pub fn run() -> Result<ExitCode, Fatal> {
             templates,
             docx_only,
             xlsx_only,
+            pdf,
             html,
             html_fragment,
         } => {
@@ -274,7 +278,7 @@ pub fn run() -> Result<ExitCode, Fatal> {
                 xlsx: !docx_only,
                 html: html_form(html, html_fragment),
             };
-            generate::run(&files, &out, templates.as_deref(), outputs)?
+            generate::run(&files, &out, templates.as_deref(), outputs, pdf)?
         }
         Command::Init { file, agency, year } => init::run(&file, &agency, year)?,
         Command::Form {

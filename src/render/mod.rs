@@ -17,6 +17,7 @@ pub mod html;
 pub mod names;
 pub mod ooxml;
 pub mod output;
+pub mod pdf;
 pub mod starter;
 pub mod xlsx;
 

@@ -28,6 +28,7 @@ mod inputs;
 mod layers;
 mod os_messages;
 mod page;
+mod pdf;
 mod properties;
 mod rules;
 mod rules_spec;

@@ -1,0 +1,233 @@
+//! The PDF, converted from our DOCX by LibreOffice through [`nianbao::Office`]:
+//! every sentence of the sample's DOCX in it (pdftotext), every font
+//! embedded (pdffonts), the page count LibreOffice gives the DOCX itself,
+//! title and author from the report, the same bytes twice, many documents
+//! in one run, and a LibreOffice killed in the middle of a run reported
+//! clearly, with the next run working.
+
+use std::process::Command;
+use std::time::Duration;
+
+use nianbao::{Office, OutputFile, Outputs, PdfError};
+
+use crate::common::{root, sample, tool, unzip};
+
+fn docx(report: &nianbao::model::Report) -> OutputFile {
+    let outputs = Outputs {
+        docx: true,
+        xlsx: false,
+        html: None,
+    };
+    let (mut files, _) = nianbao::render(report, "test.toml", outputs).expect("renders");
+    files.remove(0)
+}
+
+/// The tools the tests need, or `None` (skipped, failed under CI).
+fn tools() -> Option<()> {
+    for t in ["soffice", "pdftotext", "pdffonts", "pdfinfo"] {
+        tool(t)?;
+    }
+    Some(())
+}
+
+fn run(tool: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(tool).args(args).output().expect("runs");
+    assert!(out.status.success(), "{tool}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `pdfinfo`'s field `name`.
+fn info(pdf: &std::path::Path, name: &str) -> Option<String> {
+    run("pdfinfo", &[pdf.as_os_str()])
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+}
+
+/// The body paragraphs of a DOCX (outside its tables), as text.
+fn docx_sentences(bytes: &[u8]) -> Vec<String> {
+    let xml = unzip(bytes).remove("word/document.xml").expect("document");
+    let doc = crate::common::parse("document", &xml);
+    let body = crate::common::descendants(doc.root(), "body")
+        .next()
+        .expect("body");
+    crate::common::children(body, "p")
+        .map(crate::common::text)
+        .flat_map(|p| {
+            p.split('。')
+                .map(|s| s.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// `text` without its `—N—`.
+fn without_page_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('—') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + '—'.len_utf8()..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 && after[digits..].starts_with('—') {
+            rest = &after[digits + '—'.len_utf8()..];
+        } else {
+            out.push('—');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn the_sample_pdf_has_every_sentence_every_font_embedded_and_the_docx_page_count() {
+    let Some(()) = tools() else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut office = Office::start(Some(work.path())).expect("LibreOffice starts");
+    assert!(
+        office.version().starts_with("LibreOffice"),
+        "{}",
+        office.version()
+    );
+    let report = sample();
+    let docx = docx(&report);
+    let pdfs = nianbao::pdfs(&mut office, std::slice::from_ref(&docx)).expect("converts");
+    assert_eq!(pdfs[0].name, format!("{}.pdf", report.title()));
+    let pdf = work.path().join("sample.pdf");
+    std::fs::write(&pdf, &pdfs[0].bytes).expect("write");
+    // The same bytes again.
+    let again = nianbao::pdfs(&mut office, std::slice::from_ref(&docx)).expect("converts");
+    assert!(
+        again[0].bytes == pdfs[0].bytes,
+        "the PDF differs between two runs"
+    );
+
+    let text = run(
+        "pdftotext",
+        &[
+            "-enc".as_ref(),
+            "UTF-8".as_ref(),
+            pdf.as_os_str(),
+            "-".as_ref(),
+        ],
+    );
+    let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    // Without the page numbers (`— 2 —`) that stand between a page's last
+    // line and the next page's first.
+    let flat = without_page_numbers(&flat);
+    let sentences = docx_sentences(&docx.bytes);
+    assert!(sentences.len() > 20, "{sentences:?}");
+    for s in &sentences {
+        assert!(flat.contains(s.as_str()), "not in the PDF: {s}");
+    }
+
+    let fonts = run("pdffonts", &[pdf.as_os_str()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "{fonts}");
+    for row in rows {
+        // name type encoding emb sub uni object ID: `emb` is the 4th from the end but 3.
+        let fields: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(fields[fields.len() - 5], "yes", "not embedded: {row}");
+    }
+
+    assert_eq!(
+        info(&pdf, "Title").as_deref(),
+        Some(report.title().as_str())
+    );
+    assert_eq!(
+        info(&pdf, "Author").as_deref(),
+        Some(report.report.agency.as_str())
+    );
+    assert_eq!(info(&pdf, "CreationDate"), None, "a creation time is left");
+
+    // LibreOffice's own page count of the DOCX: converted as a person would,
+    // with the same fonts.
+    let plain = work.path().join("plain");
+    let input = work.path().join("sample.docx");
+    std::fs::write(&input, &docx.bytes).expect("write");
+    let status = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            work.path().join("plain-profile").display()
+        ))
+        .env("FONTCONFIG_FILE", root().join("assets/fonts.conf"))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&plain)
+        .arg(&input)
+        .output()
+        .expect("soffice runs");
+    let reference = plain.join("sample.pdf");
+    assert!(reference.is_file(), "{status:?}");
+    let pages = info(&pdf, "Pages");
+    assert!(pages.is_some());
+    assert_eq!(pages, info(&reference, "Pages"));
+}
+
+#[test]
+fn many_documents_convert_in_one_run_and_a_killed_run_is_reported() {
+    let Some(()) = tools() else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut office = Office::start(Some(work.path())).expect("LibreOffice starts");
+    let docs: Vec<OutputFile> = [
+        "butaji-2024.toml",
+        "mouxian-ziranziyuan-2024.toml",
+        "moushi-zhengfuban-2024.toml",
+    ]
+    .iter()
+    .map(|n| docx(&nianbao::read_path(&root().join("inputs").join(n)).expect("loads")))
+    .collect();
+    let pdfs = nianbao::pdfs(&mut office, &docs).expect("converts");
+    assert_eq!(pdfs.len(), 3);
+    for (d, p) in docs.iter().zip(&pdfs) {
+        assert_eq!(
+            p.name.trim_end_matches(".pdf"),
+            d.name.trim_end_matches(".docx")
+        );
+        assert!(p.bytes.starts_with(b"%PDF-"));
+    }
+
+    // Killed in the middle of a run: the run says so, the next one works.
+    let profile = work.path().to_path_buf();
+    let killer = std::thread::spawn(move || {
+        for _ in 0..600 {
+            std::thread::sleep(Duration::from_millis(50));
+            for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline);
+                if cmdline.contains("soffice.bin")
+                    && cmdline.contains(&profile.display().to_string())
+                    && cmdline.contains("--convert-to")
+                {
+                    let pid = entry.file_name().to_string_lossy().to_string();
+                    let _ = Command::new("kill").args(["-9", &pid]).status();
+                    return true;
+                }
+            }
+        }
+        false
+    });
+    let killed = nianbao::pdfs(&mut office, &docs);
+    assert!(killer.join().expect("killer"), "soffice.bin was not found");
+    match killed {
+        Err(e @ PdfError::Crashed(_)) => {
+            assert!(
+                e.to_string().contains("LibreOffice 转换 PDF 时异常退出"),
+                "{e}"
+            )
+        }
+        other => panic!("not reported as killed: {:?}", other.map(|f| f.len())),
+    }
+    let pdfs = nianbao::pdfs(&mut office, &docs[..1]).expect("the next run works");
+    assert_eq!(pdfs.len(), 1);
+
+    // A run over its time limit is killed and reported.
+    office.timeout = Duration::ZERO;
+    office.per_document = Duration::ZERO;
+    let one = [docs[0].bytes.as_slice()];
+    match office.convert(&one) {
+        Err(e @ PdfError::Hung(_)) => assert!(e.to_string().contains("超时"), "{e}"),
+        other => panic!("not reported as hung: {:?}", other.map(|f| f.len())),
+    }
+}
