@@ -231,3 +231,47 @@ fn many_documents_convert_in_one_run_and_a_killed_run_is_reported() {
         other => panic!("not reported as hung: {:?}", other.map(|f| f.len())),
     }
 }
+
+/// `generate --pdf` writes the PDF beside the DOCX and the XLSX.
+#[test]
+fn generate_pdf_writes_the_pdf_beside_the_docx() {
+    let Some(()) = tools() else { return };
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["generate", "--pdf", "-o"])
+        .arg(out.path())
+        .arg(root().join("inputs/butaji-2024.toml"))
+        .output()
+        .expect("runs");
+    assert!(run.status.success(), "{run:?}");
+    let title = sample().title();
+    for name in [
+        format!("{title}.docx"),
+        format!("{title}统计表.xlsx"),
+        format!("{title}.pdf"),
+    ] {
+        assert!(out.path().join(&name).is_file(), "{name}: {run:?}");
+    }
+}
+
+/// Without LibreOffice, `generate --pdf` says which Debian packages to
+/// install, and writes nothing.
+#[test]
+fn without_libreoffice_the_message_names_the_packages() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let empty = tempfile::tempdir().expect("temp dir");
+    let run = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(["generate", "--pdf", "-o"])
+        .arg(out.path().join("out"))
+        .arg(root().join("inputs/butaji-2024.toml"))
+        .env("PATH", empty.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("未找到 LibreOffice") && stderr.contains("libreoffice-writer-nogui"),
+        "{stderr}"
+    );
+    assert!(!out.path().join("out").exists());
+}
