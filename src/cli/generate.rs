@@ -124,15 +124,22 @@ fn write_report(
 /// LibreOffice had to substitute are told once. Without LibreOffice, or when
 /// the run fails, nothing is written.
 fn add_pdfs(rendered: &mut [(String, Vec<OutputFile>)]) -> Result<(), Fatal> {
-    let mut office = nianbao::Office::start(None).map_err(|e| Fatal(e.to_string()))?;
-    for (official, used) in office.substitutions() {
-        eprintln!("注意：本机未安装字体「{official}」，PDF 中以「{used}」代替");
-    }
     let docx: Vec<OutputFile> = rendered
         .iter()
         .flat_map(|(_, files)| files.iter().filter(|f| f.name.ends_with(".docx")).cloned())
         .collect();
-    let mut pdfs = nianbao::pdfs(&mut office, &docx)
+    // One LibreOffice run per core (a run converts on one), each with a few
+    // documents at least: starting one costs as much as converting several.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runs = cores.min(docx.len().div_ceil(MIN_PER_RUN)).max(1);
+    let mut offices = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        offices.push(nianbao::Office::start(None).map_err(|e| Fatal(e.to_string()))?);
+    }
+    for (official, used) in offices[0].substitutions() {
+        eprintln!("注意：本机未安装字体「{official}」，PDF 中以「{used}」代替");
+    }
+    let mut pdfs = nianbao::pdfs_side_by_side(&mut offices, &docx)
         .map_err(|e| Fatal(format!("{e}（均未写入）")))?
         .into_iter();
     for (_, files) in rendered.iter_mut() {
@@ -144,6 +151,9 @@ fn add_pdfs(rendered: &mut [(String, Vec<OutputFile>)]) -> Result<(), Fatal> {
     }
     Ok(())
 }
+
+/// The fewest documents worth a LibreOffice run of their own.
+const MIN_PER_RUN: usize = 8;
 
 /// The inputs (by index) that share an agency and year, or an output file
 /// name, with another input, each with that other input's path.

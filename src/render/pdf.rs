@@ -310,9 +310,36 @@ fn token(pdf: &[u8], start: &[u8], end: u8) -> Option<std::ops::Range<usize>> {
 /// The PDF files of the DOCX files among `files` (`<stem>.pdf` for each
 /// `<stem>.docx`), in one LibreOffice run.
 pub fn pdfs(office: &mut Office, files: &[OutputFile]) -> Result<Vec<OutputFile>, PdfError> {
+    pdfs_side_by_side(std::slice::from_mut(office), files)
+}
+
+/// [`pdfs`] with one LibreOffice run per office, side by side (a run
+/// converts on one core), the documents split evenly between them in order.
+pub fn pdfs_side_by_side(
+    offices: &mut [Office],
+    files: &[OutputFile],
+) -> Result<Vec<OutputFile>, PdfError> {
     let docx: Vec<&OutputFile> = files.iter().filter(|f| f.name.ends_with(".docx")).collect();
     let bytes: Vec<&[u8]> = docx.iter().map(|f| f.bytes.as_slice()).collect();
-    let pdfs = office.convert(&bytes)?;
+    let share = bytes.len().div_ceil(offices.len().max(1)).max(1);
+    let runs: Vec<Result<Vec<Vec<u8>>, PdfError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = offices
+            .iter_mut()
+            .zip(bytes.chunks(share))
+            .map(|(office, chunk)| scope.spawn(move || office.convert(chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(PdfError::Crashed("内部错误".into())))
+            })
+            .collect()
+    });
+    let mut pdfs = Vec::with_capacity(bytes.len());
+    for run in runs {
+        pdfs.extend(run?);
+    }
     Ok(docx
         .iter()
         .zip(pdfs)
