@@ -122,6 +122,9 @@ enum Command {
         /// 每个机关另写网页版（<报告名>.html），列入归档清单。
         #[arg(long)]
         html: bool,
+        /// 每个机关另写 PDF（<报告名>.pdf）：由 LibreOffice 从 Word 报告批量转换，列入归档清单，清单记录 LibreOffice 版本。
+        #[arg(long)]
+        pdf: bool,
     },
     /// 按 manifest.json 重新计算输出目录中每个文件的 SHA-256，列出缺失、改动和清单外的文件。
     Verify {
@@ -295,12 +298,19 @@ pub fn run() -> Result<ExitCode, Fatal> {
             name,
             format,
             html,
+            pdf,
         } => {
             let outputs = Outputs {
                 html: html_form(html, false),
                 ..Outputs::default()
             };
-            batch::run(inputs, out, previous, jobs, name, format, outputs)?
+            let mut options = nianbao::batch::Options::new(inputs, out);
+            options.previous = previous;
+            options.jobs = jobs;
+            options.name = name;
+            options.outputs = outputs;
+            options.pdf = pdf;
+            batch::run(options, format)?
         }
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,

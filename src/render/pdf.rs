@@ -349,3 +349,46 @@ pub fn pdfs_side_by_side(
         })
         .collect())
 }
+
+/// The fewest documents worth a LibreOffice run of their own: starting one
+/// costs as much as converting several.
+pub const MIN_PER_RUN: usize = 8;
+
+/// The PDF of each DOCX in `docx`, in order, each on its own: converted side
+/// by side as in [`pdfs_side_by_side`], but a run that fails is done again
+/// one document at a time, so that a document LibreOffice cannot convert
+/// fails alone and the others still get their PDF.
+pub fn convert_each(offices: &mut [Office], docx: &[&[u8]]) -> Vec<Result<Vec<u8>, PdfError>> {
+    let share = docx.len().div_ceil(offices.len().max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = offices
+            .iter_mut()
+            .zip(docx.chunks(share))
+            .map(|(office, chunk)| {
+                let handle = scope.spawn(move || match office.convert(chunk) {
+                    Ok(pdfs) => pdfs.into_iter().map(Ok).collect(),
+                    Err(e) if chunk.len() == 1 => vec![Err(e)],
+                    Err(_) => chunk
+                        .iter()
+                        .map(|one| {
+                            office.convert(std::slice::from_ref(one)).and_then(|mut v| {
+                                v.pop().ok_or_else(|| PdfError::Crashed("原因不明".into()))
+                            })
+                        })
+                        .collect(),
+                });
+                (handle, chunk.len())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(h, n)| {
+                h.join().unwrap_or_else(|_| {
+                    (0..n)
+                        .map(|_| Err(PdfError::Crashed("内部错误".into())))
+                        .collect()
+                })
+            })
+            .collect()
+    })
+}

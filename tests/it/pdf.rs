@@ -275,3 +275,213 @@ fn without_libreoffice_the_message_names_the_packages() {
     );
     assert!(!out.path().join("out").exists());
 }
+
+/// `batch` run by the binary; its exit code, stdout and stderr.
+fn batch_cli(args: &[&std::ffi::OsStr], path: Option<&std::ffi::OsStr>) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianbao"));
+    cmd.arg("batch").args(args);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    let out = cmd.output().expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Three synthetic inputs in `dir/in`.
+fn three_inputs(dir: &std::path::Path) -> std::path::PathBuf {
+    let inputs = dir.join("in");
+    nianbao::batch::write_sample_inputs(3, &inputs).expect("inputs");
+    inputs
+}
+
+fn read_manifest(out: &std::path::Path) -> nianbao::batch::manifest::Manifest {
+    serde_json::from_slice(&std::fs::read(out.join("manifest.json")).expect("manifest"))
+        .expect("parses")
+}
+
+/// `batch --pdf`: a PDF beside each DOCX, each in the manifest, `verify`
+/// clean, LibreOffice's version recorded; the PDFs hold their agency.
+#[test]
+fn batch_pdf_lists_every_pdf_and_the_libreoffice_version() {
+    let Some(()) = tools() else { return };
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let inputs = three_inputs(tmp.path());
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = batch_cli(
+        &[
+            "--pdf".as_ref(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            inputs.as_os_str(),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let m = read_manifest(&out);
+    let version = m.libreoffice.clone().expect("the LibreOffice version");
+    assert!(version.starts_with("LibreOffice "), "{version}");
+    let pdfs: Vec<_> = m
+        .files
+        .iter()
+        .filter(|e| e.path.ends_with(".pdf"))
+        .collect();
+    assert_eq!(pdfs.len(), 3, "{:?}", m.files);
+    for pdf in pdfs {
+        let docx = pdf.path.replace(".pdf", ".docx");
+        let docx = m.files.iter().find(|e| e.path == docx).expect("its DOCX");
+        assert_eq!((&pdf.agency, &pdf.source), (&docx.agency, &docx.source));
+        let path = out.join(&pdf.path);
+        let text = run(
+            "pdftotext",
+            &[
+                "-enc".as_ref(),
+                "UTF-8".as_ref(),
+                path.as_os_str(),
+                "-".as_ref(),
+            ],
+        );
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let agency: String = pdf
+            .agency
+            .as_deref()
+            .expect("agency")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert!(flat.contains(&agency), "{agency} not in {}", pdf.path);
+    }
+    let v = nianbao::batch::manifest::verify(&out).expect("verifies");
+    assert!(v.is_clean(), "{v:?}");
+    assert_eq!(v.ok, m.files.len());
+    // A changed PDF is caught.
+    let first = m
+        .files
+        .iter()
+        .find(|e| e.path.ends_with(".pdf"))
+        .expect("pdf");
+    std::fs::write(out.join(&first.path), b"%PDF-1.4").expect("write");
+    let v = nianbao::batch::manifest::verify(&out).expect("verifies");
+    assert_eq!(v.changed, vec![first.path.clone()]);
+}
+
+/// A stand-in `soffice` (a shell script first on the PATH): it gives a
+/// version; it dies on a run of several documents; on a run of one it
+/// writes a stand-in PDF, or dies as well when `FAKE_SOFFICE=crash`.
+fn fake_soffice(dir: &std::path::Path) -> std::ffi::OsString {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let script = r#"#!/bin/sh
+for a in "$@"; do [ "$a" = --version ] && { echo "LibreOffice 0.0.0.0 stand-in"; exit 0; }; done
+out=""; n=0; files=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --outdir) out="$2"; shift ;;
+    *.docx) files="$files $1"; n=$((n + 1)) ;;
+  esac
+  shift
+done
+if [ "$FAKE_SOFFICE" = crash ] || [ "$n" -gt 1 ]; then kill -9 $$; fi
+for f in $files; do printf '%%PDF-1.4 stand-in\n' > "$out/$(basename "$f" .docx).pdf"; done
+"#;
+    let path = bin.join("soffice");
+    std::fs::write(&path, script).expect("script");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut paths = vec![bin];
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(paths).expect("PATH")
+}
+
+/// A run of several documents that dies is done again one by one: every
+/// agency still gets its PDF. When LibreOffice dies on every document, each
+/// agency says so in the batch report and keeps its DOCX and XLSX, the
+/// batch finishes, and the manifest (without a version) verifies.
+#[test]
+fn batch_pdf_failures_are_told_per_agency_and_the_others_go_on() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let inputs = three_inputs(tmp.path());
+    let path = fake_soffice(tmp.path());
+    let out = tmp.path().join("out");
+    let args = [
+        "--pdf".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        inputs.as_os_str(),
+    ];
+    let (code, stdout, stderr) = batch_cli(&args, Some(&path));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let m = read_manifest(&out);
+    assert_eq!(
+        m.libreoffice.as_deref(),
+        Some("LibreOffice 0.0.0.0 stand-in")
+    );
+    assert_eq!(
+        m.files.iter().filter(|e| e.path.ends_with(".pdf")).count(),
+        3
+    );
+
+    let out = tmp.path().join("crash");
+    let args = [
+        "--pdf".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        inputs.as_os_str(),
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("batch")
+        .args(args)
+        .env("PATH", &path)
+        .env("FAKE_SOFFICE", "crash")
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(
+        stderr
+            .matches("PDF 未生成：LibreOffice 转换 PDF 时异常退出")
+            .count(),
+        3,
+        "{stderr}"
+    );
+    let m = read_manifest(&out);
+    assert_eq!(m.libreoffice, None);
+    assert_eq!(
+        m.files.iter().filter(|e| e.path.ends_with(".pdf")).count(),
+        0
+    );
+    assert_eq!(
+        m.files.iter().filter(|e| e.path.ends_with(".docx")).count(),
+        3
+    );
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(out.join("check-report.json")).expect("check report"),
+    )
+    .expect("json");
+    let text = report.to_string();
+    assert_eq!(text.matches("PDF 未生成").count(), 3, "{text}");
+    let v = nianbao::batch::manifest::verify(&out).expect("verifies");
+    assert!(v.is_clean(), "{v:?}");
+    // And the manifest of a batch without --pdf has no version at all.
+    let plain = tmp.path().join("plain");
+    let (code, _, stderr) = batch_cli(
+        &["-o".as_ref(), plain.as_os_str(), inputs.as_os_str()],
+        None,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(plain.join("manifest.json")).expect("manifest");
+    assert!(!text.contains("libreoffice"), "{text}");
+}
