@@ -35,7 +35,7 @@ const OFFICIAL_FONTS: [&str; 5] = [
 ];
 
 /// Why no PDF was made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PdfError {
     /// `soffice` is not on the PATH.
     #[error(
