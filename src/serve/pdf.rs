@@ -6,8 +6,8 @@
 //! conversions are admitted at once, waiting or running; one more is
 //! answered `503` with `Retry-After` at once. Each converter thread (one per
 //! core by default) owns a LibreOffice ([`Office`], started at its first
-//! conversion) and converts what is queued when it is free, up to
-//! [`MAX_RUN`] documents, in one run. A run that crashes or hangs is killed
+//! conversion) and converts what is queued when it is free, and what comes
+//! within [`GATHER`] after, up to [`MAX_RUN`] documents, in one run. A run that crashes or hangs is killed
 //! by [`Office`] and fails the requests in it with a clear error; the next
 //! run starts LibreOffice afresh.
 
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -23,6 +23,9 @@ use crate::render::pdf::{Office, PdfError};
 
 /// The most documents one LibreOffice run of the service converts.
 pub const MAX_RUN: usize = 8;
+
+/// How long a converter waits after a request for others to join its run.
+const GATHER: Duration = Duration::from_millis(100);
 
 /// The queue of conversions and its converter threads.
 #[derive(Debug, Clone)]
@@ -125,9 +128,13 @@ fn convert_loop(jobs: &Mutex<Receiver<Job>>, settings: &Settings) {
             let Ok(first) = jobs.recv() else {
                 return;
             };
+            // Requests that come together go into one run: LibreOffice's
+            // start (2–3 s) is paid once for them.
             let mut run = vec![first];
+            let until = Instant::now() + GATHER;
             while run.len() < MAX_RUN {
-                match jobs.try_recv() {
+                let left = until.saturating_duration_since(Instant::now());
+                match jobs.recv_timeout(left) {
                     Ok(job) => run.push(job),
                     Err(_) => break,
                 }
