@@ -577,7 +577,10 @@ fn run_in_pool(
     }
     let prechecks = inputs::precheck_with(inputs, &|path: &Path| crate::read::load(path), cancel);
     let indices: Vec<usize> = (0..inputs.len()).collect();
-    for part in indices.chunks(jobs * 32) {
+    // With PDFs, larger chunks: each chunk pays LibreOffice's start (2–3 s)
+    // once per core.
+    let chunk = if offices.is_empty() { 32 } else { 128 };
+    for part in indices.chunks(jobs * chunk) {
         if cancelled() {
             break;
         }
