@@ -7,7 +7,8 @@
 //! answered `503` with `Retry-After` at once. Each converter thread (one per
 //! core by default) owns a LibreOffice ([`Office`], started at its first
 //! conversion) and converts what is queued when it is free, and what comes
-//! within [`GATHER`] after, up to [`MAX_RUN`] documents, in one run. A run that crashes or hangs is killed
+//! after while requests keep coming ([`GATHER`] apart, for
+//! [`GATHER_AT_MOST`] at most), up to [`MAX_RUN`] documents, in one run. A run that crashes or hangs is killed
 //! by [`Office`] and fails the requests in it with a clear error; the next
 //! run starts LibreOffice afresh.
 
@@ -24,8 +25,10 @@ use crate::render::pdf::{Office, PdfError};
 /// The most documents one LibreOffice run of the service converts.
 pub const MAX_RUN: usize = 8;
 
-/// How long a converter waits after a request for others to join its run.
+/// How long a converter waits after a request for another to join its run...
 const GATHER: Duration = Duration::from_millis(100);
+/// ... and how long at most, however many keep coming.
+const GATHER_AT_MOST: Duration = Duration::from_millis(500);
 
 /// The queue of conversions and its converter threads.
 #[derive(Debug, Clone)]
@@ -131,10 +134,10 @@ fn convert_loop(jobs: &Mutex<Receiver<Job>>, settings: &Settings) {
             // Requests that come together go into one run: LibreOffice's
             // start (2–3 s) is paid once for them.
             let mut run = vec![first];
-            let until = Instant::now() + GATHER;
+            let until = Instant::now() + GATHER_AT_MOST;
             while run.len() < MAX_RUN {
                 let left = until.saturating_duration_since(Instant::now());
-                match jobs.recv_timeout(left) {
+                match jobs.recv_timeout(left.min(GATHER)) {
                     Ok(job) => run.push(job),
                     Err(_) => break,
                 }
