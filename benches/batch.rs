@@ -49,6 +49,7 @@ fn child(inputs: &Path, out: &Path) {
         options.outputs = nianbao::Outputs {
             docx: false,
             xlsx: false,
+            html: None,
         };
     }
     let start = Instant::now();

@@ -14,6 +14,7 @@ fn sample_docx(c: &mut Criterion) {
     let docx_only = Outputs {
         docx: true,
         xlsx: false,
+        html: None,
     };
     c.bench_function("docx: sample report → bytes", |b| {
         b.iter(|| {

@@ -15,6 +15,7 @@ fn bench(c: &mut Criterion) {
     let xlsx_only = Outputs {
         docx: false,
         xlsx: true,
+        html: None,
     };
     c.bench_function("workbook_bytes (sample)", |b| {
         b.iter(|| nianbao::render(black_box(&report), "butaji-2024.toml", xlsx_only))

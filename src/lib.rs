@@ -80,8 +80,9 @@ pub use read::{
 pub use render::form::{clear_given_totals, form_bytes, new_report};
 pub use render::names::{MAX_NAME_BYTES, agency_key, safe_file_name};
 pub use render::output::{is_temp_name, write_all_or_none, write_atomically};
+pub use render::pdf::{Office, PdfError, convert_each, pdfs, pdfs_side_by_side};
 pub use render::starter::starter_toml;
-pub use render::{Error, OutputFile, Outputs, check_with_text, render, render_with};
+pub use render::{Error, Html, OutputFile, Outputs, check_with_text, render, render_with};
 pub use text::{
     Blocks, HELPERS as TEMPLATE_HELPERS, TextEngine, TextError, Variable, default_template,
     variables as text_variables,

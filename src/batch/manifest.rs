@@ -25,6 +25,11 @@ pub const MANIFEST: &str = "manifest.json";
 pub struct Manifest {
     /// The program that wrote it, e.g. `nianbao 0.1.0`.
     pub generator: String,
+    /// The LibreOffice that converted the PDFs (e.g. `LibreOffice 7.4.7.2
+    /// 40(Build:2)`): a PDF's bytes may differ from one version to the next.
+    /// Absent when the batch made no PDF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libreoffice: Option<String>,
     /// Every file written, sorted by path.
     pub files: Vec<ManifestEntry>,
 }
@@ -88,9 +93,11 @@ pub fn hash_reader(file: &mut impl Read) -> std::io::Result<(u64, String)> {
 /// Writes `out_dir/manifest.json` atomically: `first` (sorted by path),
 /// then `rest`, each a JSON line of a [`ManifestEntry`] (the per-agency files
 /// in input order). One entry per line, so that the manifest can be written
-/// without holding it in memory and read with line tools.
+/// without holding it in memory and read with line tools. `libreoffice`: the
+/// version that converted the PDFs, when some were made.
 pub fn write(
     out_dir: &Path,
+    libreoffice: Option<&str>,
     mut first: Vec<ManifestEntry>,
     rest: impl Iterator<Item = std::io::Result<String>>,
 ) -> std::io::Result<()> {
@@ -99,7 +106,12 @@ pub fn write(
     crate::render::output::write_with(&path, Durability::Synced, |file| {
         let mut out = BufWriter::new(file);
         let generator = serde_json::to_string(&format!("nianbao {}", env!("CARGO_PKG_VERSION")))?;
-        write!(out, "{{\n  \"generator\": {generator},\n  \"files\": [")?;
+        write!(out, "{{\n  \"generator\": {generator},")?;
+        if let Some(version) = libreoffice {
+            let version = serde_json::to_string(version)?;
+            write!(out, "\n  \"libreoffice\": {version},")?;
+        }
+        write!(out, "\n  \"files\": [")?;
         let firsts = first
             .iter()
             .map(|e| serde_json::to_string(e).map_err(std::io::Error::from));

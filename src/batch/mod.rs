@@ -52,6 +52,7 @@ use crate::read::{IoAction, io_reason};
 use crate::render::Outputs;
 use crate::render::names::safe_file_name;
 use crate::render::output::Durability;
+use crate::render::pdf::Office;
 pub use inputs::collect_inputs;
 use manifest::ManifestEntry;
 use summary::SummaryWriter;
@@ -84,6 +85,10 @@ pub struct Options {
     /// that runs the batch in a temporary folder names them as a clerk who
     /// ran `nianbao batch` in that folder would see them.
     pub input_base: Option<PathBuf>,
+    /// Also convert each agency's DOCX to PDF (`<stem>.pdf` beside it) with
+    /// LibreOffice: each chunk of inputs in one run per core. The manifest
+    /// then records LibreOffice's version.
+    pub pdf: bool,
 }
 
 impl Options {
@@ -99,6 +104,7 @@ impl Options {
             outputs: Outputs::default(),
             cancel: None,
             input_base: None,
+            pdf: false,
         }
     }
 }
@@ -279,6 +285,9 @@ pub enum BatchError {
         /// The output folder.
         path: PathBuf,
     },
+    /// `--pdf` without LibreOffice (or its profile could not be made).
+    #[error("{0}")]
+    Pdf(#[from] crate::render::pdf::PdfError),
     /// The worker threads could not be started.
     #[error("无法启动工作线程：{0}")]
     Threads(String),
@@ -465,14 +474,35 @@ pub fn run(
         .filter(|&j| j > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .min(MAX_JOBS);
+    // One LibreOffice per core, started before any input is processed, so
+    // that a missing LibreOffice stops the batch before anything is written.
+    let mut offices = Vec::new();
+    if options.pdf {
+        for _ in 0..jobs.min(std::thread::available_parallelism().map_or(1, |n| n.get())) {
+            offices.push(Office::start(None)?);
+        }
+        for (official, used) in offices.first().map(Office::substitutions).unwrap_or(&[]) {
+            notes.push(format!(
+                "本机未安装字体「{official}」，PDF 中以「{used}」代替"
+            ));
+        }
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .map_err(|_| {
             BatchError::Threads(format!("系统不允许创建 {jobs} 个线程，请用 -j 减少线程数"))
         })?;
-    let mut outcome =
-        pool.install(|| run_in_pool(options, &found, skip.as_deref(), jobs, progress))?;
+    let mut outcome = pool.install(|| {
+        run_in_pool(
+            options,
+            &found,
+            skip.as_deref(),
+            jobs,
+            &mut offices,
+            progress,
+        )
+    })?;
     notes.append(&mut outcome.notes);
     outcome.notes = notes;
     Ok(outcome)
@@ -559,9 +589,11 @@ fn run_in_pool(
     found: &inputs::Collected,
     skip: Option<&Path>,
     jobs: usize,
+    offices: &mut [Office],
     progress: &(dyn Fn(&InputResult, usize, usize) + Sync),
 ) -> Result<BatchOutcome, BatchError> {
     let out_dir = options.out_dir.as_path();
+    let mut pdfs_made = 0usize;
     let mut notes = Vec::new();
     let previous = options.previous.as_deref().map(|dir| {
         let (index, mut problems) = inputs::previous_index(dir, skip);
@@ -603,17 +635,23 @@ fn run_in_pool(
     }
     let prechecks = inputs::precheck_with(inputs, &|path: &Path| crate::read::load(path), cancel);
     let indices: Vec<usize> = (0..inputs.len()).collect();
-    for part in indices.chunks(jobs * 32) {
+    // With PDFs, larger chunks: each chunk pays LibreOffice's start (2–3 s)
+    // once per core.
+    let chunk = if offices.is_empty() { 32 } else { 128 };
+    for part in indices.chunks(jobs * chunk) {
         if cancelled() {
             break;
         }
         // Once cancelled, the inputs not yet started are left alone.
-        let done: Vec<(InputResult, Option<Report>)> = part
+        let mut done: Vec<(InputResult, Option<Report>)> = part
             .par_iter()
             .filter_map(|&i| {
                 (!cancelled()).then(|| process::process_isolated(&ctx, &inputs[i], &prechecks[i]))
             })
             .collect();
+        if !offices.is_empty() {
+            pdfs_made += add_pdfs(out_dir, offices, &mut done, &mut notes);
+        }
         for (mut result, report) in done {
             latest_year = latest_year.max(result.year);
             if let Some(report) = report {
@@ -699,8 +737,17 @@ fn run_in_pool(
             |tmp| check_report::write_json(&spool, &counts, tmp),
         )?);
     }
-    manifest::write(out_dir, reports.clone(), spool.manifest_lines())
-        .map_err(|e| write_error(&out_dir.join(manifest::MANIFEST), &e))?;
+    let libreoffice = offices
+        .first()
+        .filter(|_| pdfs_made > 0)
+        .map(Office::version);
+    manifest::write(
+        out_dir,
+        libreoffice,
+        reports.clone(),
+        spool.manifest_lines(),
+    )
+    .map_err(|e| write_error(&out_dir.join(manifest::MANIFEST), &e))?;
     Ok(BatchOutcome {
         counts,
         inputs: total,
@@ -708,6 +755,91 @@ fn run_in_pool(
         reports,
         notes,
     })
+}
+
+/// Converts the DOCX of every generated input in `done` to PDF (in one
+/// LibreOffice run per office), writes each PDF beside its DOCX and adds it
+/// to the input's files. An input whose PDF fails keeps its other files and
+/// says why in its message (and in `notes`); the others go on. Returns how
+/// many PDFs were written.
+fn add_pdfs(
+    out_dir: &Path,
+    offices: &mut [Office],
+    done: &mut [(InputResult, Option<Report>)],
+    notes: &mut Vec<String>,
+) -> usize {
+    let failed = |result: &mut InputResult, notes: &mut Vec<String>, why: String| {
+        result.message.push_str(&format!("；PDF 未生成：{why}"));
+        let agency = result.agency.as_deref().unwrap_or("-");
+        notes.push(format!("{}（{agency}）：PDF 未生成：{why}", result.input));
+    };
+    // (index in `done`, the DOCX's entry, its bytes)
+    let mut wanted = Vec::new();
+    for (i, (result, _)) in done.iter_mut().enumerate() {
+        if result.status != Status::Ok {
+            continue;
+        }
+        let Some(entry) = result
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(".docx"))
+            .cloned()
+        else {
+            continue;
+        };
+        match std::fs::read(out_dir.join(&entry.path)) {
+            Ok(bytes) => wanted.push((i, entry, bytes)),
+            Err(e) => {
+                let why = format!("无法读取 Word 报告：{}", io_reason(&e, IoAction::Read));
+                failed(result, notes, why);
+            }
+        }
+    }
+    if wanted.is_empty() {
+        return 0;
+    }
+    let runs = offices
+        .len()
+        .min(wanted.len().div_ceil(crate::render::pdf::MIN_PER_RUN))
+        .max(1);
+    let docx: Vec<&[u8]> = wanted.iter().map(|(_, _, b)| b.as_slice()).collect();
+    let pdfs = crate::render::pdf::convert_each(&mut offices[..runs], &docx);
+    let mut made = 0;
+    for ((i, docx, _), pdf) in wanted.iter().zip(pdfs) {
+        let result = &mut done[*i].0;
+        let bytes = match pdf {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                failed(result, notes, e.to_string());
+                continue;
+            }
+        };
+        let docx_name = docx.unsafe_name.as_deref().unwrap_or(&docx.path);
+        let wanted_name = format!("{}.pdf", docx_name.trim_end_matches(".docx"));
+        let (name, changed) = safe_file_name(&wanted_name);
+        let target = out_dir.join(&name);
+        if let Err(e) = process::write_file(&target, &bytes) {
+            let why = format!(
+                "{}: 写入失败：{}",
+                target.display(),
+                io_reason(&e, IoAction::Write)
+            );
+            failed(result, notes, why);
+            continue;
+        }
+        result.files.push(ManifestEntry {
+            path: name,
+            bytes: bytes.len() as u64,
+            sha256: manifest::sha256_hex(&bytes),
+            source: docx.source.clone(),
+            agency: docx.agency.clone(),
+            year: docx.year,
+            unsafe_name: changed.then_some(wanted_name),
+        });
+        result.message = process::generated(result.files.len(), result.findings.len());
+        made += 1;
+    }
+    made
 }
 
 /// Fixes glibc's thresholds for mapping large blocks and for returning

@@ -17,7 +17,7 @@ use crate::render::{self, Outputs};
 /// Writes `bytes` to `path` atomically ([`crate::render::output::write_with`]) but
 /// without waiting for the disk (no fsync per file): on a batch of thousands
 /// of files that wait dominates the run. The manifest, written last, is synced.
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     crate::render::output::write_with(path, Durability::Unsynced, |f| f.write_all(bytes))
 }
 
@@ -157,13 +157,17 @@ fn process(ctx: &Context, path: &Path, pre: &Precheck) -> (InputResult, Option<R
         });
     }
     result.status = Status::Ok;
-    let warnings = result.findings.len();
-    result.message = if warnings > 0 {
-        format!("已生成 {} 个文件；{warnings} 个警告", files.len())
-    } else {
-        format!("已生成 {} 个文件", files.len())
-    };
+    result.message = generated(files.len(), result.findings.len());
     (result, Some(report))
+}
+
+/// The message of a generated input: how many files, how many warnings.
+pub fn generated(files: usize, warnings: usize) -> String {
+    if warnings > 0 {
+        format!("已生成 {files} 个文件；{warnings} 个警告")
+    } else {
+        format!("已生成 {files} 个文件")
+    }
 }
 
 /// All or nothing: removes the files `result` lists (written into

@@ -1,6 +1,6 @@
 //! `nianbao batch`, `verify` and `sample-inputs`: a whole county.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Fatal, Format, Outcome, write_error};
 
@@ -8,19 +8,10 @@ use super::{Fatal, Format, Outcome, write_error};
 /// the last line gives the counts. 2 if any input could not be read (or the
 /// batch could not run), else 1 if any failed. SIGINT or SIGTERM stop it
 /// cleanly: 130 or 143 and how far it got; a second signal ends it at once.
-pub fn run(
-    inputs: Vec<PathBuf>,
-    out: PathBuf,
-    previous: Option<PathBuf>,
-    jobs: Option<usize>,
-    name: Option<String>,
-    format: Format,
-) -> Result<Outcome, Fatal> {
+/// `options` as the command line gave them; `format` says whether the check
+/// report is also written as JSON.
+pub fn run(mut options: nianbao::batch::Options, format: Format) -> Result<Outcome, Fatal> {
     use std::io::IsTerminal;
-    let mut options = nianbao::batch::Options::new(inputs, out);
-    options.previous = previous;
-    options.jobs = jobs;
-    options.name = name;
     options.json_report = matches!(format, Format::Json);
     let stop = StopSignals::install();
     options.cancel = Some(stop.flag.clone());

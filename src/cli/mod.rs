@@ -61,6 +61,15 @@ enum Command {
         /// 只生成 Excel 统计表。
         #[arg(long)]
         xlsx_only: bool,
+        /// 另写 PDF（<报告名>.pdf）：由 LibreOffice 从生成的 Word 报告转换，字体全部嵌入。
+        #[arg(long, conflicts_with = "xlsx_only")]
+        pdf: bool,
+        /// 另写网页版（<报告名>.html）：完整网页，可直接放到政府信息公开网站。
+        #[arg(long, conflicts_with = "html_fragment")]
+        html: bool,
+        /// 另写网页版片段（<报告名>.html，无 <head>，样式写在各元素上），用于粘贴到网站内容管理系统的编辑器。
+        #[arg(long)]
+        html_fragment: bool,
     },
     /// 把已发布的年度报告（.txt、.docx、.html、.pdf）读成输入文件（TOML），并列出读到了什么、没读到什么和校验结果。
     ///
@@ -126,6 +135,12 @@ enum Command {
         /// 校验报告格式：xlsx 之外再写 check-report.json 时用 json。
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// 每个机关另写网页版（<报告名>.html），列入归档清单。
+        #[arg(long)]
+        html: bool,
+        /// 每个机关另写 PDF（<报告名>.pdf）：由 LibreOffice 从 Word 报告批量转换，列入归档清单，清单记录 LibreOffice 版本。
+        #[arg(long)]
+        pdf: bool,
     },
     /// 按 manifest.json 重新计算输出目录中每个文件的 SHA-256，列出缺失、改动和清单外的文件。
     Verify {
@@ -254,6 +269,15 @@ impl<E: std::error::Error> From<E> for Fatal {
     }
 }
 
+/// The web version asked for by `--html` or `--html-fragment`.
+fn html_form(page: bool, fragment: bool) -> Option<nianbao::Html> {
+    match (page, fragment) {
+        (_, true) => Some(nianbao::Html::Fragment),
+        (true, false) => Some(nianbao::Html::Page),
+        (false, false) => None,
+    }
+}
+
 /// Parses the command line and runs its mode.
 pub fn run() -> Result<ExitCode, Fatal> {
     let outcome = match Cli::parse().command {
@@ -264,12 +288,16 @@ pub fn run() -> Result<ExitCode, Fatal> {
             templates,
             docx_only,
             xlsx_only,
+            pdf,
+            html,
+            html_fragment,
         } => {
             let outputs = Outputs {
                 docx: !xlsx_only,
                 xlsx: !docx_only,
+                html: html_form(html, html_fragment),
             };
-            generate::run(&files, &out, templates.as_deref(), outputs)?
+            generate::run(&files, &out, templates.as_deref(), outputs, pdf)?
         }
         Command::Import { files, out, format } => import::run(&files, &out, format)?,
         Command::Init { file, agency, year } => init::run(&file, &agency, year)?,
@@ -286,7 +314,21 @@ pub fn run() -> Result<ExitCode, Fatal> {
             jobs,
             name,
             format,
-        } => batch::run(inputs, out, previous, jobs, name, format)?,
+            html,
+            pdf,
+        } => {
+            let outputs = Outputs {
+                html: html_form(html, false),
+                ..Outputs::default()
+            };
+            let mut options = nianbao::batch::Options::new(inputs, out);
+            options.previous = previous;
+            options.jobs = jobs;
+            options.name = name;
+            options.outputs = outputs;
+            options.pdf = pdf;
+            batch::run(options, format)?
+        }
         Command::Verify { dir } => batch::verify(&dir)?,
         Command::SampleInputs { count, dir } => batch::sample_inputs(count, &dir)?,
         Command::Serve {

@@ -32,7 +32,7 @@ use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
 #[cfg(test)]
 use crate::text::TextEngine;
-use crate::text::{Blocks, TextError, chinese_number};
+use crate::text::{Blocks, TextError};
 
 /// 仿宋_GB2312: body text and tables.
 pub const BODY_FONT: &str = "仿宋_GB2312";
@@ -830,7 +830,7 @@ fn build_body(report: &Report, blocks: &Blocks, tables_as: TablesAs) -> Docx {
         for name in outline::templates_of(section) {
             let head = outline::head(&report.headings, name).map(|head| {
                 numbered += 1;
-                format!("（{}）{head}：", chinese_number(numbered))
+                super::numbered_head(numbered, head)
             });
             body.extend(run_in(head, blocks.get(name)));
         }

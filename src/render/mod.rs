@@ -13,10 +13,12 @@
 pub mod docx;
 mod error;
 pub mod form;
+pub mod html;
 pub mod names;
 pub mod ooxml;
 pub mod output;
 pub mod package;
+pub mod pdf;
 pub mod sheet;
 pub mod starter;
 mod workbook_cache;
@@ -26,6 +28,7 @@ use crate::check::{self, Finding};
 use crate::model::Report;
 use crate::text::TextEngine;
 pub use error::Error;
+pub use html::Html;
 
 /// Which outputs to produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,8 @@ pub struct Outputs {
     pub docx: bool,
     /// The Excel statistical workbook.
     pub xlsx: bool,
+    /// The web version (`<stem>.html`), a page or a fragment.
+    pub html: Option<Html>,
 }
 
 impl Default for Outputs {
@@ -41,8 +46,14 @@ impl Default for Outputs {
         Outputs {
             docx: true,
             xlsx: true,
+            html: None,
         }
     }
+}
+
+/// The run-in head of the `number`th numbered block: `（一）主动公开：`.
+fn numbered_head(number: usize, head: &str) -> String {
+    format!("（{}）{head}：", crate::text::chinese_number(number as u64))
 }
 
 /// One file to write: its name (no folder) and its bytes.
@@ -111,8 +122,8 @@ pub(crate) fn render_checked(
         return Err(Error::Rules(findings));
     }
     // The text as it will be printed, rendered once: for R7 and the DOCX.
-    // Without a DOCX a template that fails only leaves R7 out.
-    let blocks = if outputs.docx {
+    // Without a DOCX or HTML a template that fails only leaves R7 out.
+    let blocks = if outputs.docx || outputs.html.is_some() {
         Some(engine.render_all(report)?)
     } else {
         engine.render_all(report).ok()
@@ -132,6 +143,12 @@ pub(crate) fn render_checked(
         files.push(OutputFile {
             name: format!("{title}统计表.xlsx"),
             bytes: xlsx::workbook_bytes(report, source)?,
+        });
+    }
+    if let (Some(form), Some(blocks)) = (outputs.html, &blocks) {
+        files.push(OutputFile {
+            name: format!("{title}.html"),
+            bytes: html::html_bytes(report, blocks, form),
         });
     }
     Ok((files, findings))

@@ -29,6 +29,11 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// The media type of a Word document.
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
+/// The media type of the web version.
+pub const HTML: &str = "text/html; charset=utf-8";
+/// The media type of a PDF.
+pub const PDF: &str = "application/pdf";
+
 /// The name a body goes by in messages when the request names no `source`.
 const BODY: &str = "请求正文";
 
@@ -160,7 +165,7 @@ fn render_error(e: &Error, report: &Report) -> Response {
 /// The query of `/api/check` and `/api/render`.
 #[derive(Debug, Deserialize)]
 pub struct BodyQuery {
-    /// `zip` (default), `docx` or `xlsx` (render only).
+    /// `zip` (default), `docx`, `xlsx`, `html` or `pdf` (render only).
     format: Option<String>,
     /// The input's file name, used in messages and recorded in the workbook
     /// like the CLI's input file name; without it the workbook records none.
@@ -318,11 +323,16 @@ enum Format {
     Zip,
     Docx,
     Xlsx,
+    Html,
+    Pdf,
 }
 
-/// `POST /api/render`: 200 with the file(s), 422 with the findings, 400, 415, 500.
+/// `POST /api/render`: 200 with the file(s), 422 with the findings, 400,
+/// 415, 500; for a PDF also 503 (queue full), 501 (no LibreOffice), 502
+/// (LibreOffice crashed) and 504 (it hung).
 pub async fn render(
     Extension(workers): Extension<Workers>,
+    Extension(converter): Extension<super::pdf::Converter>,
     q: Result<Query<BodyQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -333,16 +343,21 @@ pub async fn render(
             None | Some("zip") => Format::Zip,
             Some("docx") => Format::Docx,
             Some("xlsx") => Format::Xlsx,
+            Some("html") => Format::Html,
+            Some("pdf") => Format::Pdf,
             Some(_) => {
                 return Err(refuse(
                     StatusCode::BAD_REQUEST,
-                    "format 应为 zip、docx 或 xlsx".into(),
+                    "format 应为 zip、docx、xlsx、html 或 pdf".into(),
                 ));
             }
         };
         let kind = body_kind(&headers)?;
         let body = body_bytes(body)?;
         let source = source_name(q.source.as_deref())?;
+        if format == Format::Pdf {
+            return render_pdf(&workers, &converter, body, kind, source).await;
+        }
         blocking(&workers, move || {
             render_blocking(&body, kind, source, format)
         })
@@ -351,23 +366,77 @@ pub async fn render(
     run.await.unwrap_or_else(|r| *r)
 }
 
+/// A PDF: a place in the converters' queue first (503 when it is full),
+/// then the DOCX rendered in its turn, then the PDF converted in its turn.
+async fn render_pdf(
+    workers: &Workers,
+    converter: &super::pdf::Converter,
+    body: Bytes,
+    kind: InputKind,
+    source: Option<String>,
+) -> Result<Response, Refused> {
+    let Some(ticket) = converter.admit() else {
+        return Err(Box::new(super::busy(
+            "PDF 转换排队已满，请稍后重试（Word、Excel 和网页版不受影响）",
+        )));
+    };
+    let (report, files) =
+        blocking(workers, move || rendered(&body, kind, source, Format::Docx)).await??;
+    let [OutputFile { name, bytes }] = <[OutputFile; 1]>::try_from(files).map_err(|_| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "服务内部错误：生成的文件数不对".into(),
+        )
+    })?;
+    let pdf = converter.convert(bytes, ticket).await.ok_or_else(|| {
+        refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "服务内部错误：PDF 转换队列已停止".into(),
+        )
+    })?;
+    let pdf = pdf.map_err(|e| {
+        use crate::render::pdf::PdfError;
+        let status = match e {
+            PdfError::Missing => StatusCode::NOT_IMPLEMENTED,
+            PdfError::Crashed(_) => StatusCode::BAD_GATEWAY,
+            PdfError::Hung(_) => StatusCode::GATEWAY_TIMEOUT,
+            PdfError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        refuse(status, e.to_string())
+    })?;
+    let name = format!("{}.pdf", name.trim_end_matches(".docx"));
+    Ok(attachment(&name, PDF, pdf, report.report.year.0))
+}
+
+/// The report of the body and its files in `format` (a PDF's DOCX for `Pdf`).
+fn rendered(
+    body: &[u8],
+    kind: InputKind,
+    source: Option<String>,
+    format: Format,
+) -> Result<(Report, Vec<OutputFile>), Refused> {
+    let file = source.clone().unwrap_or_else(|| BODY.to_string());
+    let report =
+        crate::read::read_bytes(body, kind, &file).map_err(|e| Box::new(load_error(&e)))?;
+    let outputs = Outputs {
+        docx: matches!(format, Format::Zip | Format::Docx | Format::Pdf),
+        xlsx: matches!(format, Format::Zip | Format::Xlsx),
+        html: (format == Format::Html).then_some(crate::render::Html::Page),
+    };
+    // Without a source the workbook records no input file, as for standard input.
+    let recorded = source.as_deref().unwrap_or("-");
+    let (files, _warnings) = crate::render::render(&report, recorded, outputs)
+        .map_err(|e| Box::new(render_error(&e, &report)))?;
+    Ok((report, files))
+}
+
 fn render_blocking(
     body: &[u8],
     kind: InputKind,
     source: Option<String>,
     format: Format,
 ) -> Result<Response, Refused> {
-    let file = source.clone().unwrap_or_else(|| BODY.to_string());
-    let report =
-        crate::read::read_bytes(body, kind, &file).map_err(|e| Box::new(load_error(&e)))?;
-    let outputs = Outputs {
-        docx: format != Format::Xlsx,
-        xlsx: format != Format::Docx,
-    };
-    // Without a source the workbook records no input file, as for standard input.
-    let recorded = source.as_deref().unwrap_or("-");
-    let (files, _warnings) = crate::render::render(&report, recorded, outputs)
-        .map_err(|e| Box::new(render_error(&e, &report)))?;
+    let (report, files) = rendered(body, kind, source, format)?;
     let (name, media, bytes) = match (format, files.as_slice()) {
         (Format::Zip, _) => {
             let parts: Vec<(String, &[u8])> = files
@@ -384,6 +453,7 @@ fn render_blocking(
         }
         (Format::Docx, [OutputFile { name, bytes }]) => (name.clone(), DOCX, bytes.clone()),
         (Format::Xlsx, [OutputFile { name, bytes }]) => (name.clone(), XLSX, bytes.clone()),
+        (Format::Html, [OutputFile { name, bytes }]) => (name.clone(), HTML, bytes.clone()),
         _ => {
             return Err(refuse(
                 StatusCode::INTERNAL_SERVER_ERROR,

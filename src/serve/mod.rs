@@ -5,7 +5,7 @@
 //! | endpoint | what |
 //! |---|---|
 //! | `POST /api/check` | a report (JSON, TOML or a filled form) → [`crate::CheckResult`] |
-//! | `POST /api/render?format=zip\|docx\|xlsx` | the same bodies → the files, with their official names |
+//! | `POST /api/render?format=zip\|docx\|xlsx\|html\|pdf` | the same bodies → the files, with their official names |
 //! | `POST /api/convert?to=json\|toml` | the same bodies → the report as JSON or TOML, unchecked |
 //! | `POST /api/import?name=` | a published report (DOCX, PDF, text, HTML) → the report JSON and what was read ([`crate::import`]) |
 //! | `GET /api/form?agency=&year=` | the fill-in workbook |
@@ -44,6 +44,7 @@ mod conn;
 mod county;
 pub use county::{COOKIE, CSRF_HEADER};
 mod page;
+mod pdf;
 mod spec_json;
 
 use std::future::Future;
@@ -97,11 +98,26 @@ pub struct Config {
     /// Mark the session cookie `Secure` (set it when the server is reached
     /// over TLS, e.g. behind a reverse proxy).
     pub secure_cookie: bool,
+    /// PDF conversions (`format=pdf`) admitted at once, waiting or running;
+    /// one more is answered 503 with `Retry-After` at once.
+    pub pdf_queue: usize,
+    /// LibreOffice runs side by side (each converts on one core).
+    pub pdf_converters: usize,
+    /// How long a `format=pdf` request may take in all (longer: 503).
+    pub pdf_timeout: Duration,
+    /// How long a LibreOffice run may take, besides 5 s per document
+    /// (longer: it is killed and its requests get a 504).
+    pub pdf_run_timeout: Duration,
+    /// Where LibreOffice's private profiles go; the system's temporary
+    /// folder when `None`.
+    pub pdf_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
-    /// 2 MiB (8 MiB for a published report to import), 10 s to send a body, 10 s a request (10 minutes for the
-    /// county's import and ZIP), 64 requests in flight,
+    /// 2 MiB (8 MiB for a published report to import), 10 s to send a body,
+    /// 10 s a request (10 minutes for the county's import and ZIP, 2 minutes
+    /// for a PDF; 16 PDFs queued, a LibreOffice per core, 60 s a run),
+    /// 64 requests in flight,
     /// a worker per core, 10 s to send a head or idle, 10 s of a response
     /// unread, 1024 connections.
     fn default() -> Config {
@@ -118,6 +134,11 @@ impl Default for Config {
             max_connections: 1024,
             store: None,
             secure_cookie: false,
+            pdf_queue: 16,
+            pdf_converters: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            pdf_timeout: Duration::from_secs(120),
+            pdf_run_timeout: Duration::from_secs(60),
+            pdf_dir: None,
         }
     }
 }
@@ -127,6 +148,12 @@ pub fn router(config: Config) -> Router {
     let limits = Arc::new(Limits {
         in_flight: Semaphore::new(config.max_in_flight),
         workers: api::Workers::new(config.workers),
+        pdf: pdf::Converter::start(pdf::Settings {
+            capacity: config.pdf_queue,
+            threads: config.pdf_converters,
+            dir: config.pdf_dir.clone(),
+            run_timeout: config.pdf_run_timeout,
+        }),
         config: config.clone(),
     });
     let mut api = Router::new()
@@ -277,6 +304,7 @@ async fn stop_signal() {
 struct Limits {
     in_flight: Semaphore,
     workers: api::Workers,
+    pdf: pdf::Converter,
     config: Config,
 }
 
@@ -291,7 +319,7 @@ pub(crate) struct Deadline(pub(crate) Instant);
 /// The limits of `/api/`: a declared body over the limit is refused before it
 /// is read (413); past `max_in_flight` requests, 503 at once; a request that
 /// takes longer than `request_timeout` (`long_request_timeout` for the
-/// county's import and ZIP), 503.
+/// county's import and ZIP, `pdf_timeout` for a PDF), 503.
 async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Next) -> Response {
     let declared = request
         .headers()
@@ -310,10 +338,13 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
         return busy("服务繁忙，请稍后重试");
     };
     request.extensions_mut().insert(limits.workers.clone());
+    request.extensions_mut().insert(limits.pdf.clone());
     let timeout = if limits.config.store.is_some()
         && county::takes_long(request.method(), request.uri().path())
     {
         limits.config.long_request_timeout
+    } else if request.uri().path() == "/api/render" && asks_for_pdf(request.uri().query()) {
+        limits.config.pdf_timeout
     } else {
         limits.config.request_timeout
     };
@@ -327,6 +358,11 @@ async fn limit(State(limits): State<Arc<Limits>>, mut request: Request, next: Ne
             timeout.as_secs_f64()
         )),
     }
+}
+
+/// Whether a query holds `format=pdf`.
+fn asks_for_pdf(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|pair| pair == "format=pdf"))
 }
 
 /// 503 with `Retry-After: 1`.

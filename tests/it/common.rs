@@ -167,6 +167,7 @@ pub fn docx_bytes_with(report: &Report, engine: &nianbao::TextEngine) -> Vec<u8>
     let outputs = nianbao::Outputs {
         docx: true,
         xlsx: false,
+        html: None,
     };
     let (mut files, _) =
         nianbao::render_with(report, "test.toml", outputs, engine).expect("renders");

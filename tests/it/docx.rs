@@ -7,6 +7,7 @@ fn document_bytes(report: &nianbao::model::Report) -> Result<Vec<u8>, nianbao::E
     let outputs = nianbao::Outputs {
         docx: true,
         xlsx: false,
+        html: None,
     };
     Ok(nianbao::render(report, "test.toml", outputs)?
         .0

@@ -17,7 +17,7 @@ use crate::common::{child, children, descendants, parse, root, text, unzip, watt
 type Entry = (String, String, String);
 
 /// The lines of a fixture that are not comments or blank.
-fn fixture_lines(name: &str) -> Vec<String> {
+pub(crate) fn fixture_lines(name: &str) -> Vec<String> {
     let path = root().join("tests/fixtures").join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.lines()
@@ -49,7 +49,7 @@ fn letters(col: usize) -> String {
 }
 
 /// `A6:A27` for a cell spanning rows 5..27 of column 0; `A2` for one cell.
-fn a1_range(row: usize, col: usize, row_span: usize, col_span: usize) -> String {
+pub(crate) fn a1_range(row: usize, col: usize, row_span: usize, col_span: usize) -> String {
     let first = format!("{}{}", letters(col), row + 1);
     if row_span == 1 && col_span == 1 {
         first
@@ -60,7 +60,7 @@ fn a1_range(row: usize, col: usize, row_span: usize, col_span: usize) -> String 
 }
 
 /// Where a cell starts and how far it spans: (row, column, rows, columns), 0-based.
-type Span = (usize, usize, usize, usize);
+pub(crate) type Span = (usize, usize, usize, usize);
 
 /// `A6:A27` → (row 5, col 0, 22 rows, 1 column).
 fn parse_range(range: &str) -> Span {
@@ -133,7 +133,7 @@ fn the_section_headings_are_those_of_format_md() {
 }
 
 /// The oracle's cells of one table, by table name, parsed.
-fn oracle_by_table() -> BTreeMap<String, Vec<(Span, String)>> {
+pub(crate) fn oracle_by_table() -> BTreeMap<String, Vec<(Span, String)>> {
     let mut by_table: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for (table, range, label) in oracle() {
         by_table

@@ -67,7 +67,7 @@ fn json(reply: &Reply) -> Value {
 /// Every label of the format, transcribed by hand from FORMAT.md (the
 /// fixtures), with the section headings, the block places and the fields
 /// of 基本信息.
-fn format_words() -> BTreeSet<String> {
+pub(crate) fn format_words() -> BTreeSet<String> {
     let mut words = BTreeSet::new();
     for file in ["format-labels.txt", "format-headings.txt"] {
         let text =

@@ -205,6 +205,7 @@ fn workbook(report: &Report) -> Vec<u8> {
         Outputs {
             docx: false,
             xlsx: true,
+            html: None,
         },
     )
     .expect("renders");

@@ -588,6 +588,7 @@ fn render_and_check_report_r7() {
     let outputs = nianbao::Outputs {
         docx: false,
         xlsx: true,
+        html: None,
     };
     let (_, warnings) = nianbao::render(&report, "x.toml", outputs).expect("renders");
     let found: Vec<(&str, i64, i64)> = r7(&warnings)

@@ -295,7 +295,7 @@ fn bad_input_is_400_with_key_line_and_column() {
     assert_eq!(r.status, 400);
     let r = post(
         &server,
-        "/api/render?format=pdf",
+        "/api/render?format=odt",
         Some(TOML),
         &sample_toml(),
     );
@@ -1395,4 +1395,201 @@ fn a_pdf_that_does_not_finish_is_stopped_at_the_time_limit() {
         .expect("kill runs");
     assert!(!alive.success(), "pdftotext {} still runs", pid.trim());
     drop(child);
+}
+
+#[test]
+fn render_format_html_is_the_web_version_of_the_library() {
+    let server = start(Config::default());
+    let r = post(
+        &server,
+        "/api/render?format=html",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "text/html; charset=utf-8");
+    let report = crate::common::sample();
+    let disposition = r.headers["content-disposition"].to_str().expect("ASCII");
+    assert_eq!(
+        official_name(disposition),
+        format!("{}.html", report.title())
+    );
+    let outputs = nianbao::Outputs {
+        docx: false,
+        xlsx: false,
+        html: Some(nianbao::Html::Page),
+    };
+    let (files, _) = nianbao::render(&report, "-", outputs).expect("renders");
+    assert_eq!(r.body, files[0].bytes);
+}
+
+/// The tools the PDF tests need, or `None` (skipped, failed under CI).
+fn pdf_tools() -> Option<()> {
+    for t in ["soffice", "pdftotext"] {
+        crate::common::tool(t)?;
+    }
+    Some(())
+}
+
+/// A server whose LibreOffice profiles go under `dir`.
+fn pdf_server(dir: &std::path::Path, queue: usize) -> Server {
+    start(Config {
+        pdf_dir: Some(dir.to_path_buf()),
+        pdf_queue: queue,
+        pdf_converters: 1,
+        ..Config::default()
+    })
+}
+
+/// `pdftotext` of `pdf`, without white space.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("r.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+#[test]
+fn render_format_pdf_is_the_pdf_of_the_report() {
+    let Some(()) = pdf_tools() else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let server = pdf_server(work.path(), 4);
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    let report = crate::common::sample();
+    let disposition = r.headers["content-disposition"].to_str().expect("ASCII");
+    assert_eq!(
+        official_name(disposition),
+        format!("{}.pdf", report.title())
+    );
+    assert!(r.body.starts_with(b"%PDF-"));
+    let text = pdf_text(&r.body);
+    assert!(
+        text.contains(&report.report.agency),
+        "{} not in the PDF",
+        report.report.agency
+    );
+    // A bad input is still a 400, before any conversion.
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        b"not = [toml",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.error_message().contains("语法错误"), "{}", r.text());
+}
+
+#[test]
+fn a_full_pdf_queue_is_503_with_retry_after() {
+    let Some(()) = pdf_tools() else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let server = pdf_server(work.path(), 1);
+    let addr = server.addr();
+    // Three at once into a queue of one: LibreOffice takes a second or more
+    // to start, so the first holds the one place while the others come.
+    let replies: Vec<Reply> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| {
+                scope.spawn(move || {
+                    reply(
+                        agent()
+                            .post(format!("http://{addr}/api/render?format=pdf"))
+                            .header("content-type", TOML)
+                            .send(&sample_toml()[..]),
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("client"))
+            .collect()
+    });
+    let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let busy: Vec<&Reply> = replies.iter().filter(|r| r.status == 503).collect();
+    assert!(!busy.is_empty(), "{statuses:?}");
+    for r in busy {
+        assert_eq!(r.header("retry-after"), "1");
+        assert!(
+            r.error_message().contains("PDF 转换排队已满"),
+            "{}",
+            r.text()
+        );
+    }
+    // The place is given back: the next one is converted.
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn a_killed_soffice_is_a_clear_error_and_the_next_pdf_works() {
+    let Some(()) = pdf_tools() else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let server = pdf_server(work.path(), 4);
+    let profile = work.path().display().to_string();
+    let killer = std::thread::spawn(move || {
+        for _ in 0..1200 {
+            std::thread::sleep(Duration::from_millis(25));
+            for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+                let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+                let cmdline = String::from_utf8_lossy(&cmdline);
+                if cmdline.contains("soffice.bin")
+                    && cmdline.contains(&profile)
+                    && cmdline.contains("--convert-to")
+                {
+                    let pid = entry.file_name().to_string_lossy().to_string();
+                    let _ = std::process::Command::new("kill")
+                        .args(["-9", &pid])
+                        .status();
+                    return true;
+                }
+            }
+        }
+        false
+    });
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert!(killer.join().expect("killer"), "soffice.bin was not found");
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.headers["content-type"], "application/json");
+    let message = r.error_message();
+    assert!(
+        message.contains("LibreOffice 转换 PDF 时异常退出"),
+        "{message}"
+    );
+    let r = post(
+        &server,
+        "/api/render?format=pdf",
+        Some(TOML),
+        &sample_toml(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.body.starts_with(b"%PDF-"));
 }

@@ -153,6 +153,7 @@ fn generate_from_a_form() {
     let outputs = nianbao::Outputs {
         docx: false,
         xlsx: true,
+        html: None,
     };
     let (a, _) = nianbao::render(&from_form, "sample.toml", outputs).expect("renders");
     let (b, _) = nianbao::render(&expected_sample(), "sample.toml", outputs).expect("renders");

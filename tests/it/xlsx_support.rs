@@ -300,6 +300,7 @@ pub fn workbook_bytes(report: &Report, source: &str) -> Result<Vec<u8>, nianbao:
     let outputs = nianbao::Outputs {
         docx: false,
         xlsx: true,
+        html: None,
     };
     let (mut files, _) = nianbao::render(report, source, outputs)?;
     Ok(files.remove(0).bytes)

@@ -15,6 +15,7 @@ fn rendered() -> (String, Vec<u8>) {
         Outputs {
             docx: false,
             xlsx: true,
+            html: None,
         },
     )
     .expect("renders");
