@@ -120,6 +120,15 @@ struct RowTarget {
     other_group: bool,
 }
 
+/// The normalized row labels of table `id` (every alias), for recovering
+/// a table's rows from text.
+pub fn row_aliases(id: TableId) -> Vec<String> {
+    targets(id.table())
+        .into_iter()
+        .flat_map(|t| t.aliases)
+        .collect()
+}
+
 fn targets(t: &Table) -> Vec<RowTarget> {
     let mut rows: BTreeMap<usize, RowTarget> = BTreeMap::new();
     for c in &t.cells {
