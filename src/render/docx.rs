@@ -803,7 +803,9 @@ pub fn build(report: &Report, blocks: &Blocks) -> Docx {
 }
 
 fn build_body(report: &Report, blocks: &Blocks, tables_as: TablesAs) -> Docx {
-    let mut docx = skeleton();
+    // The skeleton is the same for every report: built once, cloned.
+    static SKELETON: LazyLock<Docx> = LazyLock::new(skeleton);
+    let mut docx = SKELETON.clone();
     let mut body: Vec<Paragraph> = vec![title(report), blank_line()];
     for (section, heading_text) in outline::SECTION_HEADINGS.iter().enumerate() {
         if section == outline::FIRST_TABLE_SECTION {
