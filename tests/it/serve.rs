@@ -1534,13 +1534,22 @@ fn a_full_pdf_queue_is_503_with_retry_after() {
             r.text()
         );
     }
-    // The place is given back: the next one is converted.
-    let r = post(
-        &server,
-        "/api/render?format=pdf",
-        Some(TOML),
-        &sample_toml(),
-    );
+    // The place is given back: the next one is converted. (The converter
+    // gives it back when its LibreOffice run has ended, which may be a
+    // moment after the first answer went out.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let r = loop {
+        let r = post(
+            &server,
+            "/api/render?format=pdf",
+            Some(TOML),
+            &sample_toml(),
+        );
+        if r.status != 503 || std::time::Instant::now() > deadline {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
