@@ -14,7 +14,8 @@
 //! ```
 //! let text = std::fs::read("inputs/butaji-2024.toml").unwrap();
 //! let report = nianbao::read_bytes(&text, nianbao::InputKind::Toml, "b.toml").unwrap();
-//! let docx = nianbao::render(&report, "b.toml", nianbao::Outputs { docx: true, xlsx: false })
+//! let only_docx = nianbao::Outputs { docx: true, xlsx: false, ..Default::default() };
+//! let docx = nianbao::render(&report, "b.toml", only_docx)
 //!     .unwrap().0.remove(0).bytes;
 //! let imported = nianbao::import::import_bytes(&docx, nianbao::import::ImportKind::Docx, "b.docx").unwrap();
 //! assert_eq!(imported.report.applications, report.applications);
