@@ -207,7 +207,13 @@ fn the_county_collects_reports_through_the_page() {
         // 1. The administrator creates two agencies on the page.
         let admin_password = log_in(&client, &page, "admin", &admin_password).await;
         for name in [name_a, name_b] {
-            let input = client.find(Locator::Id("new-agency")).await.expect("new agency field");
+            // The county view is drawn after the login's answer: wait for it.
+            let input = client
+                .wait()
+                .at_most(Duration::from_secs(20))
+                .for_element(Locator::Id("new-agency"))
+                .await
+                .expect("new agency field");
             input.send_keys(name).await.expect("type");
             click(&client, "#add-agency").await;
             wait_until(
