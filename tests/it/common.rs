@@ -173,3 +173,16 @@ pub fn docx_bytes_with(report: &Report, engine: &nianbao::TextEngine) -> Vec<u8>
         nianbao::render_with(report, "test.toml", outputs, engine).expect("renders");
     files.remove(0).bytes
 }
+
+/// The three inputs of inputs/ (real published reports).
+pub const INPUTS: [&str; 3] = [
+    "butaji-2024.toml",
+    "moushi-zhengfuban-2024.toml",
+    "mouxian-ziranziyuan-2024.toml",
+];
+
+/// An input of inputs/, by file name.
+pub fn input(name: &str) -> Report {
+    let path = root().join("inputs").join(name);
+    nianbao::read_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+}

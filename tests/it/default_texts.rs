@@ -3,24 +3,12 @@
 //! 条例第五十条第四项 asks (工作考核、社会评议和责任追究), and `check` warns
 //! (D2) naming the narrative blocks left to the built-in defaults.
 
-use std::path::Path;
 use std::process::Command;
 
 use nianbao::model::Report;
 use nianbao::{BOILERPLATE_BLOCKS, DEFAULT_TEXTS, Finding, Severity, TextEngine};
 
-fn load(name: &str) -> Report {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("inputs")
-        .join(name);
-    nianbao::read_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-const INPUTS: [&str; 3] = [
-    "butaji-2024.toml",
-    "moushi-zhengfuban-2024.toml",
-    "mouxian-ziranziyuan-2024.toml",
-];
+use crate::common::{INPUTS, input as load};
 
 /// `report` with every `[text]` block empty (left to the defaults).
 fn defaults_only(report: &Report) -> Report {

@@ -9,18 +9,7 @@ use std::process::Command;
 use nianbao::model::Report;
 use nianbao::{Finding, Severity, TextEngine};
 
-fn load(name: &str) -> Report {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("inputs")
-        .join(name);
-    nianbao::read_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-const INPUTS: [&str; 3] = [
-    "butaji-2024.toml",
-    "moushi-zhengfuban-2024.toml",
-    "mouxian-ziranziyuan-2024.toml",
-];
+use crate::common::{INPUTS, input as load};
 
 /// The report with every `[text]` block left to the default template.
 fn defaults_only(report: &Report) -> Report {
