@@ -258,8 +258,42 @@ fn quick_keys(path: &Path) -> Option<(u64, u64)> {
         return None;
     }
     let text = std::fs::read_to_string(path).ok()?;
-    let head: Head = toml::from_str(&text).ok()?;
+    let head: Head = toml::from_str(report_section(&text)?).ok()?;
     Some(key_hashes(&head.report.agency, head.report.year))
+}
+
+/// The `[report]` table of a TOML text, from its header to the next line
+/// that starts with `[`, when it is the first thing in the text (comments
+/// and blank lines aside); `None` otherwise.
+///
+/// The toml parser reads a whole document before it deserializes any of
+/// it: this keeps the quick read quick. The cut cannot change agency or
+/// year: a value cannot go on across a line that starts with `[` except in
+/// a multi-line string or array, and a cut one does not parse (then the
+/// full read decides, as for every `None`).
+fn report_section(text: &str) -> Option<&str> {
+    const HEADER: &str = "[report]";
+    let mut start = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        match start {
+            None => {
+                let t = line.trim();
+                let header = t.strip_prefix(HEADER).is_some_and(|rest| {
+                    rest.trim_start().is_empty() || rest.trim_start().starts_with('#')
+                });
+                if header {
+                    start = Some(offset);
+                } else if !(t.is_empty() || t.starts_with('#')) {
+                    return None;
+                }
+            }
+            Some(s) if line.trim_start().starts_with('[') => return text.get(s..offset),
+            Some(_) => {}
+        }
+        offset += line.len();
+    }
+    start.and_then(|s| text.get(s..))
 }
 
 /// Pass 1: reads every input (in parallel) and marks the ones that share
@@ -438,6 +472,54 @@ pub fn previous_index(dir: &Path, skip: Option<&Path>) -> (PreviousIndex, Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The quick keys, where there are any, are the keys of the full read:
+    /// on the three inputs, synthetic reports, and texts made to mislead a
+    /// cut (a `[report]` inside a string, a line starting with `[` inside
+    /// the table, the table not first).
+    #[test]
+    fn quick_keys_are_the_full_keys_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inputs");
+        let mut texts: Vec<String> = [
+            "butaji-2024.toml",
+            "moushi-zhengfuban-2024.toml",
+            "mouxian-ziranziyuan-2024.toml",
+        ]
+        .iter()
+        .map(|n| std::fs::read_to_string(root.join(n)).unwrap())
+        .collect();
+        texts.extend((0..5).map(|i| toml::to_string(&crate::synthetic::report(i)).unwrap()));
+        let base = texts[0].clone();
+        let agency_line = base
+            .lines()
+            .find(|l| l.starts_with("agency"))
+            .unwrap()
+            .to_string();
+        texts.push(format!("# 注释\n\n{base}"));
+        texts.push(base.replacen(
+            &agency_line,
+            &format!("{agency_line}\nnote = \"\"\"\n[report]\nagency = \"假\"\n\"\"\""),
+            1,
+        ));
+        texts.push(base.replacen(&agency_line, &format!("{agency_line}\nlist = [\n[1]]"), 1));
+        texts.push(format!(
+            "[text]\noverview = \"\"\"\n[report]\nagency = \"假\"\nyear = 2024\n\"\"\"\n{base}"
+        ));
+        texts.push(base.replacen("[report]", "[report] # 基本信息", 1));
+        let mut quick = 0;
+        for (i, text) in texts.iter().enumerate() {
+            let path = dir.path().join(format!("r{i}.toml"));
+            std::fs::write(&path, text).unwrap();
+            let full = keys_of(&path, &|p: &Path| crate::read::load(p));
+            if let Some(keys) = quick_keys(&path) {
+                quick += 1;
+                assert_eq!(Ok(keys), full.map_err(|e| e.to_string()), "input {i}");
+            }
+        }
+        // The plain inputs and the commented ones take the quick way.
+        assert!(quick >= 9, "{quick} quick reads");
+    }
 
     /// Linked files are read, linked folders are not followed, dangling and
     /// looping links with an input's name are problems, others are ignored.

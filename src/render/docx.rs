@@ -1519,11 +1519,15 @@ mod tests {
         for agency in agencies {
             let mut r = sample();
             r.report.agency = agency.to_string();
-            r.text.overview = Some(" 首行空格，\n第二行 & <标签> \"引号\" '单引号' 末尾空格 ".into());
+            r.text.overview =
+                Some(" 首行空格，\n第二行 & <标签> \"引号\" '单引号' 末尾空格 ".into());
             same(&r, agency);
         }
         for seed in 0..40 {
-            same(&crate::synthetic::report(seed), &format!("synthetic {seed}"));
+            same(
+                &crate::synthetic::report(seed),
+                &format!("synthetic {seed}"),
+            );
         }
     }
 
