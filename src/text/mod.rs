@@ -385,13 +385,8 @@ impl TextEngine {
     /// Renders every block of `report`: the input's `[text]` block when given,
     /// else the template. Each block is split into paragraphs at blank lines.
     pub fn render_all(&self, report: &Report) -> Result<Blocks, TextError> {
-        let ctx = Context::wraps(context(report)).map_err(|e| TextError::Template {
-            origin: "context".into(),
-            block: String::new(),
-            line: None,
-            column: None,
-            message: e.to_string(),
-        })?;
+        // `Context::from` takes the value as it is (`wraps` would copy it).
+        let ctx = Context::from(context(report));
         let mut blocks = Vec::with_capacity(TEMPLATE_NAMES.len());
         for name in TEMPLATE_NAMES {
             let given = report.text.get(name);
