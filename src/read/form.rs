@@ -818,14 +818,19 @@ fn serial_to_date(serial: f64) -> Option<Date> {
 /// 2025/1/20 or 2025.1.20 (spaces around and full-width digits allowed).
 /// Blank is none; an impossible date (2025-02-30) or other text is refused.
 fn read_date(value: &Data) -> Result<Option<Date>, String> {
-    let bad = |why: &str| {
+    let said = |found: String, why: &str| {
         format!(
-            "{}应为日期，如 {DATE_EXAMPLE}，实为 {}{why}",
-            BasicInfo::IssuedOn.label(),
-            shown(value)
+            "{}应为日期，如 {DATE_EXAMPLE}，实为 {found}{why}",
+            BasicInfo::IssuedOn.label()
         )
     };
-    let serial = |f: f64| serial_to_date(f).map(Some).ok_or_else(|| bad(""));
+    let bad = |why: &str| said(shown(value), why);
+    // A number out of the dates' range is shown as the number typed.
+    let serial = |f: f64| {
+        serial_to_date(f)
+            .map(Some)
+            .ok_or_else(|| said(format!("{f}"), ""))
+    };
     match value {
         Data::Empty => Ok(None),
         Data::String(s) if s.trim().is_empty() => Ok(None),
