@@ -102,26 +102,21 @@ pub fn read_form_bytes(bytes: &[u8], file: &str) -> Result<Report, LoadError> {
         read_text(s, &mut report, &mut found);
         found.settle(s, &mut errors);
     }
-    match crate::read::check_text(&report, file) {
-        Ok(()) => {}
-        Err(LoadError::Invalid {
-            key_path, message, ..
-        }) => {
-            let cell = cell_of_key(&key_path);
-            // Not twice: the empty agency is already named at its cell, or
-            // its whole sheet is.
-            let covered = errors.iter().any(|(c, _)| {
-                *c == cell
-                    || cell
-                        .strip_prefix(c.as_str())
-                        .is_some_and(|rest| rest.starts_with('!'))
-            });
-            if !covered {
-                errors.push((cell, message));
-            }
+    // Texts too long or with forbidden characters, counts and amounts too
+    // large: each at its cell, all of them.
+    for (key_path, message) in crate::read::text_and_number_problems(&report) {
+        let cell = cell_of_key(&key_path);
+        // Not twice: the empty agency is already named at its cell, or
+        // its whole sheet is.
+        let covered = errors.iter().any(|(c, _)| {
+            *c == cell
+                || cell
+                    .strip_prefix(c.as_str())
+                    .is_some_and(|rest| rest.starts_with('!'))
+        });
+        if !covered {
+            errors.push((cell, message));
         }
-        Err(other) if errors.is_empty() => return Err(other),
-        Err(_) => {}
     }
     if errors.is_empty() {
         Ok(report)
@@ -205,6 +200,13 @@ fn cell_of_key(key_path: &str) -> String {
         .iter()
         .find(|b| b.key() == key_path)
         .map(|b| b.excel_ref())
+        .or_else(|| {
+            tables::all().iter().find_map(|t| {
+                t.inputs()
+                    .find(|(_, i)| i.key == key_path)
+                    .map(|(c, _)| t.excel_ref(c.row, c.col))
+            })
+        })
         .or_else(|| {
             text_rows()
                 .into_iter()

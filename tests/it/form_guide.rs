@@ -425,3 +425,39 @@ fn three_bad_cells_are_all_reported_and_nothing_is_written() {
     left.sort();
     assert_eq!(left, ["bad-form.xlsx"]);
 }
+
+/// Values the cell reader takes but the report refuses (counts above the
+/// cap, texts with forbidden characters) are named at their cells too, all
+/// of them, not only the first.
+#[test]
+fn too_large_counts_and_bad_texts_are_each_named_at_their_cell() {
+    let mut bytes = form();
+    bytes = set_cell(&bytes, "依申请公开", "D5", NewCell::Number(2e9));
+    bytes = set_cell(&bytes, "主动公开", "B4", NewCell::Number(3e9));
+    bytes = set_cell(&bytes, TEXT_SHEET, "C3", NewCell::Text("甲_x000B_乙"));
+    bytes = set_cell(&bytes, TEXT_SHEET, "C5", NewCell::Text("丙_x0001_丁"));
+    let err = read(&bytes).expect_err("refused");
+    let mut cells: Vec<(&str, &str)> = err.form_cells();
+    cells.sort();
+    assert_eq!(
+        cells,
+        [
+            (
+                "主动公开!B4",
+                "数量过大：3000000000，上限 1000000000；请检查是否多输入了数字"
+            ),
+            (
+                "依申请公开!D5",
+                "数量过大：2000000000，上限 1000000000；请检查是否多输入了数字"
+            ),
+            (
+                "文字!C3",
+                "含有 XML 不允许的字符 U+000B（常见于从 Excel 复制的文字），请删除"
+            ),
+            (
+                "文字!C5",
+                "含有 XML 不允许的字符 U+0001（常见于从 Excel 复制的文字），请删除"
+            ),
+        ]
+    );
+}
