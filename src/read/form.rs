@@ -5,7 +5,9 @@
 //! writes values into the input cells. Empty input cells count as 0. Every bad
 //! cell is named (`依申请公开!D7：应为非负整数，实为 "三"`); a workbook that is
 //! not our form (missing sheet, moved label, deleted total formula) is refused
-//! with the sheet or cell that is wrong.
+//! with the sheet or cell that is wrong. The `填表说明` sheet is never read,
+//! so forms written before it (and before the Chinese names of the `文字`
+//! rows, when column B held `text.overview`) read the same.
 //!
 //! ```
 //! use nianbao::model::Report;

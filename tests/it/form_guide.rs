@@ -155,6 +155,12 @@ fn the_guide_comes_first_and_says_what_to_fill_units_rules_and_return() {
     assert!(styles.contains("wrapText=\"1\""));
     // Rows are tall enough for their wrapped text.
     assert!(xml.contains("customHeight=\"1\""));
+    // The guide is never read: a clerk's scribble on it changes nothing.
+    let scribbled = set_cell(&bytes, "填表说明", "B3", NewCell::Text("乱写 -1 text.x"));
+    assert_eq!(
+        read(&scribbled).expect("reads"),
+        read(&bytes).expect("reads")
+    );
 }
 
 // ---------------------------------------------------------------------------
