@@ -24,7 +24,9 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 
 mod text;
-pub use text::{TextField, TextProblem, forbidden_char, is_xml_char, text_fields, validate_text};
+pub use text::{
+    TextField, TextProblem, forbidden_char, is_xml_char, text_fields, text_problems, validate_text,
+};
 
 /// One agency's annual report: everything the input file holds.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]

@@ -130,6 +130,16 @@ pub fn text_fields(report: &Report) -> Vec<TextField<'_>> {
 /// assert_eq!(problem.key_path, "text.problems");
 /// ```
 pub fn validate_text(report: &Report) -> Result<(), TextProblem> {
+    match text_problems(report).into_iter().next() {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
+/// Every problem [`validate_text`] finds, not only the first (a filled
+/// form names each wrong cell).
+pub fn text_problems(report: &Report) -> Vec<TextProblem> {
+    let mut problems = Vec::new();
     for TextField {
         key_path,
         what,
@@ -141,14 +151,15 @@ pub fn validate_text(report: &Report) -> Result<(), TextProblem> {
         if text.len() > max_chars {
             let chars = text.chars().count();
             if chars > max_chars {
-                return Err(TextProblem {
+                problems.push(TextProblem {
                     key_path,
                     message: format!("{what}过长：{chars} 个字，上限 {max_chars} 个字"),
                 });
+                continue;
             }
         }
         if let Some(c) = forbidden_char(text) {
-            return Err(TextProblem {
+            problems.push(TextProblem {
                 key_path,
                 message: format!(
                     "含有 XML 不允许的字符 U+{:04X}（常见于从 Excel 复制的文字），请删除",
@@ -158,10 +169,10 @@ pub fn validate_text(report: &Report) -> Result<(), TextProblem> {
         }
     }
     if report.report.agency.trim().is_empty() {
-        return Err(TextProblem {
+        problems.push(TextProblem {
             key_path: "report.agency".into(),
             message: "机关全称不能为空".into(),
         });
     }
-    Ok(())
+    problems
 }

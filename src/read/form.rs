@@ -5,7 +5,9 @@
 //! writes values into the input cells. Empty input cells count as 0. Every bad
 //! cell is named (`依申请公开!D7：应为非负整数，实为 "三"`); a workbook that is
 //! not our form (missing sheet, moved label, deleted total formula) is refused
-//! with the sheet or cell that is wrong.
+//! with the sheet or cell that is wrong. The `填表说明` sheet is never read,
+//! so forms written before it (and before the Chinese names of the `文字`
+//! rows, when column B held `text.overview`) read the same.
 //!
 //! ```
 //! use nianbao::model::Report;
@@ -31,7 +33,9 @@ use quick_xml::reader::Reader as XmlReader;
 
 use crate::model::{Date, Report, Year};
 use crate::read::error::{FormCell, LoadError};
-use crate::spec::sheets::{TEXT_SHEET, TextKind, required_sheets, sum_formula, text_rows};
+use crate::spec::sheets::{
+    DATE_EXAMPLE, TEXT_SHEET, TextKind, required_sheets, sum_formula, text_rows,
+};
 use crate::spec::tables::{self, BasicInfo, Content, Field, TITLE_ROWS, Table};
 
 // ---------------------------------------------------------------------------
@@ -100,26 +104,21 @@ pub fn read_form_bytes(bytes: &[u8], file: &str) -> Result<Report, LoadError> {
         read_text(s, &mut report, &mut found);
         found.settle(s, &mut errors);
     }
-    match crate::read::check_text(&report, file) {
-        Ok(()) => {}
-        Err(LoadError::Invalid {
-            key_path, message, ..
-        }) => {
-            let cell = cell_of_key(&key_path);
-            // Not twice: the empty agency is already named at its cell, or
-            // its whole sheet is.
-            let covered = errors.iter().any(|(c, _)| {
-                *c == cell
-                    || cell
-                        .strip_prefix(c.as_str())
-                        .is_some_and(|rest| rest.starts_with('!'))
-            });
-            if !covered {
-                errors.push((cell, message));
-            }
+    // Texts too long or with forbidden characters, counts and amounts too
+    // large: each at its cell, all of them.
+    for (key_path, message) in crate::read::text_and_number_problems(&report) {
+        let cell = cell_of_key(&key_path);
+        // Not twice: the empty agency is already named at its cell, or
+        // its whole sheet is.
+        let covered = errors.iter().any(|(c, _)| {
+            *c == cell
+                || cell
+                    .strip_prefix(c.as_str())
+                    .is_some_and(|rest| rest.starts_with('!'))
+        });
+        if !covered {
+            errors.push((cell, message));
         }
-        Err(other) if errors.is_empty() => return Err(other),
-        Err(_) => {}
     }
     if errors.is_empty() {
         Ok(report)
@@ -203,6 +202,13 @@ fn cell_of_key(key_path: &str) -> String {
         .iter()
         .find(|b| b.key() == key_path)
         .map(|b| b.excel_ref())
+        .or_else(|| {
+            tables::all().iter().find_map(|t| {
+                t.inputs()
+                    .find(|(_, i)| i.key == key_path)
+                    .map(|(c, _)| t.excel_ref(c.row, c.col))
+            })
+        })
         .or_else(|| {
             text_rows()
                 .into_iter()
@@ -811,23 +817,80 @@ fn serial_to_date(serial: f64) -> Option<Date> {
     format!("{year:04}-{month:02}-{day:02}").parse().ok()
 }
 
+/// The 成文日期 as a clerk types it: an Excel date (a date cell or its
+/// serial number), or text such as 2025年1月20日, 2025-1-20, 2025-01-20,
+/// 2025/1/20 or 2025.1.20 (spaces around and full-width digits allowed).
+/// Blank is none; an impossible date (2025-02-30) or other text is refused.
 fn read_date(value: &Data) -> Result<Option<Date>, String> {
-    let bad = || format!("成文日期应写作 2025-01-20，实为 {}", shown(value));
+    let said = |found: String, why: &str| {
+        format!(
+            "{}应为日期，如 {DATE_EXAMPLE}，实为 {found}{why}",
+            BasicInfo::IssuedOn.label()
+        )
+    };
+    let bad = |why: &str| said(shown(value), why);
+    // A number out of the dates' range is shown as the number typed.
+    let serial = |f: f64| {
+        serial_to_date(f)
+            .map(Some)
+            .ok_or_else(|| said(format!("{f}"), ""))
+    };
     match value {
         Data::Empty => Ok(None),
         Data::String(s) if s.trim().is_empty() => Ok(None),
-        Data::String(s) | Data::DateTimeIso(s) => {
-            let s = s.trim();
-            let s = s.split('T').next().unwrap_or(s);
-            s.replace(['/', '.'], "-")
+        Data::String(s) | Data::DateTimeIso(s) => match date_parts(s) {
+            Some((y, m, d)) => format!("{y:04}-{m:02}-{d:02}")
                 .parse()
                 .map(Some)
-                .map_err(|_| bad())
-        }
-        Data::DateTime(d) => serial_to_date(d.as_f64()).map(Some).ok_or_else(bad),
-        Data::Float(f) => serial_to_date(*f).map(Some).ok_or_else(bad),
-        _ => Err(bad()),
+                .map_err(|_| bad("（没有这一天）")),
+            None => Err(bad("")),
+        },
+        Data::DateTime(d) => serial(d.as_f64()),
+        Data::Float(f) => serial(*f),
+        Data::Int(i) => serial(*i as f64),
+        _ => Err(bad("")),
     }
+}
+
+/// Year, month and day of a date typed as text: `2025年1月20日`,
+/// `2025-1-20`, `2025/01/20`, `2025.1.20`, an ISO date-time's date part.
+fn date_parts(text: &str) -> Option<(u32, u32, u32)> {
+    // Full-width digits and separators, as a Chinese input method types them.
+    let text: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => {
+                char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
+            }
+            '－' => '-',
+            '／' => '/',
+            '．' => '.',
+            _ => c,
+        })
+        .collect();
+    let text = text.split('T').next().unwrap_or(&text);
+    let (y, m, d) = if let Some(rest) = text.strip_suffix('日') {
+        let (y, rest) = rest.split_once('年')?;
+        let (m, d) = rest.split_once('月')?;
+        (y, m, d)
+    } else {
+        // One kind of separator, twice: `2025-1/20` is not a date.
+        let sep = text.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
+        let mut parts = text.split(sep);
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        (y, m, d)
+    };
+    let number = |s: &str, min: usize, max: usize| -> Option<u32> {
+        let s = s.trim();
+        ((min..=max).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    Some((number(y, 4, 4)?, number(m, 1, 2)?, number(d, 1, 2)?))
 }
 
 fn read_year(value: &Data) -> Result<Year, String> {
@@ -944,9 +1007,14 @@ fn read_table(sheet: &Sheet, table: &Table, report: &mut Report, errors: &mut Fo
     }
 }
 
+/// The `文字` sheet: column B names each row by its Chinese name (or, in
+/// forms written before, by its key path), column C holds the text.
 fn read_text(sheet: &Sheet, report: &mut Report, errors: &mut Found) {
     for row in text_rows() {
-        sheet.expect_label(row.sheet_row, 1, &row.key, errors);
+        let found = sheet.get(row.sheet_row, 1);
+        if !matches!(found, Data::String(s) if row.names(s)) {
+            sheet.expect_label(row.sheet_row, 1, &row.label, errors);
+        }
         let value = read_text_value(sheet.get(row.sheet_row, 2));
         match row.kind {
             TextKind::Block | TextKind::Heading => row.set(report, value),

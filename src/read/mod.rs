@@ -747,14 +747,29 @@ pub(crate) fn check_text(report: &Report, file: &str) -> Result<(), LoadError> {
         message,
     };
     model::validate_text(report).map_err(|p| invalid(p.key_path, p.message))?;
-    check_numbers(report).map_err(|(key, message)| invalid(key, message))
+    match number_problems(report).into_iter().next() {
+        Some((key, message)) => Err(invalid(key, message)),
+        None => Ok(()),
+    }
+}
+
+/// Every problem [`check_text`] finds, not only the first: (key path,
+/// message), texts first (a filled form names each wrong cell).
+pub(crate) fn text_and_number_problems(report: &Report) -> Vec<(String, String)> {
+    let mut all: Vec<(String, String)> = model::text_problems(report)
+        .into_iter()
+        .map(|p| (p.key_path, p.message))
+        .collect();
+    all.extend(number_problems(report));
+    all
 }
 
 /// Every count at most [`model::MAX_COUNT`], every amount below its cap.
-fn check_numbers(report: &Report) -> Result<(), (String, String)> {
+fn number_problems(report: &Report) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
     let count = |key: &str, n: u64| {
         if n > u64::from(model::MAX_COUNT) {
-            Err((
+            Some((
                 key.to_string(),
                 format!(
                     "数量过大：{n}，上限 {}；请检查是否多输入了数字",
@@ -762,40 +777,40 @@ fn check_numbers(report: &Report) -> Result<(), (String, String)> {
                 ),
             ))
         } else {
-            Ok(())
+            None
         }
     };
     for table in crate::spec::tables::all() {
         for (_, input) in table.inputs() {
             if let crate::spec::tables::Value::Count(n) = input.field.get(report) {
-                count(&input.key, n)?;
+                problems.extend(count(&input.key, n));
             }
         }
         for (_, total) in table.totals() {
             if let Some(n) = total.given.get(report) {
-                count(&total.key, n)?;
+                problems.extend(count(&total.key, n));
             }
         }
     }
     let fees = &report.processing_fees;
-    count("processing_fees.notices", u64::from(fees.notices))?;
+    problems.extend(count("processing_fees.notices", u64::from(fees.notices)));
     let amount = |key: &str, value: rust_decimal::Decimal, max: u64, unit: &str, hint: &str| {
         if value > rust_decimal::Decimal::from(max) {
-            Err((
+            Some((
                 key.to_string(),
                 format!("金额过大：{value} {unit}，上限 {max} {unit}{hint}"),
             ))
         } else {
-            Ok(())
+            None
         }
     };
-    amount(
+    problems.extend(amount(
         "active.fees",
         report.active.fees.value(),
         model::MAX_WAN_YUAN,
         "万元",
         "；请检查单位是否为万元",
-    )?;
+    ));
     for (key, value) in [
         (
             "processing_fees.notices_amount",
@@ -803,9 +818,15 @@ fn check_numbers(report: &Report) -> Result<(), (String, String)> {
         ),
         ("processing_fees.collected", fees.collected.value()),
     ] {
-        amount(key, value, model::MAX_YUAN, "元", "；请检查单位是否为元")?;
+        problems.extend(amount(
+            key,
+            value,
+            model::MAX_YUAN,
+            "元",
+            "；请检查单位是否为元",
+        ));
     }
-    Ok(())
+    problems
 }
 
 /// serde_json counts columns in bytes; the column in characters of the byte

@@ -12,8 +12,8 @@
 //! (成文日期, else 1 January of the following year), never from the clock.
 
 use rust_xlsxwriter::{
-    Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder,
-    ProtectionOptions, Workbook, XlsxError,
+    Color, DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format,
+    FormatAlign, FormatBorder, ProtectionOptions, Workbook, XlsxError,
 };
 
 use crate::render::sheet::{Book, Properties, Sheet as Worksheet};
@@ -22,8 +22,9 @@ use crate::model::Report;
 use crate::spec::grid::Grid;
 use crate::spec::rules::RULES;
 use crate::spec::sheets::{
-    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET,
-    TextKind, check_lines, text_rows,
+    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT,
+    DATE_RANGE, FAIL, GUIDE_SHEET, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN,
+    check_lines, text_rows,
 };
 use crate::spec::tables::{self, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, Table, Value};
 
@@ -94,6 +95,9 @@ pub(crate) fn build(
 ) -> Result<Book, WorkbookError> {
     let styles = Styles::new(mode);
     let mut wb = Book::new(properties(report, mode));
+    if mode == Mode::Form {
+        crate::render::form::guide_sheet(&mut wb, &styles).map_err(at(GUIDE_SHEET))?;
+    }
     basic_info_sheet(&mut wb, report, source, &styles).map_err(at(BasicInfo::SHEET))?;
     for table in tables::all() {
         table_sheet(&mut wb, table, report, &styles).map_err(at(table.sheet))?;
@@ -142,6 +146,7 @@ pub(crate) struct Styles {
     pub(crate) label: Format,
     pub(crate) label_left: Format,
     pub(crate) label_bold: Format,
+    pub(crate) label_bold_left: Format,
     pub(crate) count: Format,
     pub(crate) total: Format,
     pub(crate) text: Format,
@@ -151,6 +156,8 @@ pub(crate) struct Styles {
     pub(crate) input_yuan: Format,
     pub(crate) input_text: Format,
     pub(crate) input_long_text: Format,
+    /// The form's 成文日期 cell (an Excel date shown as 2025年1月20日).
+    pub(crate) input_date: Format,
 }
 
 /// Light yellow: the cells a clerk fills in.
@@ -197,11 +204,13 @@ impl Styles {
             label: base.clone(),
             label_left: base.clone().set_align(FormatAlign::Left),
             label_bold: base.clone().set_bold(),
+            label_bold_left: base.clone().set_bold().set_align(FormatAlign::Left),
             input_count: input(&count),
             input_fees: input(&fees),
             input_yuan: input(&yuan),
             input_text: input(&text).set_num_format("@"),
             input_long_text: input(&text).set_align(FormatAlign::Top).set_num_format("@"),
+            input_date: input(&text).set_num_format(DATE_FORMAT),
             count,
             total,
             text,
@@ -224,7 +233,7 @@ pub(crate) fn protect(ws: &mut Worksheet) {
 
 /// Page setup shared by all sheets: A4 portrait, one page wide, centred,
 /// the first `repeat` rows repeated on every page.
-fn print_setup(ws: &mut Worksheet, repeat: usize) -> Result<(), XlsxError> {
+pub(crate) fn print_setup(ws: &mut Worksheet, repeat: usize) -> Result<(), XlsxError> {
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_center_horizontally(true);
@@ -395,7 +404,7 @@ fn write_cell(
 fn input_validation(table: &Table, input: &tables::Input) -> Result<DataValidation, XlsxError> {
     let words = format!("{} {}", table.name, input.words);
     if matches!(input.field, Field::Fees) {
-        decimal_validation(&words, "单位：万元，最多 6 位小数")
+        decimal_validation(&words, UNIT_FEES)
     } else {
         count_validation(&words)
     }
@@ -479,6 +488,17 @@ fn basic_info_sheet(
             BasicInfo::Agency => text(ws, &info.agency)?,
             BasicInfo::ShortName => text(ws, info.short_name.as_deref().unwrap_or(""))?,
             BasicInfo::Region => text(ws, info.region.as_deref().unwrap_or(""))?,
+            // The form's date cell holds an Excel date, so that Excel takes
+            // what a clerk types as a date and its validation can check it.
+            BasicInfo::IssuedOn if st.form() => match info.issued_on {
+                Some(d) => {
+                    let serial = ExcelDateTime::from_ymd(d.year, d.month, d.day)?.to_excel();
+                    ws.write_number_with_format(r, 1, serial, &st.input_date)?;
+                }
+                None => {
+                    ws.write_string_with_format(r, 1, "", &st.input_date)?;
+                }
+            },
             BasicInfo::IssuedOn => text(
                 ws,
                 &info.issued_on.map(|d| d.to_string()).unwrap_or_default(),
@@ -526,7 +546,28 @@ fn basic_info_validation(item: BasicInfo) -> Result<Option<DataValidation>, Xlsx
         BasicInfo::Agency => text("填机关全称，如 潢川县卜塔集镇人民政府（必填）。"),
         BasicInfo::ShortName => text("填简称，如 卜塔集镇；可留空（即用全称）。"),
         BasicInfo::Region => text("填所属地区，如 潢川县；可留空。"),
-        BasicInfo::IssuedOn => text("填成文日期，写作 2025-01-20；可留空。"),
+        BasicInfo::IssuedOn => {
+            let ((y0, m0, d0), (y1, m1, d1)) = DATE_RANGE;
+            Ok(Some(
+                DataValidation::new()
+                    .allow_date(DataValidationRule::Between(
+                        ExcelDateTime::from_ymd(y0, m0, d0)?,
+                        ExcelDateTime::from_ymd(y1, m1, d1)?,
+                    ))
+                    .ignore_blank(true)
+                    .set_input_title(words)?
+                    .set_input_message(format!(
+                        "填成文日期，如 {DATE_EXAMPLE}（也可写 2025-1-20、2025/1/20）；可留空。"
+                    ))?
+                    // A warning, not a stop: text such as 2025.1.20 is still
+                    // taken (the reader reads it), the clerk is only told.
+                    .set_error_style(DataValidationErrorStyle::Warning)
+                    .set_error_title("日期有误")?
+                    .set_error_message(format!(
+                        "成文日期应为 {y0} 年至 {y1} 年之间的日期，如 {DATE_EXAMPLE}。"
+                    ))?,
+            ))
+        }
         BasicInfo::Year => Ok(Some(
             DataValidation::new()
                 .allow_whole_number(DataValidationRule::Between(
@@ -540,7 +581,7 @@ fn basic_info_validation(item: BasicInfo) -> Result<Option<DataValidation>, Xlsx
         )),
         BasicInfo::ProcessingFeeNotices => count_validation(&item.words()).map(Some),
         BasicInfo::ProcessingFeeNoticesAmount | BasicInfo::ProcessingFeeCollected => {
-            decimal_validation(&item.words(), "单位：元，最多 2 位小数").map(Some)
+            decimal_validation(&item.words(), UNIT_YUAN).map(Some)
         }
         BasicInfo::SourceFile => Ok(None),
     }
@@ -619,7 +660,7 @@ fn check_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxEr
 
 /// Writes the `文字` sheet of the form.
 fn text_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxError> {
-    const WIDTHS: [f64; 3] = [24.0, 22.0, 90.0];
+    const WIDTHS: [f64; 3] = [16.0, 26.0, 80.0];
     let ws = wb.add_worksheet();
     ws.set_name(TEXT_SHEET)?;
     for (col, w) in WIDTHS.iter().enumerate() {
@@ -634,8 +675,8 @@ fn text_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxErr
     for row in text_rows() {
         let r = row.sheet_row as u32;
         let text = row.value(report).unwrap_or_default();
-        ws.write_string_with_format(r, 0, &row.label, &st.label_left)?;
-        ws.write_string_with_format(r, 1, &row.key, &st.label_left)?;
+        ws.write_string_with_format(r, 0, row.section, &st.label_left)?;
+        ws.write_string_with_format(r, 1, &row.label, &st.label_left)?;
         ws.write_string_with_format(r, 2, &text, &st.input_long_text)?;
         let (min_lines, help) = match row.kind {
             TextKind::Block => (
@@ -645,7 +686,8 @@ fn text_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxErr
             TextKind::Heading => (1, "填小标题的另一种说法；留空即用默认小标题。"),
         };
         let lines = lines_needed(&text, WIDTHS[2])
-            .max(lines_needed(&row.label, WIDTHS[0]))
+            .max(lines_needed(row.section, WIDTHS[0]))
+            .max(lines_needed(&row.label, WIDTHS[1]))
             .max(min_lines);
         ws.set_row_height(r, row_height(lines))?;
         let dv = DataValidation::new()

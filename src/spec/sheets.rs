@@ -2,7 +2,7 @@
 //! which sheets a form has and the layout of its `文字` sheet.
 
 use crate::model::Report;
-use crate::spec::outline::BLOCKS;
+use crate::spec::outline::{BLOCKS, SECTION_HEADINGS};
 use crate::spec::rules::{self, Comparison, Rule, Subject};
 use crate::spec::tables::{self, BasicInfo, TITLE_ROWS, Table};
 
@@ -104,6 +104,23 @@ pub fn check_lines(report: &Report) -> Vec<CheckLine> {
 /// The sheet of text blocks.
 pub const TEXT_SHEET: &str = "文字";
 
+/// The first sheet of the fill-in form: how to fill it in. Never read back.
+pub const GUIDE_SHEET: &str = "填表说明";
+
+/// The units of the form's input cells, as the input messages and the
+/// `填表说明` sheet say them.
+pub const UNIT_COUNT: &str = "单位：件，填不小于 0 的整数";
+/// See [`UNIT_COUNT`]: 行政事业性收费 of table 二.
+pub const UNIT_FEES: &str = "单位：万元，最多 6 位小数";
+/// See [`UNIT_COUNT`]: the 信息处理费 amounts of `基本信息`.
+pub const UNIT_YUAN: &str = "单位：元，最多 2 位小数";
+/// How a 成文日期 is written in examples and messages.
+pub const DATE_EXAMPLE: &str = "2025年1月20日";
+/// The Excel number format of the 成文日期 cell of the form.
+pub const DATE_FORMAT: &str = "yyyy\"年\"m\"月\"d\"日\"";
+/// The dates the 成文日期 cell's data validation allows, `(y, m, d)`.
+pub const DATE_RANGE: ((u16, u8, u8), (u16, u8, u8)) = ((2000, 1, 1), (2100, 12, 31));
+
 /// The sheets a filled form must have (the `校验` sheet is not read).
 ///
 /// ```
@@ -131,22 +148,36 @@ pub enum TextKind {
     Heading,
 }
 
-/// One row of the `文字` sheet: label in A, key in B, the text in C.
+/// One row of the `文字` sheet: the section heading in A, the row's Chinese
+/// name in B, the text in C. Forms written before the Chinese names held the
+/// key path (`text.overview`) in B; the reader accepts either
+/// ([`TextRow::names`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextRow {
     /// Block or heading.
     pub kind: TextKind,
     /// The name in [`BLOCKS`], e.g. `overview`.
     pub name: &'static str,
-    /// Key path in the input file, e.g. `text.overview` (column B).
+    /// Key path in the input file, e.g. `text.overview` (column B of the
+    /// forms written before the Chinese names).
     pub key: String,
-    /// What the row is, in words (column A).
+    /// The section heading of [`SECTION_HEADINGS`] the row belongs to (column A),
+    /// e.g. `一、总体情况`.
+    pub section: &'static str,
+    /// What the row is, in words (column B), e.g. `一（一）主动公开`.
     pub label: String,
     /// 0-based sheet row.
     pub sheet_row: usize,
 }
 
 impl TextRow {
+    /// Whether `found` (column B of a filled form) names this row: its
+    /// Chinese name, or its key path as older forms wrote it.
+    pub fn names(&self, found: &str) -> bool {
+        let found = found.trim();
+        found == self.label || found == self.key
+    }
+
     /// `文字!C<row>`: the cell holding the text.
     pub fn excel_ref(&self) -> String {
         tables::sheet_cell(TEXT_SHEET, self.sheet_row, 2)
@@ -173,8 +204,8 @@ impl TextRow {
 pub const TEXT_FIRST_ROW: usize = TITLE_ROWS + 1;
 /// Column headers of the `文字` sheet.
 pub const TEXT_COLUMNS: [&str; 3] = [
+    "部分",
     "项目",
-    "键",
     "内容（可多段，段与段之间空一行；留空则用默认文字）",
 ];
 
@@ -183,6 +214,9 @@ pub const TEXT_COLUMNS: [&str; 3] = [
 /// ```
 /// let rows = nianbao::spec::sheets::text_rows();
 /// assert_eq!(rows[0].key, "text.overview");
+/// assert_eq!(rows[0].section, "一、总体情况");
+/// assert_eq!(rows[0].label, "一、总体情况 开头段落");
+/// assert!(rows[0].names("text.overview") && rows[0].names("一、总体情况 开头段落"));
 /// assert_eq!(rows[0].excel_ref(), "文字!C3");
 /// assert_eq!(rows[9].key, "headings.proactive");
 /// ```
@@ -190,7 +224,7 @@ pub fn text_rows() -> Vec<TextRow> {
     let blocks = BLOCKS.iter().map(|b| {
         (
             TextKind::Block,
-            b.name,
+            b,
             format!("text.{}", b.name),
             b.place.to_string(),
         )
@@ -199,7 +233,7 @@ pub fn text_rows() -> Vec<TextRow> {
         let head = b.default_head?;
         Some((
             TextKind::Heading,
-            b.name,
+            b,
             format!("headings.{}", b.name),
             format!("{} 的小标题（留空即用「{head}」）", b.place),
         ))
@@ -207,10 +241,11 @@ pub fn text_rows() -> Vec<TextRow> {
     blocks
         .chain(headings)
         .enumerate()
-        .map(|(i, (kind, name, key, label))| TextRow {
+        .map(|(i, (kind, b, key, label))| TextRow {
             kind,
-            name,
+            name: b.name,
             key,
+            section: SECTION_HEADINGS.get(b.section).copied().unwrap_or(""),
             label,
             sheet_row: TEXT_FIRST_ROW + i,
         })

@@ -17,6 +17,7 @@ mod docx_layout;
 mod docx_schema;
 mod docx_soffice;
 mod fees;
+mod form_guide;
 mod format_oracle;
 mod golden;
 mod hostile_batch;

@@ -42,6 +42,7 @@ fn sheets_protection_and_validation() {
     assert_eq!(
         wb.sheet_names(),
         [
+            "填表说明",
             "基本信息",
             "主动公开",
             "依申请公开",
@@ -258,7 +259,7 @@ fn bad_basic_info() {
     );
     assert_eq!(
         cell_error(&bytes),
-        "基本信息!B6：成文日期应写作 2025-01-20，实为 \"2025-02-30\""
+        "基本信息!B6：成文日期应为日期，如 2025年1月20日，实为 \"2025-02-30\"（没有这一天）"
     );
     // A date typed into Excel becomes a serial number: accepted.
     let bytes = set_cell(
