@@ -43,11 +43,37 @@ pub const FIRST_ROW: u32 = HEADER_ROW + 1;
 /// The widths of [`COLUMNS`], in Excel character units: together about a
 /// landscape A4 page at 75 %.
 const WIDTHS: [f64; 14] = [
-    5.0, 22.0, 24.0, 6.0, 8.0, 16.0, 5.0, 5.0, 26.0, 11.0, 20.0, 7.0, 7.0, 40.0,
+    5.0, 20.0, 28.0, 6.0, 8.0, 16.0, 5.0, 5.0, 26.0, 11.0, 20.0, 7.0, 7.0, 40.0,
 ];
 /// The columns whose texts are wrapped: file, agency, comparison, cell,
 /// key, message.
 const WRAPPED: [usize; 6] = [1, 2, 5, 8, 10, 13];
+
+/// Gives `row` the height of its longest wrapped text (`(column, text)`),
+/// so that no text is cut on screen or on paper: applications that do not
+/// size rows on opening show them whole too. A Chinese character counts 2.2
+/// width units, any other 1.3 (Calibri or a wider substitute).
+fn fit_row(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    texts: &[(usize, &str)],
+) -> Result<(), XlsxError> {
+    let lines = texts
+        .iter()
+        .map(|&(col, text)| {
+            let units: f64 = cell_text(text)
+                .chars()
+                .map(|c| if c.is_ascii() { 1.3 } else { 2.2 })
+                .sum();
+            (units / (WIDTHS[col] - 1.0)).ceil().max(1.0)
+        })
+        .fold(1.0, f64::max);
+    if lines > 1.0 {
+        // Excel's highest row is 409 points.
+        sheet.set_row_height(row, (15.0 * lines).min(409.0))?;
+    }
+    Ok(())
+}
 
 /// The title row of the check report: the region of the batch and the
 /// latest year of its inputs, when one was read.
@@ -206,6 +232,17 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
             sheet.write(LAST_ROW, 13, TRUNCATED)?;
             break 'inputs;
         }
+        let previous = r.previous.describe();
+        fit_row(
+            sheet,
+            row,
+            &[
+                (1, &r.input),
+                (2, r.agency.as_deref().unwrap_or("")),
+                (5, &previous),
+                (13, &r.message),
+            ],
+        )?;
         identity(sheet, row, status_format)?;
         for col in 6..13 {
             // Bordered like the rest of the row.
@@ -218,6 +255,17 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
                 sheet.write(LAST_ROW, 13, TRUNCATED)?;
                 break 'inputs;
             }
+            fit_row(
+                sheet,
+                row,
+                &[
+                    (1, &r.input),
+                    (2, r.agency.as_deref().unwrap_or("")),
+                    (8, &f.cell),
+                    (10, &f.key),
+                    (13, &f.message),
+                ],
+            )?;
             identity(sheet, row, &plain)?;
             sheet.write(row, 6, f.rule.as_str())?;
             sheet.write(row, 7, severity_chinese(&f.severity))?;
