@@ -171,8 +171,11 @@ fn agency_name(seed: u64) -> (String, String) {
 /// A consistent, varied report for `seed`, year [`YEAR`].
 pub fn report(seed: u64) -> Report {
     let mut rng = Rng::new(seed);
-    let in_force = (rng.below(8), rng.below(40));
-    build(seed, &mut rng, Year(YEAR), None, in_force)
+    let name = agency_name(seed);
+    // 规章 in force only at a 人民政府.
+    let rules = rng.below(8) * u32::from(name.0.ends_with("人民政府"));
+    let in_force = (rules, rng.below(40));
+    build(name, &mut rng, Year(YEAR), None, in_force)
 }
 
 /// The next year's report of the agency of `previous`: its 上年结转 is the
@@ -186,8 +189,12 @@ pub fn follow_up(previous: &Report, seed: u64) -> Report {
         previous.active.rules.in_force,
         previous.active.normative_documents.in_force,
     );
+    let name = (
+        previous.report.agency.clone(),
+        previous.short_name().to_string(),
+    );
     let mut next = build(
-        seed,
+        name,
         &mut rng,
         Year(previous.report.year.0 + 1),
         Some(carried),
@@ -211,13 +218,12 @@ fn documents(rng: &mut Rng, last_in_force: u32, scale: u32) -> DocumentCounts {
 }
 
 fn build(
-    seed: u64,
+    (agency, short_name): (String, String),
     rng: &mut Rng,
     year: Year,
     carried_over: Option<ApplicantRow>,
     in_force: (u32, u32),
 ) -> Report {
-    let (agency, short_name) = agency_name(seed);
     // 规章 are made by governments only.
     let government = agency.ends_with("人民政府");
     // How big an agency this is: a few are busy, most are quiet.
@@ -331,7 +337,8 @@ fn build(
         0
     };
     let active = Active {
-        rules: if government {
+        // (An agency that had 规章 last year keeps counting them.)
+        rules: if government || in_force.0 > 0 {
             documents(rng, in_force.0, 2)
         } else {
             DocumentCounts::default()
