@@ -662,6 +662,8 @@ impl SummaryWriter {
             sheet.write(1 + i as u32, 0, without_note(without_row_number(label)))?;
             sheet.write_with_format(1 + i as u32, 1, total as f64, &count)?;
         }
+        // A region's name as long as a title line can show.
+        let name: String = name.chars().take(100).collect();
         let title = |what: &str| format!("{name} {}年 {what}（{rows}个机关）", self.year);
 
         // Outcome mix of all applications (pie), each slice with its share.
