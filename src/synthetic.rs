@@ -77,54 +77,105 @@ impl Rng {
     }
 }
 
-const PLACES: [&str; 24] = [
-    "东", "西", "南", "北", "城", "关", "河", "桥", "山", "湖", "集", "店", "新", "平", "安", "宁",
-    "双", "柳", "桂", "花", "石", "林", "泉", "港",
-];
-const KINDS: [&str; 12] = [
-    "镇人民政府",
-    "乡人民政府",
-    "街道办事处",
+/// The agencies of the county itself, as a county names them: the
+/// government, its office, its 委员会 and 局. Each exists once per county.
+const DEPARTMENTS: [&str; 30] = [
+    "人民政府办公室",
+    "人民政府",
     "发展和改革委员会",
     "教育局",
     "公安局",
+    "民政局",
+    "司法局",
     "财政局",
+    "人力资源和社会保障局",
     "自然资源局",
-    "生态环境局",
     "住房和城乡建设局",
     "交通运输局",
+    "水利局",
+    "农业农村局",
+    "商务局",
+    "文化广电和旅游局",
+    "卫生健康委员会",
+    "退役军人事务局",
+    "应急管理局",
+    "审计局",
     "市场监督管理局",
+    "统计局",
+    "医疗保障局",
+    "林业局",
+    "城市管理局",
+    "信访局",
+    "工业和信息化局",
+    "科学技术局",
+    "行政审批服务局",
+    "政务服务和大数据管理局",
 ];
 
-/// A unique agency name for `seed`: the seed in base 24 spelled with place
-/// characters, then a kind of agency.
+/// Place names of 乡镇 and 街道, two characters each.
+const PLACES: [&str; 40] = [
+    "城关", "东城", "西城", "南关", "北关", "新集", "柳林", "石桥", "河口", "桥头", "黄庄", "李集",
+    "王店", "张湾", "青山", "白沙", "龙泉", "双河", "平安", "永安", "太平", "和平", "长岭", "高桥",
+    "花园", "桃园", "马集", "杨集", "三里", "五里", "十里", "关庙", "清水", "金山", "红星", "东风",
+    "土门", "新店", "大湾", "官庄",
+];
+
+/// Characters put before a place name once [`PLACES`] are used up.
+const PREFIXES: [&str; 12] = [
+    "东", "西", "南", "北", "上", "下", "前", "后", "大", "小", "新", "老",
+];
+
+/// The place of the `i`-th 乡镇: a name of [`PLACES`], then, once they are
+/// used up, one prefixed in bijective base 12 of [`PREFIXES`] (so every `i`
+/// has its own name: the last two characters and the prefix decide it).
+fn township_place(i: u64) -> String {
+    let l = PLACES.len() as u64;
+    let mut place = PLACES[(i % l) as usize].to_string();
+    let mut q = i / l;
+    while q > 0 {
+        q -= 1;
+        let p = PREFIXES.len() as u64;
+        place.insert_str(0, PREFIXES[(q % p) as usize]);
+        q /= p;
+    }
+    place
+}
+
+/// The agency of `seed` and its 简称: two departments of the county for
+/// every 乡镇 or 街道 while [`DEPARTMENTS`] last, then only 乡镇 and 街道.
+/// Every seed gives its own name, e.g. `示范县统计局` (`县统计局`) or
+/// `示范县柳林镇人民政府` (`柳林镇`).
 fn agency_name(seed: u64) -> (String, String) {
-    let mut n = seed;
-    let mut place = String::new();
-    loop {
-        place.insert_str(0, PLACES[(n % 24) as usize]);
-        n /= 24;
-        if n == 0 {
-            break;
+    let pairs = (DEPARTMENTS.len() / 2) as u64;
+    let department = |d: usize| {
+        let kind = DEPARTMENTS[d];
+        (format!("{REGION}{kind}"), format!("县{kind}"))
+    };
+    let township = if seed < 3 * pairs {
+        match seed % 3 {
+            2 => seed / 3,
+            r => return department((2 * (seed / 3) + r) as usize),
         }
-    }
-    if place.chars().count() < 2 {
-        place.insert(0, '中');
-    }
-    let kind = KINDS[(seed % KINDS.len() as u64) as usize];
-    if kind.ends_with("局") || kind.ends_with("委员会") {
-        (format!("{REGION}{place}{kind}"), format!("{place}{kind}"))
     } else {
-        (format!("{REGION}{place}{kind}"), place)
-    }
+        pairs + (seed - 3 * pairs)
+    };
+    let place = township_place(township);
+    let (kind, short) = match township % 8 {
+        3 => ("街道办事处", "街道"),
+        5 => ("乡人民政府", "乡"),
+        _ => ("镇人民政府", "镇"),
+    };
+    (format!("{REGION}{place}{kind}"), format!("{place}{short}"))
 }
 
 /// A consistent, varied report for `seed`, year [`YEAR`].
 pub fn report(seed: u64) -> Report {
     let mut rng = Rng::new(seed);
-    let carried_over = ApplicantRow::new(std::array::from_fn(|_| rng.small(6)));
-    let in_force = (rng.below(8), rng.below(40));
-    build(seed, &mut rng, Year(YEAR), carried_over, in_force)
+    let name = agency_name(seed);
+    // 规章 in force only at a 人民政府.
+    let rules = rng.below(8) * u32::from(name.0.ends_with("人民政府"));
+    let in_force = (rules, rng.below(40));
+    build(name, &mut rng, Year(YEAR), None, in_force)
 }
 
 /// The next year's report of the agency of `previous`: its 上年结转 is the
@@ -138,11 +189,15 @@ pub fn follow_up(previous: &Report, seed: u64) -> Report {
         previous.active.rules.in_force,
         previous.active.normative_documents.in_force,
     );
+    let name = (
+        previous.report.agency.clone(),
+        previous.short_name().to_string(),
+    );
     let mut next = build(
-        seed,
+        name,
         &mut rng,
         Year(previous.report.year.0 + 1),
-        carried,
+        Some(carried),
         in_force,
     );
     next.report.agency = previous.report.agency.clone();
@@ -163,13 +218,14 @@ fn documents(rng: &mut Rng, last_in_force: u32, scale: u32) -> DocumentCounts {
 }
 
 fn build(
-    seed: u64,
+    (agency, short_name): (String, String),
     rng: &mut Rng,
     year: Year,
-    carried_over: ApplicantRow,
+    carried_over: Option<ApplicantRow>,
     in_force: (u32, u32),
 ) -> Report {
-    let (agency, short_name) = agency_name(seed);
+    // 规章 are made by governments only.
+    let government = agency.ends_with("人民政府");
     // How big an agency this is: a few are busy, most are quiet.
     let scale = match rng.below(20) {
         0 => 200,
@@ -183,6 +239,12 @@ fn build(
             rng.small(scale / 4)
         }
     }));
+    // Last year's carry-over: a few of this year's number (0–10 % of 新收).
+    let carried_over = carried_over.unwrap_or_else(|| {
+        ApplicantRow::new(std::array::from_fn(|col| {
+            rng.below(new.values[col] / 10 + 1)
+        }))
+    });
     // Every application received (一 + 二) ends in exactly one outcome row or
     // is carried forward, column by column: R1 and R2 hold by construction.
     let mut outcomes = [[0u32; 6]; 21];
@@ -275,7 +337,12 @@ fn build(
         0
     };
     let active = Active {
-        rules: documents(rng, in_force.0, 2),
+        // (An agency that had 规章 last year keeps counting them.)
+        rules: if government || in_force.0 > 0 {
+            documents(rng, in_force.0, 2)
+        } else {
+            DocumentCounts::default()
+        },
         normative_documents: documents(rng, in_force.1, 6),
         licensing: rng.small(scale * 10),
         punishment: rng.small(scale * 5),
@@ -343,6 +410,49 @@ mod tests {
             assert!(check(&next).is_empty(), "follow-up of {seed}");
             assert!(crate::check::check_against_previous(&next, &r).is_empty());
         }
+    }
+
+    /// Believable agencies: a whole name of the county's kind of agency,
+    /// 规章 only for a 人民政府, a carry-over of at most a tenth of 新收.
+    #[test]
+    fn agencies_are_believable() {
+        let suffixes = ["局", "委员会", "办公室", "人民政府", "街道办事处"];
+        let mut townships = 0;
+        for seed in 0..3000 {
+            let r = report(seed);
+            let name = &r.report.agency;
+            assert!(name.starts_with(REGION), "{name}");
+            assert!(suffixes.iter().any(|s| name.ends_with(s)), "{name}");
+            let short = r.report.short_name.as_deref().unwrap_or("");
+            assert!(short.chars().count() >= 3, "{name}: {short}");
+            if !r.is_government() {
+                assert_eq!(r.active.rules, DocumentCounts::default(), "{name}");
+            }
+            let a = &r.applications;
+            for col in 0..6 {
+                assert!(
+                    a.carried_over.values[col] * 10 <= a.new.values[col],
+                    "{name}"
+                );
+            }
+            townships += u32::from(name.ends_with("镇人民政府") || name.ends_with("乡人民政府"));
+        }
+        // The first thirty: about two departments for each 乡镇.
+        let first: Vec<String> = (0..30).map(|s| report(s).report.agency).collect();
+        let towns = first
+            .iter()
+            .filter(|n| {
+                ["镇人民政府", "乡人民政府", "街道办事处"]
+                    .iter()
+                    .any(|k| n.ends_with(k))
+            })
+            .count();
+        assert_eq!(towns, 10, "{first:?}");
+        assert!(first.contains(&format!("{REGION}人民政府")));
+        assert!(townships > 2000);
+        assert_eq!(township_place(0), "城关");
+        assert_eq!(township_place(40), "东城关");
+        assert_eq!(township_place(40 * 13), "东东城关");
     }
 
     #[test]

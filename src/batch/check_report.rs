@@ -1,14 +1,20 @@
 //! The check report: `校验报告.xlsx` and, on request, `check-report.json`.
 //!
-//! One row per input (file, agency, year, status, what happened, the
-//! last-year comparison), followed by one row per finding (rule, severity,
-//! cell, expected, found). Failed inputs first, then unreadable ones, then
-//! the generated ones; in input order within each.
+//! A title row ([`title`]), the header row ([`COLUMNS`]), then one row per
+//! input (file, agency, year, status, what happened, the last-year
+//! comparison), followed by one row per finding (rule, severity, cell,
+//! expected, found). Failed inputs first, then unreadable ones, then the
+//! generated ones; in input order within each.
+//!
+//! Printed on landscape A4 as wide as one page, the header row on every
+//! page, long texts wrapped in their cells.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{
+    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
 use serde::Deserialize;
 
 use super::spool::Spool;
@@ -28,6 +34,62 @@ const LAST_ROW: u32 = 1_048_575;
 /// The last row's note when the findings do not fit in one sheet.
 const TRUNCATED: &str =
     "行数超出 Excel 上限，以下从略；完整内容见 check-report.json（--format json）";
+
+/// The sheet row of [`COLUMNS`] (0-based), below the title row.
+pub const HEADER_ROW: u32 = 1;
+/// The sheet row of the first input (0-based).
+pub const FIRST_ROW: u32 = HEADER_ROW + 1;
+
+/// The widths of [`COLUMNS`], in Excel character units: together about a
+/// landscape A4 page at 75 %.
+const WIDTHS: [f64; 14] = [
+    5.0, 20.0, 28.0, 6.0, 8.0, 16.0, 5.0, 5.0, 26.0, 11.0, 20.0, 7.0, 7.0, 40.0,
+];
+/// The columns whose texts are wrapped: file, agency, comparison, cell,
+/// key, message.
+const WRAPPED: [usize; 6] = [1, 2, 5, 8, 10, 13];
+
+/// Gives `row` the height of its longest wrapped text (`(column, text)`),
+/// so that no text is cut on screen or on paper: applications that do not
+/// size rows on opening show them whole too. A Chinese character counts 2.2
+/// width units, any other 1.3 (Calibri or a wider substitute).
+fn fit_row(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    texts: &[(usize, &str)],
+) -> Result<(), XlsxError> {
+    let lines = texts
+        .iter()
+        .map(|&(col, text)| {
+            let units: f64 = cell_text(text)
+                .chars()
+                .map(|c| if c.is_ascii() { 1.3 } else { 2.2 })
+                .sum();
+            (units / (WIDTHS[col] - 1.0)).ceil().max(1.0)
+        })
+        .fold(1.0, f64::max);
+    if lines > 1.0 {
+        // Excel's highest row is 409 points.
+        sheet.set_row_height(row, (15.0 * lines).min(409.0))?;
+    }
+    Ok(())
+}
+
+/// The title row of the check report: the region of the batch and the
+/// latest year of its inputs, when one was read.
+///
+/// ```
+/// use nianbao::batch::check_report::title;
+/// assert_eq!(title("某县", Some(2024)), "某县 2024年度政府信息公开工作年度报告校验报告");
+/// assert_eq!(title("某县", None), "某县 政府信息公开工作年度报告校验报告");
+/// ```
+pub fn title(name: &str, year: Option<u16>) -> String {
+    let name = cell_text(name);
+    match year {
+        Some(year) => format!("{name} {year}年度政府信息公开工作年度报告校验报告"),
+        None => format!("{name} 政府信息公开工作年度报告校验报告"),
+    }
+}
 
 /// The columns of the Excel check report.
 pub const COLUMNS: [&str; 14] = [
@@ -84,10 +146,11 @@ fn xlsx_error(e: impl std::fmt::Display) -> XlsxError {
     XlsxError::ParameterError(e.to_string())
 }
 
-/// `校验报告.xlsx`, built in memory (the zip writer never writes to a disk
-/// that can fill); `year` dates the document properties.
+/// `校验报告.xlsx`, written into `out`; `title` heads the sheet ([`title`]),
+/// `year` dates the document properties.
 pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
     spool: &Spool,
+    title: &str,
     year: u16,
     out: W,
 ) -> Result<(), XlsxError> {
@@ -97,25 +160,52 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
     workbook.set_zip_compression_level(1);
     let header = Format::new()
         .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
         .set_border(FormatBorder::Thin)
         .set_background_color("#DDEBF7");
-    let failed = Format::new().set_bold().set_font_color("#C00000");
-    let unreadable = Format::new().set_bold().set_font_color("#7F6000");
-    let ok = Format::new().set_font_color("#375623");
-    let plain = Format::new();
+    let heading = Format::new()
+        .set_bold()
+        .set_font_size(14)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
+    // Every cell has a thin border, long texts wrap; the columns carry the
+    // formats, the status cells their own colour.
+    let cell = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top);
+    let wrapped = cell.clone().set_text_wrap();
+    let failed = cell.clone().set_bold().set_font_color("#C00000");
+    let unreadable = cell.clone().set_bold().set_font_color("#7F6000");
+    let ok = cell.clone().set_font_color("#375623");
+    let plain = cell.clone();
     let sheet = workbook.add_worksheet_with_constant_memory()?;
     sheet.set_name(SHEET)?;
-    for (i, name) in COLUMNS.iter().enumerate() {
-        sheet.write_with_format(0, i as u16, *name, &header)?;
-    }
-    for (i, width) in [6, 36, 34, 6, 10, 30, 6, 6, 44, 16, 36, 8, 8, 60]
-        .iter()
-        .enumerate()
-    {
+    for (i, width) in WIDTHS.iter().enumerate() {
         sheet.set_column_width(i as u16, *width)?;
+        let format = if WRAPPED.contains(&i) {
+            &wrapped
+        } else {
+            &cell
+        };
+        sheet.set_column_format(i as u16, format)?;
     }
-    sheet.set_freeze_panes(1, 0)?;
-    let mut row = 1u32;
+    let last_col = COLUMNS.len() as u16 - 1;
+    sheet.merge_range(0, 0, 0, last_col, cell_text(title), &heading)?;
+    sheet.set_row_height(0, 30)?;
+    for (i, name) in COLUMNS.iter().enumerate() {
+        sheet.write_with_format(HEADER_ROW, i as u16, *name, &header)?;
+    }
+    sheet.set_row_height(HEADER_ROW, 30)?;
+    sheet.set_freeze_panes(FIRST_ROW, 0)?;
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(HEADER_ROW, HEADER_ROW)?;
+    sheet.set_footer("&C第 &P 页，共 &N 页");
+    let mut row = FIRST_ROW;
     'inputs: for (n, line) in spool.results().enumerate() {
         let r: Stored = serde_json::from_str(&line.map_err(xlsx_error)?).map_err(xlsx_error)?;
         let r = &r;
@@ -142,7 +232,22 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
             sheet.write(LAST_ROW, 13, TRUNCATED)?;
             break 'inputs;
         }
+        let previous = r.previous.describe();
+        fit_row(
+            sheet,
+            row,
+            &[
+                (1, &r.input),
+                (2, r.agency.as_deref().unwrap_or("")),
+                (5, &previous),
+                (13, &r.message),
+            ],
+        )?;
         identity(sheet, row, status_format)?;
+        for col in 6..13 {
+            // Bordered like the rest of the row.
+            sheet.write_blank(row, col, &plain)?;
+        }
         sheet.write(row, 13, cell_text(&r.message))?;
         row += 1;
         for f in &r.findings {
@@ -150,6 +255,17 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
                 sheet.write(LAST_ROW, 13, TRUNCATED)?;
                 break 'inputs;
             }
+            fit_row(
+                sheet,
+                row,
+                &[
+                    (1, &r.input),
+                    (2, r.agency.as_deref().unwrap_or("")),
+                    (8, &f.cell),
+                    (10, &f.key),
+                    (13, &f.message),
+                ],
+            )?;
             identity(sheet, row, &plain)?;
             sheet.write(row, 6, f.rule.as_str())?;
             sheet.write(row, 7, severity_chinese(&f.severity))?;
@@ -162,7 +278,7 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
             row += 1;
         }
     }
-    sheet.autofilter(0, 0, row.max(2) - 1, COLUMNS.len() as u16 - 1)?;
+    sheet.autofilter(HEADER_ROW, 0, row.max(FIRST_ROW + 1) - 1, last_col)?;
     let date = ExcelDateTime::from_ymd(year, 12, 31)?;
     workbook.set_properties(
         &DocProperties::new()

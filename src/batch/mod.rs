@@ -721,12 +721,13 @@ fn run_in_pool(
         )?);
     }
     let year = latest_year.unwrap_or(*crate::model::YEARS.start());
+    let title = check_report::title(&name, latest_year);
     reports.push(save_workbook(
         out_dir,
         check_report::XLSX_NAME,
         None,
         None,
-        |out| check_report::write_xlsx(&spool, year, out),
+        |out| check_report::write_xlsx(&spool, &title, year, out),
     )?);
     if options.json_report {
         reports.push(save_atomically(

@@ -13,8 +13,8 @@
 
 use rust_decimal::Decimal;
 use rust_xlsxwriter::{
-    Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Formula,
-    Workbook, XlsxError,
+    Chart, ChartDataLabel, ChartDataLabelPosition, ChartType, DocProperties, ExcelDateTime, Format,
+    FormatAlign, FormatBorder, Formula, Workbook, XlsxError,
 };
 
 use crate::model::{Report, ReportInfo, Year};
@@ -48,6 +48,21 @@ pub struct Column {
 }
 
 impl Column {
+    /// The second header row's text: [`Column::label`] broken at word
+    /// boundaries ([`wrap_words`]) into lines as wide as the column.
+    pub fn header(&self) -> String {
+        wrap_words(&self.label, line_chars(self.width()))
+    }
+
+    /// The column's width in `汇总`: [`AMOUNT_WIDTH`] for an amount, else
+    /// [`NUMBER_WIDTH`].
+    pub fn width(&self) -> f64 {
+        match self.value(&Report::default()) {
+            Value::Amount(_) => AMOUNT_WIDTH,
+            Value::Count(_) => NUMBER_WIDTH,
+        }
+    }
+
     /// The value of the cell in `report`.
     pub fn value(&self, report: &Report) -> Value {
         self.value_in(&Figures::new(report))
@@ -60,6 +75,152 @@ impl Column {
             .value(self.row, self.col)
             .unwrap_or(Value::Count(0))
     }
+}
+
+/// Width of a number column of `汇总`, in Excel character units: two CJK
+/// characters of a bold label, or a six-digit count.
+pub const NUMBER_WIDTH: f64 = 6.5;
+/// Width of an amount column of `汇总` (万元 to six decimals).
+pub const AMOUNT_WIDTH: f64 = 12.0;
+/// How much wider than Calibri's the columns may come out where the
+/// workbook is opened without it (LibreOffice substitutes DejaVu Sans, a
+/// third wider): the page breaks leave that much room.
+const FONT_SLACK: f64 = 1.35;
+/// Width of the agency column of `汇总`, repeated on every printed page.
+pub const AGENCY_WIDTH: f64 = 30.0;
+/// Print scale of `汇总`, per cent.
+pub const PRINT_SCALE: u16 = 80;
+
+/// `label` broken into lines of at most `per_line` characters, only between
+/// words: a run of Chinese characters is read as words of two characters
+/// (社会公益组织 → 社会/公益/组织, 本年制发件数 → 本年/制发/件数; a run of
+/// odd length keeps its first three together, 自然人); anything else (digits,
+/// Latin letters, brackets) stays with the word before it. Lines are filled
+/// greedily and joined with `\n`; a word longer than a line is a line of
+/// its own.
+///
+/// ```
+/// use nianbao::batch::summary::wrap_words;
+/// assert_eq!(wrap_words("社会公益组织", 2), "社会\n公益\n组织");
+/// assert_eq!(wrap_words("社会公益组织", 4), "社会公益\n组织");
+/// assert_eq!(wrap_words("自然人", 2), "自然人");
+/// assert_eq!(wrap_words("其他", 2), "其他");
+/// ```
+pub fn wrap_words(label: &str, per_line: usize) -> String {
+    // The words, each with whether a space stood before it.
+    let mut words: Vec<(String, bool)> = Vec::new();
+    let chars: Vec<char> = label.chars().collect();
+    // An opening bracket goes with the word after it: （单位：万元）.
+    let mut glue = false;
+    let mut space = false;
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            space = true;
+            i += 1;
+        } else if is_cjk(chars[i]) {
+            let run = chars[i..].iter().take_while(|c| is_cjk(**c)).count();
+            // Pairs, the first word of an odd run taking three characters.
+            let mut left = run;
+            while left > 0 {
+                let take = if left % 2 == 1 && left >= 3 {
+                    3
+                } else {
+                    2.min(left)
+                };
+                let word: String = chars[i..i + take].iter().collect();
+                match words.last_mut() {
+                    Some((last, _)) if glue => last.push_str(&word),
+                    _ => words.push((word, space)),
+                }
+                (glue, space) = (false, false);
+                i += take;
+                left -= take;
+            }
+        } else {
+            let run: String = chars[i..]
+                .iter()
+                .take_while(|c| !is_cjk(**c) && !c.is_whitespace())
+                .collect();
+            i += run.chars().count();
+            let opens = run.starts_with(['（', '(', '《', '“']);
+            match words.last_mut() {
+                Some((last, _)) if !opens && !glue && !space => last.push_str(&run),
+                _ => words.push((run.clone(), space)),
+            }
+            glue = run.ends_with(['（', '(', '《', '“']);
+            space = false;
+        }
+    }
+    let mut lines: Vec<String> = Vec::new();
+    for (word, space) in words {
+        let joined = if space {
+            format!(" {word}")
+        } else {
+            word.clone()
+        };
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + joined.chars().count() <= per_line => {
+                line.push_str(&joined)
+            }
+            _ => lines.push(word),
+        }
+    }
+    lines.join("\n")
+}
+
+/// `label` without a closing note in brackets: `部分公开（区分处理的，只计这一情形，不计其他情形）`
+/// → `部分公开`.
+///
+/// ```
+/// use nianbao::batch::summary::without_note;
+/// assert_eq!(without_note("部分公开（区分处理的，只计这一情形，不计其他情形）"), "部分公开");
+/// assert_eq!(without_note("予以公开"), "予以公开");
+/// ```
+pub fn without_note(label: &str) -> &str {
+    match label.strip_suffix('）').and_then(|l| l.rfind('（')) {
+        Some(open) if open > 0 => label[..open].trim_end(),
+        _ => label,
+    }
+}
+
+/// A Chinese character (the unified ideographs), not a Chinese punctuation mark.
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
+}
+
+/// `label` without its leading row number: `一、`, `（一）`, `1.` (and the
+/// spaces after it), as the mandated tables number their rows.
+///
+/// ```
+/// use nianbao::batch::summary::without_row_number;
+/// assert_eq!(without_row_number("一、本年新收政府信息公开申请数量"), "本年新收政府信息公开申请数量");
+/// assert_eq!(without_row_number("（三）不予公开"), "不予公开");
+/// assert_eq!(without_row_number("1.属于国家秘密"), "属于国家秘密");
+/// assert_eq!(without_row_number("其他"), "其他");
+/// ```
+pub fn without_row_number(label: &str) -> &str {
+    const NUMERALS: &str = "一二三四五六七八九十";
+    let label = label.trim_start();
+    let numeral_run = |s: &str| s.chars().take_while(|c| NUMERALS.contains(*c)).count();
+    let digit_run = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
+    let rest = if let Some(inner) = label.strip_prefix('（') {
+        let n = numeral_run(inner);
+        let after: String = inner.chars().skip(n).take(1).collect();
+        (n > 0 && after == "）").then(|| &inner[n * 3 + '）'.len_utf8()..])
+    } else if numeral_run(label) > 0 {
+        let n = numeral_run(label);
+        label[n * 3..].strip_prefix('、')
+    } else if digit_run(label) > 0 {
+        let n = digit_run(label);
+        label[n..]
+            .strip_prefix('.')
+            .or_else(|| label[n..].strip_prefix('．'))
+            .or_else(|| label[n..].strip_prefix('、'))
+    } else {
+        None
+    };
+    rest.map_or(label, str::trim_start)
 }
 
 /// The number columns, in table order and reading order: every input and
@@ -176,6 +337,81 @@ fn first_number_col() -> u16 {
     INFO_COLUMNS.len() as u16
 }
 
+/// Left and right page margins of `汇总`, inches.
+const MARGIN_SIDE: f64 = 0.4;
+
+/// The runs of columns of one first-row group, as `start..end` column indexes.
+fn groups(columns: &[Column]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut start = 0usize;
+    std::iter::from_fn(move || {
+        let group = &columns.get(start)?.group;
+        let end = start
+            + columns[start..]
+                .iter()
+                .take_while(|c| &c.group == group)
+                .count();
+        let run = (start, end);
+        start = end;
+        Some(run)
+    })
+}
+
+/// Chinese characters per line of a bold 11-point label in a cell of
+/// `width` units (15 pixels a character, 6 of padding), two at least.
+fn line_chars(width: f64) -> usize {
+    ((column_pixels(width) - 6.0) / 15.0).floor().max(2.0) as usize
+}
+
+/// The width of the columns `start..end` together, in character units.
+fn span_width(columns: &[Column], start: usize, end: usize) -> f64 {
+    columns[start..end]
+        .iter()
+        .map(|c| c.width() + 0.7)
+        .sum::<f64>()
+        - 0.7
+}
+
+/// Pixels of an Excel column `width` characters wide (Calibri 11: 7 pixels a
+/// character and 5 of padding).
+fn column_pixels(width: f64) -> f64 {
+    (width * 7.0 + 5.0).round()
+}
+
+/// Where the printed pages of `汇总` break (sheet columns that begin a
+/// page): each page holds as many whole groups as fit beside the repeated
+/// agency column at [`PRINT_SCALE`] on landscape A4 (with [`FONT_SLACK`]),
+/// and each table begins a page.
+pub fn page_breaks(columns: &[Column]) -> Vec<u32> {
+    let printable_inches = 297.0 / 25.4 - 2.0 * MARGIN_SIDE;
+    let budget = printable_inches * 96.0 * 100.0 / f64::from(PRINT_SCALE) / FONT_SLACK
+        - column_pixels(AGENCY_WIDTH);
+    let first = u32::from(first_number_col());
+    let mut breaks = Vec::new();
+    let mut used = 0.0;
+    let mut table = None;
+    for (start, end) in groups(columns) {
+        let w: f64 = columns[start..end]
+            .iter()
+            .map(|c| column_pixels(c.width()))
+            .sum();
+        let new_table = table.is_some_and(|t| !std::ptr::eq(t, columns[start].table));
+        if used > 0.0 && (new_table || used + w > budget) {
+            breaks.push(first + start as u32);
+            used = 0.0;
+        }
+        used += w;
+        table = Some(columns[start].table);
+    }
+    breaks
+}
+
+/// A page header line: `text` centred in bold, with `&` doubled and cut to
+/// what a header holds (255 characters with its codes).
+fn page_header(text: &str) -> String {
+    let text: String = text.chars().take(100).collect();
+    format!("&C&\"-,Bold\"{}", text.replace('&', "&&"))
+}
+
 impl SummaryWriter {
     /// Starts the workbook of `year` and writes the header rows of `汇总`.
     pub fn new(year: Year) -> Result<SummaryWriter, XlsxError> {
@@ -190,10 +426,21 @@ impl SummaryWriter {
             .set_align(FormatAlign::VerticalCenter)
             .set_border(FormatBorder::Thin)
             .set_background_color("#DDEBF7");
-        let count = Format::new().set_num_format("0");
-        let amount = Format::new().set_num_format("0.000000");
+        // Every cell of the table has a thin border; the columns carry the
+        // formats (cells are written without one).
+        let count = Format::new()
+            .set_num_format("0")
+            .set_border(FormatBorder::Thin);
+        let amount = Format::new()
+            .set_num_format("0.000000")
+            .set_border(FormatBorder::Thin);
+        let text = Format::new()
+            .set_text_wrap()
+            .set_align(FormatAlign::VerticalCenter)
+            .set_border(FormatBorder::Thin);
         let total_label = Format::new()
             .set_bold()
+            .set_border(FormatBorder::Thin)
             .set_border_top(FormatBorder::Double);
         let total_count = total_label.clone().set_num_format("0");
         let total_amount = total_label.clone().set_num_format("0.000000");
@@ -204,48 +451,65 @@ impl SummaryWriter {
             // Row 0: the table and row of each number, merged over its columns.
             // Only horizontal merges: constant-memory sheets are written row by row.
             let first = first_number_col();
-            let mut start = 0usize;
-            while start < columns.len() {
-                let group = &columns[start].group;
-                let end = start
-                    + columns[start..]
-                        .iter()
-                        .take_while(|c| &c.group == group)
-                        .count();
+            for (start, end) in groups(&columns) {
                 let (c1, c2) = (first + start as u16, first + end as u16 - 1);
+                let group = wrap_words(
+                    &columns[start].group,
+                    line_chars(span_width(&columns, start, end)),
+                );
                 if c1 == c2 {
-                    sheet.write_with_format(0, c1, group.as_str(), &header)?;
+                    sheet.write_with_format(0, c1, group, &header)?;
                 } else {
-                    sheet.merge_range(0, c1, 0, c2, group, &header)?;
+                    sheet.merge_range(0, c1, 0, c2, &group, &header)?;
                 }
-                start = end;
             }
-            sheet.merge_range(0, 0, 0, first - 1, INFO_GROUP, &header)?;
-            sheet.set_row_height(0, 60)?;
-            // Three lines for the column labels (本年制发件数 wraps in a 9-wide column).
-            sheet.set_row_height(1, 42)?;
+            // Not merged: the agency column is printed alone on every page.
+            sheet.write_with_format(0, 0, INFO_GROUP, &header)?;
+            for col in 1..first {
+                sheet.write_blank(0, col, &header)?;
+            }
+            let lines = |texts: &mut dyn Iterator<Item = String>| {
+                texts.map(|t| t.lines().count()).max().unwrap_or(1).max(1) as f64
+            };
+            let group_lines = lines(&mut groups(&columns).map(|(start, end)| {
+                wrap_words(
+                    &columns[start].group,
+                    line_chars(span_width(&columns, start, end)),
+                )
+            }));
+            sheet.set_row_height(0, 15.0 * group_lines + 6.0)?;
+            let label_lines = lines(&mut columns.iter().map(Column::header));
+            sheet.set_row_height(1, 15.0 * label_lines + 6.0)?;
             // Row 1: the info columns and the column of each number.
             for (i, name) in INFO_COLUMNS.iter().enumerate() {
                 sheet.write_with_format(1, i as u16, *name, &header)?;
+                sheet.set_column_format(i as u16, &text)?;
             }
             for (i, c) in columns.iter().enumerate() {
-                sheet.write_with_format(1, first + i as u16, c.label.as_str(), &header)?;
-                sheet.set_column_width(first + i as u16, 9)?;
+                sheet.write_with_format(1, first + i as u16, c.header(), &header)?;
+                sheet.set_column_width(first + i as u16, c.width())?;
                 let format = match c.value(&Report::default()) {
                     Value::Amount(_) => &amount,
                     Value::Count(_) => &count,
                 };
                 sheet.set_column_format(first + i as u16, format)?;
             }
-            sheet.set_column_width(0, 34)?;
+            sheet.set_column_width(0, AGENCY_WIDTH)?;
             sheet.set_column_width(1, 12)?;
             sheet.set_column_width(2, 6)?;
             sheet.set_column_width(3, 30)?;
             sheet.set_freeze_panes(HEADER_ROWS, 1)?;
+            // Printed: the agency column and the two header rows on every
+            // page, each page a run of whole groups (a group header is never
+            // cut), a new page for each table.
             sheet.set_landscape();
             sheet.set_paper_size(9);
+            sheet.set_margins(MARGIN_SIDE, MARGIN_SIDE, 0.6, 0.5, 0.3, 0.3);
+            sheet.set_print_scale(PRINT_SCALE);
             sheet.set_repeat_rows(0, HEADER_ROWS - 1)?;
             sheet.set_repeat_columns(0, 0)?;
+            sheet.set_vertical_page_breaks(&page_breaks(&columns))?;
+            sheet.set_footer("&C第 &P 页，共 &N 页");
         }
         let sums = vec![Decimal::ZERO; columns.len()];
         Ok(SummaryWriter {
@@ -340,6 +604,12 @@ impl SummaryWriter {
             }
             let last_col = first + self.columns.len() as u16 - 1;
             sheet.autofilter(HEADER_ROWS - 1, 0, last_row.max(HEADER_ROWS) - 1, last_col)?;
+            // The numbers and the totals; the agency column comes with every page.
+            sheet.set_print_area(0, first, last_row, last_col)?;
+            sheet.set_header(page_header(&format!(
+                "{name} {}年 政府信息公开工作年度报告汇总（{}个机关）",
+                self.year, self.rows
+            )));
         }
 
         let mut sum = std::mem::take(&mut self.sum);
@@ -351,7 +621,7 @@ impl SummaryWriter {
             issued_on: None,
         };
         crate::render::xlsx::add_table_sheets(&mut self.workbook, &sum)?;
-        self.add_charts(&sum)?;
+        self.add_charts(name, &sum)?;
 
         let date = ExcelDateTime::from_ymd(self.year.0, 12, 31)?;
         let properties = DocProperties::new()
@@ -362,8 +632,10 @@ impl SummaryWriter {
         self.workbook.save_to_writer(out)
     }
 
-    /// The `图表` sheet: a data block (outcome mix of all applications) and two charts.
-    fn add_charts(&mut self, sum: &Report) -> Result<(), XlsxError> {
+    /// The `图表` sheet: a data block (outcome mix of all applications) and
+    /// two charts, titled with the region, the year and the number of
+    /// agencies, their labels without the tables' row numbers.
+    fn add_charts(&mut self, name: &str, sum: &Report) -> Result<(), XlsxError> {
         let t3 = tables::applications();
         let groups = outcome_groups(t3);
         let received = self.received_column();
@@ -374,10 +646,10 @@ impl SummaryWriter {
         sheet.set_name(CHART_SHEET)?;
         sheet.set_column_width(0, 40)?;
         sheet.set_column_width(1, 12)?;
-        // Both charts on one printed page.
+        // Printed on landscape pages as wide as the charts.
         sheet.set_landscape();
         sheet.set_paper_size(9);
-        sheet.set_print_fit_to_pages(1, 1);
+        sheet.set_print_fit_to_pages(1, 0);
         let heading = format!("{} {}", t3.name, t3.heading);
         sheet.write_with_format(0, 0, heading.as_str(), &header)?;
         sheet.write_with_format(0, 1, tables::TOTAL, &header)?;
@@ -387,36 +659,53 @@ impl SummaryWriter {
                 .iter()
                 .map(|&r| grid.count(r, t3.cols - 1))
                 .sum();
-            sheet.write(1 + i as u32, 0, *label)?;
+            sheet.write(1 + i as u32, 0, without_note(without_row_number(label)))?;
             sheet.write_with_format(1 + i as u32, 1, total as f64, &count)?;
         }
+        // A region's name as long as a title line can show.
+        let name: String = name.chars().take(100).collect();
+        let title = |what: &str| format!("{name} {}年 {what}（{rows}个机关）", self.year);
 
-        // Outcome mix of all applications (pie).
+        // Outcome mix of all applications (pie), each slice with its share.
         let mut pie = Chart::new(ChartType::Pie);
-        pie.title().set_name("全部申请的办理结果");
+        pie.title()
+            .set_name(title(without_row_number(results_label(t3))).as_str());
         if !groups.is_empty() {
             pie.add_series()
-                .set_name("办理结果")
+                .set_name(without_row_number(results_label(t3)))
                 .set_categories((CHART_SHEET, 1, 0, groups.len() as u32, 0))
-                .set_values((CHART_SHEET, 1, 1, groups.len() as u32, 1));
+                .set_values((CHART_SHEET, 1, 1, groups.len() as u32, 1))
+                .set_data_label(
+                    ChartDataLabel::new()
+                        .show_value()
+                        .show_percentage()
+                        .show_leader_lines()
+                        .set_position(ChartDataLabelPosition::OutsideEnd),
+                );
         }
-        pie.set_width(640).set_height(400);
+        pie.set_width(720).set_height(420);
         sheet.insert_chart(0, 3, &pie)?;
 
-        // Applications received per agency (columns), read from 汇总.
-        if let Some((col, name)) = received {
-            let mut bars = Chart::new(ChartType::Column);
-            bars.title().set_name(format!("各机关{name}").as_str());
+        // Applications received per agency (bars), read from 汇总, one bar
+        // a line of the agency's name.
+        if let Some((col, words)) = received {
+            let mut bars = Chart::new(ChartType::Bar);
+            bars.title()
+                .set_name(title(&format!("各机关{words}")).as_str());
             if rows > 0 {
                 let (r1, r2) = (HEADER_ROWS, HEADER_ROWS + rows - 1);
                 bars.add_series()
-                    .set_name(name.as_str())
+                    .set_name(words.as_str())
                     .set_categories((SUMMARY_SHEET, r1, 0, r2, 0))
-                    .set_values((SUMMARY_SHEET, r1, col, r2, col));
+                    .set_values((SUMMARY_SHEET, r1, col, r2, col))
+                    .set_data_label(ChartDataLabel::new().show_value());
             }
+            // The first agency on top, as in 汇总.
+            bars.y_axis().set_reverse();
             bars.legend().set_hidden();
-            bars.set_width(960).set_height(480);
-            sheet.insert_chart(22, 3, &bars)?;
+            let height = (120 + 20 * rows.min(200)).max(420);
+            bars.set_width(960).set_height(height);
+            sheet.insert_chart(23, 3, &bars)?;
         }
         Ok(())
     }
@@ -431,12 +720,27 @@ impl SummaryWriter {
             .position(|c| std::ptr::eq(c.table, t3) && c.row == row && c.col == col)
             .map(|i| {
                 let c = &self.columns[i];
-                let words = c.group.trim_start_matches(t3.name).trim();
-                (
-                    first_number_col() + i as u16,
-                    format!("{words}（{}）", c.label),
-                )
+                let words = without_row_number(c.group.trim_start_matches(t3.name).trim());
+                (first_number_col() + i as u16, words.to_string())
             })
+    }
+}
+
+/// The row-spanning results label of column A of table 三 (`三、本年度办理结果`).
+fn results_cell(t3: &Table) -> Option<&tables::Cell> {
+    t3.cells.iter().find(|c| {
+        c.col == 0
+            && c.row >= t3.header_rows
+            && c.row_span > 1
+            && matches!(c.content, Content::Label(_))
+    })
+}
+
+/// The words of [`results_cell`], or the table's heading.
+fn results_label(t3: &Table) -> &'static str {
+    match results_cell(t3).map(|c| &c.content) {
+        Some(Content::Label(label)) => label,
+        _ => t3.heading,
     }
 }
 
@@ -444,12 +748,7 @@ impl SummaryWriter {
 /// row-spanning results label of column A, without the row of totals — and
 /// the table rows each covers.
 pub fn outcome_groups(t3: &Table) -> Vec<(&'static str, Vec<usize>)> {
-    let Some(results) = t3.cells.iter().find(|c| {
-        c.col == 0
-            && c.row >= t3.header_rows
-            && c.row_span > 1
-            && matches!(c.content, Content::Label(_))
-    }) else {
+    let Some(results) = results_cell(t3) else {
         return Vec::new();
     };
     let inside = results.row..results.row + results.row_span;

@@ -202,16 +202,23 @@ fn bad_inputs_are_isolated() {
             .position(|c| *c == name)
             .unwrap()
     };
-    let first = sheet.get((1, col("状态"))).cloned();
+    // A title row and the header row above the inputs.
+    let first_row = batch::check_report::FIRST_ROW as usize;
+    assert_eq!(
+        text(sheet.get((first_row - 1, col("状态")))),
+        "状态",
+        "the header row"
+    );
+    let first = sheet.get((first_row, col("状态"))).cloned();
     assert_eq!(text(first.as_ref()), "未通过");
-    let r1_row = (1..sheet.height())
+    let r1_row = (first_row..sheet.height())
         .find(|&r| text(sheet.get((r, col("规则")))) == "R1")
         .expect("an R1 row");
     assert_eq!(
         text(sheet.get((r1_row, col("机关")))),
         breaking.report.agency
     );
-    let ok_rows = (1..sheet.height())
+    let ok_rows = (first_row..sheet.height())
         .filter(|&r| text(sheet.get((r, col("状态")))) == "成功")
         .count();
     assert_eq!(ok_rows, 3);
@@ -287,8 +294,11 @@ fn summary_sums_equal_the_agencies() {
     for (i, r) in reports.iter().enumerate() {
         assert_eq!(text(range.get((header + i, 0))), r.report.agency);
     }
+    // The column labels, broken into lines between words.
+    let squash = |s: &str| s.replace(['\n', ' '], "");
     for (i, c) in columns.iter().enumerate() {
-        assert_eq!(text(range.get((1, first + i))), c.label);
+        assert_eq!(text(range.get((1, first + i))), c.header());
+        assert_eq!(squash(&c.header()), squash(&c.label));
         let expected: f64 = reports
             .iter()
             .map(|r| value(c.table.value(r, c.row, c.col)))
@@ -302,7 +312,10 @@ fn summary_sums_equal_the_agencies() {
         assert!(formula.starts_with("SUM("), "{formula}");
     }
     // The first header row carries the table and row of the column.
-    assert_eq!(text(range.get((0, first))), columns[0].group);
+    assert_eq!(
+        squash(&text(range.get((0, first)))),
+        squash(&columns[0].group)
+    );
 
     // 图表: two charts at least.
     let zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
@@ -681,5 +694,9 @@ fn a_giant_agency_name_fails_only_its_input() {
     assert!(outcome.count(Status::Ok) >= 1);
     assert!(manifest::verify(&out).unwrap().is_clean());
     let mut wb: Xlsx<_> = open_workbook(out.join("校验报告.xlsx")).unwrap();
-    assert_eq!(wb.worksheet_range("校验报告").unwrap().height(), 3);
+    // The title, the header and the two inputs.
+    assert_eq!(
+        wb.worksheet_range("校验报告").unwrap().height(),
+        batch::check_report::FIRST_ROW as usize + 2
+    );
 }

@@ -6,6 +6,7 @@ mod xlsx_support;
 
 mod bad_input;
 mod batch;
+mod batch_print;
 mod browser;
 mod browser_county;
 mod cli;
