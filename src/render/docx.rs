@@ -1508,7 +1508,7 @@ mod tests {
 
     /// Titles of one, two and three lines, text with line breaks, spaces at
     /// either end and every character docx-rs escapes, a run-in head without
-    /// text, signatures of short and long names.
+    /// text, signatures of short and long names, every block the clerk's.
     #[test]
     fn cached_equals_uncached_for_every_kind_of_paragraph() {
         let agencies = [
@@ -1523,12 +1523,29 @@ mod tests {
                 Some(" 首行空格，\n第二行 & <标签> \"引号\" '单引号' 末尾空格 ".into());
             same(&r, agency);
         }
-        for seed in 0..40 {
-            same(
-                &crate::synthetic::report(seed),
-                &format!("synthetic {seed}"),
-            );
+        // Every block the clerk's, in several paragraphs; no 成文日期.
+        let mut r = sample();
+        r.report.issued_on = None;
+        let t = &mut r.text;
+        for (i, block) in [
+            &mut t.overview,
+            &mut t.proactive,
+            &mut t.on_request,
+            &mut t.management,
+            &mut t.platforms,
+            &mut t.oversight,
+            &mut t.problems,
+            &mut t.improvements,
+            &mut t.other_matters,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            *block = Some(format!(
+                "第{i}块第一段。\n\n第{i}块第二段 {{{{agency}}}}。\n\n无"
+            ));
         }
+        same(&r, "every block the clerk's");
     }
 
     /// Every number cell of the tables a different value, so that a value put

@@ -27,7 +27,10 @@ use crate::spec::tables::{self, BasicInfo, Field};
 /// assert_eq!(&bytes[..2], b"PK");
 /// ```
 pub fn form_bytes(report: &Report, source: Option<&str>) -> Result<Vec<u8>, WorkbookError> {
-    xlsx::save(&xlsx::build(report, source, Mode::Form)?)
+    let book = xlsx::build_with(report, source, Mode::Form, |wb, styles| {
+        guide_sheet(wb, styles).map_err(xlsx::at(GUIDE_SHEET))
+    })?;
+    xlsx::save(&book)
 }
 
 /// The report a new form starts from: `from` (if any) with the agency and

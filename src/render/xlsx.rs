@@ -23,8 +23,8 @@ use crate::spec::grid::Grid;
 use crate::spec::rules::RULES;
 use crate::spec::sheets::{
     CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT,
-    DATE_RANGE, FAIL, GUIDE_SHEET, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN,
-    check_lines, text_rows,
+    DATE_RANGE, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN, check_lines,
+    text_rows,
 };
 use crate::spec::tables::{self, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, Table, Value};
 
@@ -93,11 +93,20 @@ pub(crate) fn build(
     source: Option<&str>,
     mode: Mode,
 ) -> Result<Book, WorkbookError> {
+    build_with(report, source, mode, |_, _| Ok(()))
+}
+
+/// [`build`], with `first` writing the sheets that come before `基本信息`
+/// (the form's `填表说明`, [`crate::render::form`]).
+pub(crate) fn build_with(
+    report: &Report,
+    source: Option<&str>,
+    mode: Mode,
+    first: impl FnOnce(&mut Book, &Styles) -> Result<(), WorkbookError>,
+) -> Result<Book, WorkbookError> {
     let styles = Styles::new(mode);
     let mut wb = Book::new(properties(report, mode));
-    if mode == Mode::Form {
-        crate::render::form::guide_sheet(&mut wb, &styles).map_err(at(GUIDE_SHEET))?;
-    }
+    first(&mut wb, &styles)?;
     basic_info_sheet(&mut wb, report, source, &styles).map_err(at(BasicInfo::SHEET))?;
     for table in tables::all() {
         table_sheet(&mut wb, table, report, &styles).map_err(at(table.sheet))?;
@@ -109,7 +118,7 @@ pub(crate) fn build(
     Ok(wb)
 }
 
-fn at(sheet: &str) -> impl Fn(XlsxError) -> WorkbookError + '_ {
+pub(crate) fn at(sheet: &str) -> impl Fn(XlsxError) -> WorkbookError + '_ {
     move |source| WorkbookError {
         sheet: sheet.to_string(),
         source,
