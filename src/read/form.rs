@@ -857,7 +857,9 @@ fn read_basic_info(sheet: &Sheet, report: &mut Report, errors: &mut Found) {
         sheet.expect_label(row, 0, item.label(), errors);
         let value = sheet.get(row, 1);
         let info = &mut report.report;
-        let fees = &mut report.processing_fees;
+        // The form always carries the fee rows (blank counts as 0, as
+        // everywhere in the form): a filled form gives the table.
+        let fees = report.processing_fees.get_or_insert_default();
         let result = match item {
             BasicInfo::Agency => read_text_value(value)
                 .map(|a| info.agency = a)

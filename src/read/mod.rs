@@ -777,7 +777,7 @@ fn check_numbers(report: &Report) -> Result<(), (String, String)> {
             }
         }
     }
-    let fees = &report.processing_fees;
+    let fees = report.fees();
     count("processing_fees.notices", u64::from(fees.notices))?;
     let amount = |key: &str, value: rust_decimal::Decimal, max: u64, unit: &str, hint: &str| {
         if value > rust_decimal::Decimal::from(max) {

@@ -419,8 +419,12 @@ impl TextEngine {
         }
         // 六 as written (the clerk's, or a folder's template) that speaks of
         // the fee already: the generated sentence would repeat or contradict it.
+        // And no `[processing_fees]`: no data to write the sentence from
+        // (`check` warns, D3, unless 六 speaks of the fee).
         let other = blocks.iter().find(|(n, _)| *n == OTHER_MATTERS);
-        if other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p))) {
+        if report.processing_fees.is_none()
+            || other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p)))
+        {
             for (n, p) in &mut blocks {
                 if *n == PROCESSING_FEES {
                     p.clear();
@@ -476,10 +480,15 @@ fn read_template(path: &Path) -> std::io::Result<String> {
 /// The block of 六 that follows the fee sentence.
 const OTHER_MATTERS: &str = "other_matters";
 
-/// Whether a paragraph of 六 speaks of the 信息处理费 (or of 收费 at all):
-/// then no fee sentence is generated before it.
-fn mentions_fees(paragraph: &str) -> bool {
-    paragraph.contains("信息处理费") || paragraph.contains("收费")
+/// The words by which a paragraph of 六 speaks of the 信息处理费 (or of
+/// fees at all: 「未收取任何费用」).
+const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "缴费"];
+
+/// Whether a paragraph of 六 speaks of the 信息处理费 ([`FEE_WORDS`]): then
+/// no fee sentence is generated before it, and `check` does not ask for
+/// `[processing_fees]` (D3).
+pub(crate) fn mentions_fees(paragraph: &str) -> bool {
+    FEE_WORDS.iter().any(|w| paragraph.contains(w))
 }
 
 // ---------------------------------------------------------------------------
@@ -1482,6 +1491,9 @@ fn yuan(a: crate::model::Yuan) -> String {
 /// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, numbers)
 ///   and `.notices_amount_text`, `.collected_text` (two decimals, for printing).
 pub fn context(report: &Report) -> Json {
+    // Zeros when `[processing_fees]` is absent; the fee sentence is left
+    // out then (`render_all`), so the zeros never reach the text unasked.
+    let fees = report.fees();
     let a = &report.applications;
     // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
     // top, `withheld.state_secret` inside its group, with a total per group.
@@ -1562,11 +1574,11 @@ pub fn context(report: &Report) -> Json {
             "litigation": outcome(&litigation),
         },
         "processing_fees": {
-            "notices": report.processing_fees.notices,
-            "notices_amount": amount(report.processing_fees.notices_amount),
-            "notices_amount_text": yuan(report.processing_fees.notices_amount),
-            "collected": amount(report.processing_fees.collected),
-            "collected_text": yuan(report.processing_fees.collected),
+            "notices": fees.notices,
+            "notices_amount": amount(fees.notices_amount),
+            "notices_amount_text": yuan(fees.notices_amount),
+            "collected": amount(fees.collected),
+            "collected_text": yuan(fees.collected),
         },
     })
 }
