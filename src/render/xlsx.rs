@@ -946,7 +946,7 @@ mod equivalence {
             report.report.agency = format!("某县第{round}局");
             report.report.short_name = (round % 3 == 0).then(|| format!("{round}局"));
             report.report.region = (round % 2 == 0).then(|| "某县".to_string());
-            report.processing_fees.notices = next(50) as u32;
+            report.processing_fees.get_or_insert_default().notices = next(50) as u32;
             report.active.fees.0 = rust_decimal::Decimal::new(next(10_000_000) as i64, 4);
             let source = format!("输入{round}.toml");
             assert!(same_parts(&report, &source), "round {round}");
