@@ -268,7 +268,9 @@ pub const FEES_NOT_REPORTED: &str = "D3";
 /// ```
 pub fn fees_not_reported(report: &Report, other_matters: &[String]) -> Option<Finding> {
     if report.processing_fees.is_some()
-        || other_matters.iter().any(|p| crate::text::mentions_fees(p))
+        || other_matters
+            .iter()
+            .any(|p| crate::spec::outline::mentions_fees(p))
     {
         return None;
     }

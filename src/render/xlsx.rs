@@ -503,7 +503,10 @@ fn basic_info_sheet(
     let info = &report.report;
     // Zeros when `[processing_fees]` is absent: the rows are mandated
     // figures (see `Report::fees`); the narrative invents nothing from them.
+    // The form leaves them blank instead, so that a form read back without
+    // the clerk filling them is the report it was made from (no table).
     let fees = report.fees();
+    let blank_fees = st.form() && report.processing_fees.is_none();
     for item in BasicInfo::ALL {
         let r = row_num(item.sheet_row());
         ws.write_string_with_format(r, 0, item.label(), &st.label_left)?;
@@ -522,6 +525,14 @@ fn basic_info_sheet(
             )?,
             BasicInfo::Year => {
                 ws.write_number_with_format(r, 1, f64::from(info.year.0), &st.input_count)?;
+            }
+            BasicInfo::ProcessingFeeNotices if blank_fees => {
+                ws.write_string_with_format(r, 1, "", &st.input_count)?;
+            }
+            BasicInfo::ProcessingFeeNoticesAmount | BasicInfo::ProcessingFeeCollected
+                if blank_fees =>
+            {
+                ws.write_string_with_format(r, 1, "", &st.input_yuan)?;
             }
             BasicInfo::ProcessingFeeNotices => {
                 ws.write_number_with_format(r, 1, f64::from(fees.notices), &st.input_count)?;

@@ -45,7 +45,7 @@ use handlebars::{
 use serde_json::{Value as Json, json};
 
 use crate::model::{ApplicantRow, OutcomeRow, Report, is_xml_char};
-use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES};
+use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES, mentions_fees};
 
 mod variables;
 pub use variables::{HELPERS, Variable, variables};
@@ -479,17 +479,6 @@ fn read_template(path: &Path) -> std::io::Result<String> {
 
 /// The block of 六 that follows the fee sentence.
 const OTHER_MATTERS: &str = "other_matters";
-
-/// The words by which a paragraph of 六 speaks of the 信息处理费 (or of
-/// fees at all: 「未收取任何费用」).
-const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "缴费"];
-
-/// Whether a paragraph of 六 speaks of the 信息处理费 ([`FEE_WORDS`]): then
-/// no fee sentence is generated before it, and `check` does not ask for
-/// `[processing_fees]` (D3).
-pub(crate) fn mentions_fees(paragraph: &str) -> bool {
-    FEE_WORDS.iter().any(|w| paragraph.contains(w))
-}
 
 // ---------------------------------------------------------------------------
 // Checking a template before it runs

@@ -371,3 +371,44 @@ fn absent_fees_with_a_six_that_speaks_of_them_is_not_warned() {
         assert!(!text.iter().any(|p| p == NO_FEES_SENTENCE), "{text:?}");
     }
 }
+
+/// The fill-in form of a report without `[processing_fees]` leaves the three
+/// rows blank and reads back without the table; a figure typed into one of
+/// them gives the table (the blanks beside it 0).
+#[test]
+fn the_form_keeps_fees_absent_until_the_clerk_fills_them() {
+    use crate::xlsx_support::{NewCell, set_cell};
+    use nianbao::spec::tables::BasicInfo;
+    let report = Report::from_toml_str(&format!("{HEAD}{SIX}"), "y.toml").expect("loads");
+    let form = nianbao::form_bytes(&report, None).expect("form");
+    let mut wb = crate::xlsx_support::open(&form);
+    let row = BasicInfo::ProcessingFeeCollected.sheet_row();
+    assert_eq!(
+        crate::xlsx_support::value(&mut wb, BasicInfo::SHEET, row, 1),
+        calamine::Data::Empty
+    );
+    let back = nianbao::read_form_bytes(&form, "y.xlsx").expect("reads");
+    assert_eq!(back.processing_fees, None);
+    assert_eq!(back, report);
+
+    let cell = BasicInfo::ProcessingFeeCollected.excel_ref();
+    let (_, a1) = cell.split_once('!').expect("sheet!cell");
+    let filled = set_cell(&form, BasicInfo::SHEET, a1, NewCell::Number(3940.0));
+    let back = nianbao::read_form_bytes(&filled, "y.xlsx").expect("reads");
+    let fees = back.processing_fees.expect("a figure gives the table");
+    assert_eq!(
+        (fees.notices, fees.collected.to_string().as_str()),
+        (0, "3940")
+    );
+
+    // A report with the table: its figures, 0 included, as before.
+    let given = Report::from_toml_str(
+        &format!("{HEAD}[processing_fees]\nnotices = 0\n{SIX}"),
+        "y.toml",
+    )
+    .expect("loads");
+    let back =
+        nianbao::read_form_bytes(&nianbao::form_bytes(&given, None).expect("form"), "y.xlsx")
+            .expect("reads");
+    assert_eq!(back.processing_fees, given.processing_fees);
+}
