@@ -1586,7 +1586,9 @@ mod tests {
 
     #[test]
     fn every_embedded_template_renders_for_an_empty_report() {
-        let blocks = TextEngine::embedded().render_all(&report("")).unwrap();
+        let blocks = TextEngine::embedded()
+            .render_all(&report("[processing_fees]\n"))
+            .unwrap();
         for name in TEMPLATE_NAMES {
             assert!(!blocks.get(name).is_empty(), "{name} is empty");
         }
@@ -1594,6 +1596,9 @@ mod tests {
             blocks.get(PROCESSING_FEES),
             ["本年度，本机关未发出信息处理费收费通知，未收取信息处理费。"]
         );
+        // Without [processing_fees] nothing is said from invented zeros.
+        let blocks = TextEngine::embedded().render_all(&report("")).unwrap();
+        assert!(blocks.get(PROCESSING_FEES).is_empty());
         let on_request = blocks.get("on_request").join("");
         assert!(
             on_request.contains("未收到政府信息公开申请"),
