@@ -4,7 +4,9 @@
 //! [`crate::spec::rules`]; this module evaluates them on a report. R1–R4 are
 //! errors that block generation; R10 is a warning, and so is D1 (成文日期 in
 //! the year after the reported one, a plausibility check outside §7), and
-//! D2 (narrative blocks left to the built-in default texts, [`default_texts`]); R5/R6 compare with last
+//! D2 (narrative blocks left to the built-in default texts, [`default_texts`]),
+//! and D3 (no `[processing_fees]` and a 六 silent on the fee,
+//! [`fees_not_reported`]); R5/R6 compare with last
 //! year's report ([`check_against_previous`]); R7 compares the numbers the
 //! narrative quotes with the tables once the text is rendered
 //! ([`check_text`]). R8 (counts are whole and non-negative) is held by the
@@ -22,7 +24,10 @@
 //! assert_eq!(findings[0].rule, "R1");
 //! assert_eq!(findings[0].cell, "表三 四、结转下年度继续办理 × 自然人");
 //! assert_eq!((findings[0].expected, findings[0].found), (1, 0));
-//! assert_eq!(findings[0].message, "第一项加第二项之和（2）应等于第三项加第四项之和（1）");
+//! assert_eq!(
+//!     findings[0].message,
+//!     "一 + 二 = 2，三（七）+ 四 = 1，相差 1（第一项加第二项之和应等于第三项加第四项之和）"
+//! );
 //! ```
 
 use std::fmt;
@@ -60,9 +65,9 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     /// `错误 R1 表三 四、结转下年度继续办理 × 自然人（依申请公开!D29）：应为 1，实为 0。…`;
-    /// D2 (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
+    /// D2 and D3 (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.rule == DEFAULT_TEXTS {
+        if self.rule == DEFAULT_TEXTS || self.rule == FEES_NOT_REPORTED {
             return write!(
                 f,
                 "{} {} {}（{}）：{}",
@@ -235,6 +240,55 @@ pub fn default_texts(report: &Report, builtin: impl Fn(&str) -> bool) -> Option<
              2021 年年度报告格式通知要求避免内容雷同，请按本机关本年度的实际情况填写。",
             rows.len(),
             places.join("、")
+        ),
+    })
+}
+
+/// The id of the warning on a report that says nothing of the 信息处理费.
+pub const FEES_NOT_REPORTED: &str = "D3";
+
+/// D3: `[processing_fees]` is not given and 六 as it will be printed
+/// (`other_matters`, its paragraphs) says nothing of the fee either, so the
+/// report would not report it at all (FORMAT.md §7 R10: the fee must be
+/// reported in 六, zero included). Nothing is invented instead: the report
+/// is generated without a fee sentence, with this warning.
+///
+/// ```
+/// use nianbao::{FEES_NOT_REPORTED, fees_not_reported};
+/// let mut report = nianbao::read_path("inputs/butaji-2024.toml".as_ref()).unwrap();
+/// let six = vec!["无".to_string()];
+/// assert!(fees_not_reported(&report, &six).is_none()); // the table is given
+/// report.processing_fees = None;
+/// let finding = fees_not_reported(&report, &six).unwrap();
+/// assert_eq!(finding.rule, FEES_NOT_REPORTED);
+/// assert!(finding.message.contains("[processing_fees]"));
+/// // 六 speaks of the fee itself: nothing is missing.
+/// let six = vec!["本年度未收取信息处理费。".to_string()];
+/// assert!(fees_not_reported(&report, &six).is_none());
+/// ```
+pub fn fees_not_reported(report: &Report, other_matters: &[String]) -> Option<Finding> {
+    if report.processing_fees.is_some()
+        || other_matters
+            .iter()
+            .any(|p| crate::spec::outline::mentions_fees(p))
+    {
+        return None;
+    }
+    let info = tables::BasicInfo::ProcessingFeeNotices;
+    let six = crate::spec::outline::SECTION_HEADINGS[5];
+    Some(Finding {
+        rule: FEES_NOT_REPORTED,
+        severity: Severity::Warning,
+        cell: format!("{six} 信息处理费"),
+        excel_cell: info.excel_ref(),
+        key: "processing_fees".to_string(),
+        expected: 0,
+        found: 0,
+        message: format!(
+            "输入文件没有 [processing_fees] 表（信息处理费：发出收费通知的件数、收费通知的总金额、\
+             实际收取的总金额），「{six}」（text.other_matters）也没有说到信息处理费，\
+             报告中将不写信息处理费的情况。年度报告应在此报告信息处理费（没有收取也要写明）：\
+             请补上 [processing_fees] 表（没有就都填 0），或在「{six}」中写明。"
         ),
     })
 }

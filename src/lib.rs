@@ -69,8 +69,8 @@ pub mod store;
 pub mod synthetic;
 
 pub use check::{
-    BOILERPLATE_BLOCKS, CheckResult, DEFAULT_TEXTS, Finding, Severity, check,
-    check_against_previous, check_text, default_texts, has_errors,
+    BOILERPLATE_BLOCKS, CheckResult, DEFAULT_TEXTS, FEES_NOT_REPORTED, Finding, Severity, check,
+    check_against_previous, check_text, default_texts, fees_not_reported, has_errors,
 };
 pub use read::form::read_form_bytes;
 pub use read::{

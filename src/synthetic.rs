@@ -373,7 +373,7 @@ fn build(
         active,
         applications,
         review_litigation,
-        processing_fees,
+        processing_fees: Some(processing_fees),
         ..Report::default()
     }
 }

@@ -291,10 +291,13 @@ pub fn add_report(total: &mut Report, other: &Report) {
     ] {
         row.given_total = None;
     }
-    let fees = &mut total.processing_fees;
-    fees.notices = fees.notices.saturating_add(other.processing_fees.notices);
-    fees.notices_amount.0 += other.processing_fees.notices_amount.0;
-    fees.collected.0 += other.processing_fees.collected.0;
+    // Given in the sum when any agency gave it.
+    if let Some(theirs) = other.processing_fees {
+        let fees = total.processing_fees.get_or_insert_default();
+        fees.notices = fees.notices.saturating_add(theirs.notices);
+        fees.notices_amount.0 += theirs.notices_amount.0;
+        fees.collected.0 += theirs.collected.0;
+    }
 }
 
 /// The most characters an Excel cell holds.

@@ -382,26 +382,30 @@ fn read_fees(p: &str, report: &mut Report) -> bool {
             .collect();
         (!s.is_empty()).then_some(s)
     };
+    let mut fees = report.processing_fees.unwrap_or_default();
     let mut any = false;
     if let Some(n) = count_after("收费通知").and_then(|s| s.parse::<u32>().ok()) {
-        report.processing_fees.notices = n.min(crate::model::MAX_COUNT);
+        fees.notices = n.min(crate::model::MAX_COUNT);
         any = true;
     } else if p.contains("未发出") {
-        report.processing_fees.notices = 0;
+        fees.notices = 0;
         any = true;
     }
     if let Some(a) = count_after("总金额").and_then(|s| Yuan::from_str(&s).ok()) {
-        report.processing_fees.notices_amount = a;
+        fees.notices_amount = a;
         any = true;
     }
     if let Some(a) = count_after("实际收取信息处理费")
         .or_else(|| count_after("实际收取"))
         .and_then(|s| Yuan::from_str(&s).ok())
     {
-        report.processing_fees.collected = a;
+        fees.collected = a;
         any = true;
     } else if p.contains("未收取") {
         any = true;
+    }
+    if any {
+        report.processing_fees = Some(fees);
     }
     any
 }

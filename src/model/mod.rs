@@ -44,9 +44,17 @@ pub struct Report {
     /// 四、政府信息公开行政复议、行政诉讼情况.
     #[serde(default, deserialize_with = "table")]
     pub review_litigation: ReviewLitigation,
-    /// 信息处理费 — reported in prose under 六 (amounts in 元).
-    #[serde(default, deserialize_with = "table")]
-    pub processing_fees: ProcessingFees,
+    /// 信息处理费 — reported in prose under 六 (amounts in 元); `None` when
+    /// the input has no `[processing_fees]` table. Nothing is invented then:
+    /// the report writes no fee sentence and `check` warns (D3) unless the
+    /// clerk's 六 speaks of the fee. The mandated 基本信息 rows still print
+    /// 0 / 0.00 ([`Report::fees`]).
+    #[serde(
+        default,
+        deserialize_with = "some_table",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub processing_fees: Option<ProcessingFees>,
     /// The narrative blocks; each is a handlebars template.
     #[serde(default, deserialize_with = "table")]
     pub text: TextBlocks,
@@ -79,6 +87,15 @@ where
         }
     }
     deserializer.deserialize_map(TableVisitor(std::marker::PhantomData))
+}
+
+/// [`table`] for an optional table: present means given (`Some`), even empty.
+fn some_table<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    table(deserializer).map(Some)
 }
 
 /// `[report]`: the agency and the year.
@@ -283,7 +300,9 @@ pub struct ReviewLitigation {
 }
 
 /// `[processing_fees]`: 信息处理费, reported in 六 (amounts in 元, not 万元).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+/// Optional as a whole ([`Report::processing_fees`]); within a given table,
+/// a left-out figure is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProcessingFees {
     /// 发出收费通知的件数.
@@ -969,6 +988,26 @@ impl Report {
     /// asks its report for 工作考核、社会评议和责任追究结果.
     pub fn is_government(&self) -> bool {
         self.report.agency.trim().ends_with("人民政府")
+    }
+
+    /// The 信息处理费 figures as the tables print them: those given, or
+    /// zeros when `[processing_fees]` is absent.
+    ///
+    /// The 基本信息 rows of the fee are part of the mandated figures and a
+    /// reviewer expects a number in each (0, 0.00), so the workbook prints
+    /// zeros for a table that was not given — the cells are figures, not a
+    /// statement. What must not come from invented zeros is the narrative:
+    /// the sentence 「…未收取信息处理费」 of 六 is written only from
+    /// [`Report::processing_fees`] as given (see `templates/processing_fees.hbs`).
+    ///
+    /// ```
+    /// let report = nianbao::model::Report::from_toml_str(
+    ///     "[report]\nagency = \"某局\"\nyear = 2024\n", "x.toml").unwrap();
+    /// assert_eq!(report.processing_fees, None);
+    /// assert_eq!(report.fees().notices, 0);
+    /// ```
+    pub fn fees(&self) -> ProcessingFees {
+        self.processing_fees.unwrap_or_default()
     }
 }
 

@@ -920,7 +920,11 @@ fn read_basic_info(sheet: &Sheet, report: &mut Report, errors: &mut Found) {
         sheet.expect_label(row, 0, item.label(), errors);
         let value = sheet.get(row, 1);
         let info = &mut report.report;
+        // The fee rows give `[processing_fees]` unless all three are blank
+        // (as the form writes a report without it); within a given table a
+        // blank counts as 0, as everywhere in the form.
         let fees = &mut report.processing_fees;
+        let blank = matches!(value, Data::Empty);
         let result = match item {
             BasicInfo::Agency => read_text_value(value)
                 .map(|a| info.agency = a)
@@ -935,11 +939,22 @@ fn read_basic_info(sheet: &Sheet, report: &mut Report, errors: &mut Found) {
             }
             BasicInfo::IssuedOn => read_date(value).map(|d| info.issued_on = d),
             BasicInfo::Year => read_year(value).map(|y| info.year = y),
-            BasicInfo::ProcessingFeeNotices => read_count(value).map(|n| fees.notices = n),
-            BasicInfo::ProcessingFeeNoticesAmount => {
-                read_amount(value).map(|a| fees.notices_amount = a)
+            BasicInfo::ProcessingFeeNotices
+            | BasicInfo::ProcessingFeeNoticesAmount
+            | BasicInfo::ProcessingFeeCollected
+                if blank =>
+            {
+                Ok(())
             }
-            BasicInfo::ProcessingFeeCollected => read_amount(value).map(|a| fees.collected = a),
+            BasicInfo::ProcessingFeeNotices => {
+                read_count(value).map(|n| fees.get_or_insert_default().notices = n)
+            }
+            BasicInfo::ProcessingFeeNoticesAmount => {
+                read_amount(value).map(|a| fees.get_or_insert_default().notices_amount = a)
+            }
+            BasicInfo::ProcessingFeeCollected => {
+                read_amount(value).map(|a| fees.get_or_insert_default().collected = a)
+            }
             BasicInfo::SourceFile => Ok(()),
         };
         if let Err(message) = result {

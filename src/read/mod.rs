@@ -792,7 +792,7 @@ fn number_problems(report: &Report) -> Vec<(String, String)> {
             }
         }
     }
-    let fees = &report.processing_fees;
+    let fees = report.fees();
     problems.extend(count("processing_fees.notices", u64::from(fees.notices)));
     let amount = |key: &str, value: rust_decimal::Decimal, max: u64, unit: &str, hint: &str| {
         if value > rust_decimal::Decimal::from(max) {

@@ -477,6 +477,19 @@ fn balanced(pieces: &[&str], room: u32) -> Option<Vec<String>> {
 /// - a longer one is left to the renderer's wrapping, unless that leaves a
 ///   character alone: then it is cut into even lines.
 pub fn label_lines(label: &str, room: u32) -> Vec<String> {
+    broken_lines(label, room, false)
+}
+
+/// [`label_lines`] with every line break explicit, also where the
+/// renderer's own wrapping would do: for a workbook cell, whose width each
+/// spreadsheet program measures its own way (lines cut for the narrowest,
+/// Excel's, never wrap again in a wider one). `room` is in the twips of
+/// [`TABLE_CHAR_TWIPS`] characters (a CJK character 210, a Latin one 105).
+pub(crate) fn explicit_lines(label: &str, room: u32) -> Vec<String> {
+    broken_lines(label, room, true)
+}
+
+fn broken_lines(label: &str, room: u32, explicit: bool) -> Vec<String> {
     if text_width(label, TABLE_CHAR_TWIPS) <= room {
         return vec![label.to_string()];
     }
@@ -487,10 +500,17 @@ pub fn label_lines(label: &str, room: u32) -> Vec<String> {
     }
     let pieces = label_pieces(label);
     let natural = fill(&pieces, room);
+    let whole = |natural: Vec<String>| {
+        if explicit {
+            natural
+        } else {
+            vec![label.to_string()]
+        }
+    };
     if natural.iter().all(|l| l.chars().count() >= 2) {
-        return vec![label.to_string()];
+        return whole(natural);
     }
-    balanced(&pieces, room).unwrap_or_else(|| vec![label.to_string()])
+    balanced(&pieces, room).unwrap_or_else(|| whole(natural))
 }
 
 fn cell_paragraph(lines: &[String], align: Align, bold: bool) -> Paragraph {

@@ -66,8 +66,9 @@ pub struct OutputFile {
 }
 
 /// [`check()`](crate::check()), R7 ([`crate::check_text`]) on the text
-/// rendered with `engine`, and D2 ([`check::default_texts`], blocks left to
-/// the built-in default texts): every finding `nianbao check` prints. When a
+/// rendered with `engine`, D2 ([`check::default_texts`], blocks left to
+/// the built-in default texts) and D3 ([`check::fees_not_reported`], the
+/// 信息处理费 reported nowhere): every finding `nianbao check` prints. When a
 /// template fails, R7 is left out (generating the report says why).
 ///
 /// ```
@@ -79,10 +80,17 @@ pub struct OutputFile {
 /// ```
 pub fn check_with_text(report: &Report, engine: &TextEngine) -> Vec<Finding> {
     let mut findings = check::check(report);
-    if let Ok(blocks) = engine.render_all(report) {
+    let blocks = engine.render_all(report);
+    if let Ok(blocks) = &blocks {
         findings.extend(check::check_text(report, blocks.iter()));
     }
     findings.extend(check::default_texts(report, |name| engine.is_builtin(name)));
+    // 六 as it will be printed; the clerk's text as written when a template fails.
+    let six = match &blocks {
+        Ok(blocks) => blocks.get("other_matters").to_vec(),
+        Err(_) => report.text.other_matters.iter().cloned().collect(),
+    };
+    findings.extend(check::fees_not_reported(report, &six));
     findings
 }
 

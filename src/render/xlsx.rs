@@ -5,11 +5,15 @@
 //! `复议诉讼`, laid out cell for cell as [`crate::spec::tables`] describes them, a
 //! title row above each), and `校验`, where each rule of FORMAT.md §7 that can
 //! fail in the workbook (R1 per column, R10; [`crate::spec::rules`]) is a
-//! live formula showing 通过/不通过, followed by why the others are not listed. Every total is an Excel formula with its
+//! live formula showing 通过/不通过, with what the rule means; the rules the
+//! workbook cannot fail are not listed. Every total is an Excel formula with its
 //! value cached, so viewers that do not recalculate still show the right number.
 //!
 //! Same report, same bytes: the document-properties time comes from the report
 //! (成文日期, else 1 January of the following year), never from the clock.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use rust_xlsxwriter::{
     Color, DataValidation, DataValidationErrorStyle, DataValidationRule, ExcelDateTime, Format,
@@ -22,9 +26,8 @@ use crate::model::Report;
 use crate::spec::grid::Grid;
 use crate::spec::rules::RULES;
 use crate::spec::sheets::{
-    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT,
-    DATE_RANGE, FAIL, PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN, check_lines,
-    text_rows,
+    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT, DATE_RANGE, FAIL,
+    PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN, check_lines, text_rows,
 };
 use crate::spec::tables::{self, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, Table, Value};
 
@@ -292,6 +295,37 @@ pub(crate) fn lines_needed(text: &str, width: f64) -> usize {
         .sum()
 }
 
+/// The width of `text` in pixels in the model of [`lines_needed`].
+fn text_px(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if c.is_ascii() { 7.0 } else { 14.0 })
+        .sum()
+}
+
+/// The narrowest column, in Excel character units, that holds each of
+/// `labels` on one line in the model of [`lines_needed`], with one unit to
+/// spare: the label column of `基本信息` is as wide as its longest label,
+/// so no label wraps and none leaves a character alone.
+pub(crate) fn width_for<'a>(labels: impl IntoIterator<Item = &'a str>) -> f64 {
+    let px = labels.into_iter().map(text_px).fold(0.0, f64::max);
+    ((px + 4.0) / 7.0).ceil() + 1.0
+}
+
+/// `text` cut into the lines of a cell `width` units wide, every break
+/// explicit and never a character alone on a line: the line breaking of
+/// table 三 of the Word report ([`crate::render::docx::label_lines`]), in
+/// the character model of [`lines_needed`] (a CJK character 14 px of a
+/// 7-px unit, as 210 twips of [`crate::render::docx::TABLE_CHAR_TWIPS`]).
+/// Lines cut for Excel's width never wrap again in LibreOffice's or WPS's
+/// wider measure.
+pub(crate) fn cell_lines(text: &str, width: f64) -> Vec<String> {
+    let twips_per_px = f64::from(crate::render::docx::TABLE_CHAR_TWIPS) / 14.0;
+    let room = ((width * 7.0 - 4.0).max(14.0) * twips_per_px) as u32;
+    text.split('\n')
+        .flat_map(|para| crate::render::docx::explicit_lines(para, room))
+        .collect()
+}
+
 /// The height in points of a row holding `lines` lines.
 pub(crate) fn row_height(lines: usize) -> f64 {
     (lines as f64 * LINE_PT + ROW_PAD_PT).clamp(MIN_ROW_PT, MAX_ROW_PT)
@@ -479,12 +513,17 @@ fn basic_info_sheet(
 ) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
     ws.set_name(BasicInfo::SHEET)?;
-    ws.set_column_width(0, 36)?;
+    ws.set_column_width(0, width_for(BasicInfo::ALL.iter().map(BasicInfo::label)))?;
     ws.set_column_width(1, 48)?;
     ws.merge_range(0, 0, 0, 1, BasicInfo::SHEET, &st.title)?;
     ws.set_row_height(0, 30)?;
     let info = &report.report;
-    let fees = &report.processing_fees;
+    // Zeros when `[processing_fees]` is absent: the rows are mandated
+    // figures (see `Report::fees`); the narrative invents nothing from them.
+    // The form leaves them blank instead, so that a form read back without
+    // the clerk filling them is the report it was made from (no table).
+    let fees = report.fees();
+    let blank_fees = st.form() && report.processing_fees.is_none();
     for item in BasicInfo::ALL {
         let r = row_num(item.sheet_row());
         ws.write_string_with_format(r, 0, item.label(), &st.label_left)?;
@@ -514,6 +553,14 @@ fn basic_info_sheet(
             )?,
             BasicInfo::Year => {
                 ws.write_number_with_format(r, 1, f64::from(info.year.0), &st.input_count)?;
+            }
+            BasicInfo::ProcessingFeeNotices if blank_fees => {
+                ws.write_string_with_format(r, 1, "", &st.input_count)?;
+            }
+            BasicInfo::ProcessingFeeNoticesAmount | BasicInfo::ProcessingFeeCollected
+                if blank_fees =>
+            {
+                ws.write_string_with_format(r, 1, "", &st.input_yuan)?;
             }
             BasicInfo::ProcessingFeeNotices => {
                 ws.write_number_with_format(r, 1, f64::from(fees.notices), &st.input_count)?;
@@ -599,17 +646,58 @@ fn basic_info_validation(item: BasicInfo) -> Result<Option<DataValidation>, Xlsx
 // ---------------------------------------------------------------------------
 // 校验
 
+/// Widths of the `校验` columns (规则, 单元格, 检查内容, 左边, 右边, 结果, 含义).
+const CHECK_WIDTHS: [f64; 7] = [6.0, 16.0, 30.0, 8.0, 8.0, 9.0, 30.0];
+/// The column of 检查内容 and of 含义 on the `校验` sheet.
+const WORDS_COL: usize = 2;
+const MEANING_COL: usize = 6;
+
+/// The texts of the `校验` sheet (what each line checks, what each rule
+/// means) cut into lines once: they depend on the rules only, and cutting
+/// long texts evenly takes longer than writing a workbook.
+static CHECK_TEXTS: LazyLock<HashMap<(usize, String), String>> = LazyLock::new(|| {
+    let words = check_lines(&Report::default())
+        .into_iter()
+        .map(|l| (WORDS_COL, l.words));
+    let meanings = RULES.iter().map(|r| (MEANING_COL, r.meaning.to_string()));
+    words
+        .chain(meanings)
+        .map(|(col, text)| {
+            let broken = cell_lines(&text, CHECK_WIDTHS[col]).join("\n");
+            ((col, text), broken)
+        })
+        .collect()
+});
+
+/// `text` cut into lines for column `col` of the `校验` sheet (see [`cell_lines`]).
+fn check_text(col: usize, text: &str) -> String {
+    CHECK_TEXTS
+        .get(&(col, text.to_string()))
+        .cloned()
+        .unwrap_or_else(|| cell_lines(text, CHECK_WIDTHS[col]).join("\n"))
+}
+
 /// Writes the `校验` sheet: one live line per comparison that can fail in
-/// the workbook ([`check_lines`]), then why the other rules are not listed.
+/// the workbook ([`check_lines`]) and nothing else (the rules the workbook
+/// cannot fail are `nianbao check`'s), with what each rule means beside its
+/// lines ([`crate::spec::rules::Rule::meaning`]). Long texts break into
+/// explicit lines, never a character alone ([`cell_lines`]).
 fn check_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxError> {
-    const WIDTHS: [f64; 6] = [6.0, 16.0, 46.0, 8.0, 8.0, 9.0];
     let lines = check_lines(report);
     let ws = wb.add_worksheet();
     ws.set_name(CHECK_SHEET)?;
-    for (col, w) in WIDTHS.into_iter().enumerate() {
+    for (col, w) in CHECK_WIDTHS.into_iter().enumerate() {
         ws.set_column_width(col_num(col), w)?;
     }
-    ws.merge_range(0, 0, 0, 5, "校验（勾稽关系，随数据自动更新）", &st.title)?;
+    let last_col = col_num(CHECK_COLUMNS.len() - 1);
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last_col,
+        "校验（勾稽关系，随数据自动更新）",
+        &st.title,
+    )?;
     ws.set_row_height(0, 30)?;
     // Summary row.
     let first = row_num(CHECK_FIRST_ROW);
@@ -630,36 +718,59 @@ fn check_sheet(wb: &mut Book, report: &Report, st: &Styles) -> Result<(), XlsxEr
     ws.set_row_height(summary_row, 22)?;
     let header_row = summary_row + 1;
     for (col, name) in CHECK_COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(header_row, col_num(col), *name, &st.label_bold)?;
+        if col == MEANING_COL {
+            // Beside the summary too, which is about the results only.
+            let c = col_num(col);
+            ws.merge_range(summary_row, c, header_row, c, name, &st.label_bold)?;
+        } else {
+            ws.write_string_with_format(header_row, col_num(col), *name, &st.label_bold)?;
+        }
     }
+    let mut heights = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
         let r = first + row_num(i);
+        let words = check_text(WORDS_COL, &line.words);
         ws.write_string_with_format(r, 0, line.rule.id, &st.label)?;
         ws.write_string_with_format(r, 1, &line.cell, &st.label)?;
-        ws.write_string_with_format(r, 2, &line.words, &st.label_left)?;
-        ws.set_row_height(r, row_height(lines_needed(&line.words, WIDTHS[2])))?;
+        ws.write_string_with_format(r, 2, &words, &st.label_left)?;
+        heights.push(row_height(words.split('\n').count()));
         ws.write_formula_with_format(r, 3, &line.left, line.left_value.to_string(), &st.count)?;
         ws.write_formula_with_format(r, 4, &line.right, line.right_value.to_string(), &st.count)?;
         let result = if line.holds() { PASS } else { FAIL };
         ws.write_formula_with_format(r, 5, line.result_formula(r as usize), result, &st.label)?;
     }
+    // 含义: once per rule, beside all its lines; their rows grow to hold it.
+    let meaning_col = col_num(MEANING_COL);
+    let mut start = 0;
+    while start < lines.len() {
+        let rule = lines[start].rule;
+        let end = start
+            + lines[start..]
+                .iter()
+                .take_while(|l| l.rule.id == rule.id)
+                .count();
+        let meaning = check_text(MEANING_COL, rule.meaning);
+        let (r1, r2) = (first + row_num(start), first + row_num(end - 1));
+        if end - start > 1 {
+            ws.merge_range(r1, meaning_col, r2, meaning_col, &meaning, &st.label_left)?;
+        } else {
+            ws.write_string_with_format(r1, meaning_col, &meaning, &st.label_left)?;
+        }
+        let need = row_height(meaning.split('\n').count());
+        let have: f64 = heights[start..end].iter().sum();
+        if have < need {
+            let extra = (need - have) / (end - start) as f64;
+            for h in &mut heights[start..end] {
+                *h += extra;
+            }
+        }
+        start = end;
+    }
+    for (i, h) in heights.into_iter().enumerate() {
+        ws.set_row_height(first + row_num(i), h)?;
+    }
     // Dark red on light red, as Excel's own 'Light Red Fill with Dark Red Text'.
     ws.highlight_containing((summary_row, 5, last, 5), FAIL, 0x9C0006, 0xFFC7CE)?;
-    // Below a blank row: the rules not listed, and why.
-    let notes_width: f64 = WIDTHS[1..].iter().sum();
-    let mut r = last + 2;
-    ws.merge_range(r, 0, r, 5, CHECK_NOTES, &st.label_bold)?;
-    ws.set_row_height(r, 22)?;
-    for rule in &RULES {
-        let Some(note) = rule.check_sheet_note() else {
-            continue;
-        };
-        r += 1;
-        let text = format!("{}：{note}", rule.wording());
-        ws.write_string_with_format(r, 0, rule.id, &st.label)?;
-        ws.merge_range(r, 1, r, 5, &text, &st.label_left)?;
-        ws.set_row_height(r, row_height(lines_needed(&text, notes_width)))?;
-    }
     print_setup(ws, CHECK_FIRST_ROW)?;
     if st.form() {
         protect(ws);
@@ -896,7 +1007,7 @@ mod equivalence {
             report.report.agency = format!("某县第{round}局");
             report.report.short_name = (round % 3 == 0).then(|| format!("{round}局"));
             report.report.region = (round % 2 == 0).then(|| "某县".to_string());
-            report.processing_fees.notices = next(50) as u32;
+            report.processing_fees.get_or_insert_default().notices = next(50) as u32;
             report.active.fees.0 = rust_decimal::Decimal::new(next(10_000_000) as i64, 4);
             let source = format!("输入{round}.toml");
             assert!(same_parts(&report, &source), "round {round}");

@@ -75,6 +75,24 @@ const fn block_(
 /// The 信息处理费 block that opens section 六: a template only, not a key of `[text]`.
 pub const PROCESSING_FEES: &str = "processing_fees";
 
+/// The words by which a paragraph of 六 speaks of the 信息处理费 (or of
+/// fees at all: 「未收取任何费用」).
+pub const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "缴费"];
+
+/// Whether a paragraph of 六 speaks of the 信息处理费 ([`FEE_WORDS`]): then
+/// no fee sentence is generated before it (the text engine), and `check`
+/// does not ask for `[processing_fees]` (D3).
+///
+/// ```
+/// use nianbao::spec::outline::mentions_fees;
+/// assert!(mentions_fees("本年度未收取信息处理费。"));
+/// assert!(mentions_fees("本年度依申请公开未收取任何费用。"));
+/// assert!(!mentions_fees("无"));
+/// ```
+pub fn mentions_fees(paragraph: &str) -> bool {
+    FEE_WORDS.iter().any(|w| paragraph.contains(w))
+}
+
 /// Every template name, in document order: the blocks, with
 /// [`PROCESSING_FEES`] before `other_matters`.
 pub const TEMPLATE_NAMES: [&str; 10] = [

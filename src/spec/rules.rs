@@ -173,6 +173,13 @@ pub struct Rule {
     pub relation: Relation,
     /// The right side in words.
     pub right: &'static str,
+    /// The two sides as the table numbers its rows, e.g. `一 + 二` and
+    /// `三（七）+ 四` for R1: a finding then says how much they differ
+    /// ([`Rule::message`]) rather than which cell to change.
+    pub sides: Option<[&'static str; 2]>,
+    /// What the rule means, for a clerk: why it holds and what a failure
+    /// says (the `含义` column of the `校验` sheet).
+    pub meaning: &'static str,
     /// The cells it relates.
     pub cells: Cells,
 }
@@ -186,6 +193,8 @@ pub static RULES: [Rule; 10] = [
         left: "第一项加第二项之和",
         relation: Relation::Equal,
         right: "第三项加第四项之和",
+        sides: Some(["一 + 二", "三（七）+ 四"]),
+        meaning: "本年要处理的申请（本年新收加上年结转）都应有去向：或本年办结（第三项总计），或结转下年度继续办理（第四项）。两边不等，说明这四行中有数字填错，不一定是结转下年度。",
         cells: Cells::Balance {
             left: &[T3Row::New, T3Row::CarriedOver],
             right: &[T3Row::Total, T3Row::CarryForward],
@@ -199,6 +208,8 @@ pub static RULES: [Rule; 10] = [
         left: "（七）总计",
         relation: Relation::Equal,
         right: "（一）至（六）各项之和",
+        sides: None,
+        meaning: "第三项各情形下的申请数相加，应等于本年办结的总数。",
         cells: Cells::GivenColumnTotals {
             total: T3Row::Total,
         },
@@ -210,6 +221,8 @@ pub static RULES: [Rule; 10] = [
         left: "总计",
         relation: Relation::Equal,
         right: "自然人与法人或其他组织各列之和",
+        sides: None,
+        meaning: "每一行的总计是自然人与五类法人或其他组织的件数之和。",
         cells: Cells::GivenRowTotals,
     },
     Rule {
@@ -219,6 +232,8 @@ pub static RULES: [Rule; 10] = [
         left: "总计",
         relation: Relation::Equal,
         right: "结果维持、结果纠正、其他结果、尚未审结之和",
+        sides: None,
+        meaning: "行政复议、行政诉讼每一组的总计是四种结果的件数之和。",
         cells: Cells::GivenGroupTotals,
     },
     Rule {
@@ -228,6 +243,8 @@ pub static RULES: [Rule; 10] = [
         left: "本年上年结转",
         relation: Relation::Equal,
         right: "上年报告的结转下年度继续办理",
+        sides: None,
+        meaning: "上年报告中结转下年度继续办理的申请，就是本年的上年结转。",
         cells: Cells::PreviousRow {
             this: T3Row::CarriedOver,
             last: T3Row::CarryForward,
@@ -240,6 +257,8 @@ pub static RULES: [Rule; 10] = [
         left: "现行有效件数",
         relation: Relation::Equal,
         right: "上年的现行有效件数加本年制发件数减本年废止件数",
+        sides: None,
+        meaning: "现行有效的文件，是上年现行有效的，加上本年制发的，减去本年废止的。",
         cells: Cells::DocumentsInForce,
     },
     Rule {
@@ -249,6 +268,8 @@ pub static RULES: [Rule; 10] = [
         left: "报告正文中引用的新收、上年结转、办理总量、结转下年度和复议诉讼件数",
         relation: Relation::Equal,
         right: "表三、表四中相应的数值",
+        sides: None,
+        meaning: "正文中写到的件数应与表中的数字一致，审阅时会逐一对照。",
         cells: Cells::None,
     },
     Rule {
@@ -258,6 +279,8 @@ pub static RULES: [Rule; 10] = [
         left: "表二至表四的件数",
         relation: Relation::Must,
         right: "为不小于 0 的整数，收费金额为不小于 0 的数（万元）",
+        sides: None,
+        meaning: "件数不能是负数或小数；行政事业性收费以万元为单位。",
         cells: Cells::None,
     },
     Rule {
@@ -267,6 +290,8 @@ pub static RULES: [Rule; 10] = [
         left: "每件申请在表三第三项中",
         relation: Relation::Must,
         right: "只计一次（区分处理的，只计部分公开这一情形）",
+        sides: None,
+        meaning: "一件申请只计入一种办理结果；部分公开的只计部分公开。",
         cells: Cells::None,
     },
     Rule {
@@ -276,6 +301,8 @@ pub static RULES: [Rule; 10] = [
         left: "发出收费通知的件数",
         relation: Relation::AtLeast,
         right: "表三（六）2 因逾期未缴费不再处理的申请数",
+        sides: None,
+        meaning: "申请人逾期未缴费而不再处理的申请，之前必定发出过收费通知，所以收费通知的件数不应少于这类申请数。",
         cells: Cells::BasicAgainstRow {
             basic: BasicInfo::ProcessingFeeNotices,
             row: T3Row::FeeOverdue,
@@ -302,14 +329,24 @@ impl Rule {
     }
 
     /// The wording with the values of both sides, e.g.
-    /// `第一项加第二项之和（3）应等于第三项加第四项之和（2）`.
+    /// `（七）总计（2）应等于（一）至（六）各项之和（1）`; for a rule whose
+    /// sides the table numbers ([`Rule::sides`]), the two sums and by how
+    /// much they differ, then the wording:
+    /// `一 + 二 = 34，三（七）+ 四 = 30，相差 4（第一项加第二项之和应等于第三项加第四项之和）`.
     pub fn message(&self, left: i64, right: i64) -> String {
-        format!(
-            "{}（{left}）{}{}（{right}）",
-            self.left,
-            self.relation.words(),
-            self.right
-        )
+        match self.sides {
+            Some([a, b]) => format!(
+                "{a} = {left}，{b} = {right}，相差 {}（{}）",
+                left.abs_diff(right),
+                self.wording()
+            ),
+            None => format!(
+                "{}（{left}）{}{}（{right}）",
+                self.left,
+                self.relation.words(),
+                self.right
+            ),
+        }
     }
 
     /// Why the `校验` sheet does not show this rule, or `None` when it does.
@@ -772,6 +809,11 @@ mod tests {
             rule("R2").unwrap().message(2, 1),
             "（七）总计（2）应等于（一）至（六）各项之和（1）"
         );
+        assert_eq!(
+            rule("R1").unwrap().message(34, 30),
+            "一 + 二 = 34，三（七）+ 四 = 30，相差 4（第一项加第二项之和应等于第三项加第四项之和）"
+        );
+        assert!(rule("R1").unwrap().message(30, 34).contains("相差 4"));
     }
 
     /// R1 on a report: the finding's cell gets the value that balances it.

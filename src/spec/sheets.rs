@@ -12,12 +12,10 @@ pub const CHECK_SHEET: &str = "校验";
 pub const PASS: &str = "通过";
 /// See [`PASS`].
 pub const FAIL: &str = "不通过";
-/// Columns of the `校验` sheet.
-pub const CHECK_COLUMNS: [&str; 6] = ["规则", "单元格", "检查内容", "左边", "右边", "结果"];
+/// Columns of the `校验` sheet (含义: [`Rule::meaning`], once per rule).
+pub const CHECK_COLUMNS: [&str; 7] = ["规则", "单元格", "检查内容", "左边", "右边", "结果", "含义"];
 /// First 0-based row of the check lines on the `校验` sheet (below title, summary, header).
 pub const CHECK_FIRST_ROW: usize = TITLE_ROWS + 2;
-/// The heading above the notes on the rules the `校验` sheet does not show.
-pub const CHECK_NOTES: &str = "未列出的规则";
 
 /// One line of the `校验` sheet: a comparison of a rule that can fail in the
 /// workbook, as two formulas and their values for the report.
@@ -63,7 +61,8 @@ impl CheckLine {
 ///
 /// R2–R4 compare a total the clerk typed with its sum; the workbook holds
 /// only the sum (a formula), so they cannot fail there and are left out, as
-/// are R5/R6 (last year) and R7–R9 ([`Rule::check_sheet_note`] says why).
+/// are R5/R6 (last year) and R7–R9 ([`Rule::check_sheet_note`] says why);
+/// the sheet lists only these lines.
 ///
 /// ```
 /// let report = nianbao::model::Report::from_toml_str(

@@ -478,7 +478,7 @@ impl BasicInfo {
     /// The count this row holds in `report` (`None` for a row that is not a count).
     pub fn count(&self, report: &Report) -> Option<u64> {
         match self {
-            BasicInfo::ProcessingFeeNotices => Some(u64::from(report.processing_fees.notices)),
+            BasicInfo::ProcessingFeeNotices => Some(u64::from(report.fees().notices)),
             _ => None,
         }
     }

@@ -45,7 +45,7 @@ use handlebars::{
 use serde_json::{Value as Json, json};
 
 use crate::model::{ApplicantRow, OutcomeRow, Report, is_xml_char};
-use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES};
+use crate::spec::outline::{PROCESSING_FEES, TEMPLATE_NAMES, mentions_fees};
 
 mod variables;
 pub use variables::{HELPERS, Variable, variables};
@@ -414,8 +414,12 @@ impl TextEngine {
         }
         // 六 as written (the clerk's, or a folder's template) that speaks of
         // the fee already: the generated sentence would repeat or contradict it.
+        // And no `[processing_fees]`: no data to write the sentence from
+        // (`check` warns, D3, unless 六 speaks of the fee).
         let other = blocks.iter().find(|(n, _)| *n == OTHER_MATTERS);
-        if other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p))) {
+        if report.processing_fees.is_none()
+            || other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p)))
+        {
             for (n, p) in &mut blocks {
                 if *n == PROCESSING_FEES {
                     p.clear();
@@ -470,12 +474,6 @@ fn read_template(path: &Path) -> std::io::Result<String> {
 
 /// The block of 六 that follows the fee sentence.
 const OTHER_MATTERS: &str = "other_matters";
-
-/// Whether a paragraph of 六 speaks of the 信息处理费 (or of 收费 at all):
-/// then no fee sentence is generated before it.
-fn mentions_fees(paragraph: &str) -> bool {
-    paragraph.contains("信息处理费") || paragraph.contains("收费")
-}
 
 // ---------------------------------------------------------------------------
 // Checking a template before it runs
@@ -1477,6 +1475,9 @@ fn yuan(a: crate::model::Yuan) -> String {
 /// - `processing_fees.notices`, `.notices_amount`, `.collected` (元, numbers)
 ///   and `.notices_amount_text`, `.collected_text` (two decimals, for printing).
 pub fn context(report: &Report) -> Json {
+    // Zeros when `[processing_fees]` is absent; the fee sentence is left
+    // out then (`render_all`), so the zeros never reach the text unasked.
+    let fees = report.fees();
     let a = &report.applications;
     // The outcome rows of 三（一）–（六）, by their key paths: `granted` at the
     // top, `withheld.state_secret` inside its group, with a total per group.
@@ -1557,11 +1558,11 @@ pub fn context(report: &Report) -> Json {
             "litigation": outcome(&litigation),
         },
         "processing_fees": {
-            "notices": report.processing_fees.notices,
-            "notices_amount": amount(report.processing_fees.notices_amount),
-            "notices_amount_text": yuan(report.processing_fees.notices_amount),
-            "collected": amount(report.processing_fees.collected),
-            "collected_text": yuan(report.processing_fees.collected),
+            "notices": fees.notices,
+            "notices_amount": amount(fees.notices_amount),
+            "notices_amount_text": yuan(fees.notices_amount),
+            "collected": amount(fees.collected),
+            "collected_text": yuan(fees.collected),
         },
     })
 }
@@ -1580,7 +1581,9 @@ mod tests {
 
     #[test]
     fn every_embedded_template_renders_for_an_empty_report() {
-        let blocks = TextEngine::embedded().render_all(&report("")).unwrap();
+        let blocks = TextEngine::embedded()
+            .render_all(&report("[processing_fees]\n"))
+            .unwrap();
         for name in TEMPLATE_NAMES {
             assert!(!blocks.get(name).is_empty(), "{name} is empty");
         }
@@ -1588,6 +1591,9 @@ mod tests {
             blocks.get(PROCESSING_FEES),
             ["本年度，本机关未发出信息处理费收费通知，未收取信息处理费。"]
         );
+        // Without [processing_fees] nothing is said from invented zeros.
+        let blocks = TextEngine::embedded().render_all(&report("")).unwrap();
+        assert!(blocks.get(PROCESSING_FEES).is_empty());
         let on_request = blocks.get("on_request").join("");
         assert!(
             on_request.contains("未收到政府信息公开申请"),

@@ -125,9 +125,10 @@ fn find() -> Vec<Variable> {
             }
         }
     }
-    report.processing_fees.notices = markers.next();
-    report.processing_fees.notices_amount = Amount(Decimal::from(markers.next()));
-    report.processing_fees.collected = Amount(Decimal::from(markers.next()));
+    let fees = report.processing_fees.get_or_insert_default();
+    fees.notices = markers.next();
+    fees.notices_amount = Amount(Decimal::from(markers.next()));
+    fees.collected = Amount(Decimal::from(markers.next()));
 
     // The words of every value a table cell holds.
     let figures = Figures::new(&report);

@@ -236,6 +236,12 @@ fn a_clerk_fills_in_the_page_checks_mends_and_downloads_the_docx() {
         retype(&client, "report.short_name", info.short_name.as_deref().unwrap_or("")).await;
         retype(&client, "report.year", &info.year.0.to_string()).await;
         retype(&client, "report.region", info.region.as_deref().unwrap_or("")).await;
+        // The 信息处理费 as given (zeros): left blank, the page would send no
+        // [processing_fees] and the report would have no fee sentence.
+        let fees = report.processing_fees.expect("the input gives [processing_fees]");
+        retype(&client, "processing_fees.notices", &fees.notices.to_string()).await;
+        retype(&client, "processing_fees.notices_amount", &fees.notices_amount.to_string()).await;
+        retype(&client, "processing_fees.collected", &fees.collected.to_string()).await;
         if let Some(date) = info.issued_on {
             // A date picker takes keys in the browser's locale; set it as a
             // clerk's pick would.

@@ -154,8 +154,8 @@ fn processing_fee_amounts_in_yuan() {
         "y.toml",
     )
     .expect("loads");
-    assert_eq!(ok.processing_fees.notices_amount.to_string(), "300.5");
-    assert_eq!(ok.processing_fees.collected.to_string(), "100.25");
+    assert_eq!(ok.fees().notices_amount.to_string(), "300.5");
+    assert_eq!(ok.fees().collected.to_string(), "100.25");
     for (key, value) in [("collected", "1.234"), ("notices_amount", "-5")] {
         let err = Report::from_toml_str(
             &format!("{HEAD}[processing_fees]\n{key} = {value}\n"),
@@ -225,4 +225,190 @@ fn processing_fee_figures_agree_between_docx_and_xlsx() {
         let (sheet, a1) = cell.split_once('!').expect("sheet!cell");
         assert_eq!(format_code(&xlsx, sheet, a1), "0.00", "{cell}");
     }
+}
+
+/// The text of the Word report of `report`, paragraph by paragraph.
+fn docx_paragraphs(report: &Report) -> Vec<String> {
+    let xml = crate::common::unzip(&crate::common::docx_bytes(report))
+        .remove("word/document.xml")
+        .expect("document");
+    let doc = crate::common::parse("document.xml", &xml);
+    crate::common::descendants(doc.root(), "p")
+        .map(crate::common::text)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// `nianbao check` on `toml` written to a file: exit code and stdout.
+fn check_cli(toml: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("fees.toml");
+    std::fs::write(&path, toml).expect("written");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).expect("UTF-8"),
+    )
+}
+
+const SIX: &str = "[text]\nother_matters = \"本年度办理人大代表建议2件。\"\n";
+const NO_FEES_SENTENCE: &str = "本年度，本机关未发出信息处理费收费通知，未收取信息处理费。";
+
+/// `[processing_fees]` left out: the report invents nothing — no fee
+/// sentence in 六 (the clerk's text stands alone), the table prints its
+/// mandated 0 / 0.00, and `nianbao check` warns D3 (a warning: exit 0)
+/// naming 六 and the missing table.
+#[test]
+fn absent_fees_write_no_sentence_and_check_warns() {
+    let toml = format!("{HEAD}{SIX}");
+    let report = Report::from_toml_str(&toml, "y.toml").expect("loads");
+    assert_eq!(report.processing_fees, None);
+    // Written back, the table stays absent.
+    let json = serde_json::to_value(&report).expect("serialises");
+    assert!(json.get("processing_fees").is_none(), "{json}");
+
+    let text = docx_paragraphs(&report);
+    assert!(
+        !text.iter().any(|p| p.contains("信息处理费")),
+        "no fee sentence from invented zeros: {text:?}"
+    );
+    assert!(
+        text.iter().any(|p| p == "本年度办理人大代表建议2件。"),
+        "{text:?}"
+    );
+
+    let xlsx = crate::xlsx_support::workbook_bytes(&report, "y.toml").expect("workbook");
+    let mut wb = crate::xlsx_support::open(&xlsx);
+    use nianbao::spec::tables::BasicInfo;
+    for info in [
+        BasicInfo::ProcessingFeeNotices,
+        BasicInfo::ProcessingFeeNoticesAmount,
+        BasicInfo::ProcessingFeeCollected,
+    ] {
+        assert_eq!(
+            crate::xlsx_support::value(&mut wb, BasicInfo::SHEET, info.sheet_row(), 1),
+            calamine::Data::Float(0.0)
+        );
+    }
+    let amount = BasicInfo::ProcessingFeeCollected.excel_ref();
+    let (sheet, a1) = amount.split_once('!').expect("sheet!cell");
+    assert_eq!(format_code(&xlsx, sheet, a1), "0.00");
+
+    let (code, out) = check_cli(&toml);
+    assert_eq!(code, Some(0), "{out}");
+    let d3: Vec<&str> = out.lines().filter(|l| l.contains("警告 D3 ")).collect();
+    assert_eq!(d3.len(), 1, "{out}");
+    assert!(d3[0].contains("六、其他需要报告的事项"), "{out}");
+    assert!(d3[0].contains("[processing_fees]"), "{out}");
+    assert!(
+        out.lines().last().is_some_and(|l| l.contains("个警告")),
+        "{out}"
+    );
+    let findings = nianbao::check_with_text(&report, nianbao::TextEngine::embedded());
+    assert_eq!(
+        findings
+            .iter()
+            .filter(|f| f.rule == nianbao::FEES_NOT_REPORTED)
+            .count(),
+        1
+    );
+}
+
+/// `[processing_fees]` given (zeros too): the sentence as before, no D3.
+#[test]
+fn given_fees_write_the_sentence_and_check_is_quiet() {
+    let toml = format!("{HEAD}[processing_fees]\nnotices = 0\n{SIX}");
+    let report = Report::from_toml_str(&toml, "y.toml").expect("loads");
+    let text = docx_paragraphs(&report);
+    let at = text
+        .iter()
+        .position(|p| p == NO_FEES_SENTENCE)
+        .unwrap_or_else(|| panic!("{text:?}"));
+    assert_eq!(text[at + 1], "本年度办理人大代表建议2件。");
+    let (code, out) = check_cli(&toml);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(!out.contains(" D3 "), "{out}");
+
+    let toml = format!(
+        "{HEAD}[processing_fees]\nnotices = 2\nnotices_amount = 300\ncollected = 200.5\n{SIX}"
+    );
+    let report = Report::from_toml_str(&toml, "y.toml").expect("loads");
+    let text = docx_paragraphs(&report);
+    assert!(
+        text.contains(&"依据《政府信息公开信息处理费管理办法》，本年度本机关发出信息处理费收费通知2件，收费通知总金额300.00元，实际收取信息处理费200.50元。".to_string()),
+        "{text:?}"
+    );
+}
+
+/// Planted: no `[processing_fees]`, but the clerk's 六 speaks of the fee in
+/// words of its own (收费, 费用, 信息处理费): no D3, no generated sentence,
+/// the clerk's words as written.
+#[test]
+fn absent_fees_with_a_six_that_speaks_of_them_is_not_warned() {
+    for six in [
+        "本年度未发生依申请公开收费情况。",
+        "本年度依申请公开政府信息未收取任何费用。",
+        "本年度共收取信息处理费3940元。",
+    ] {
+        let toml = format!("{HEAD}[text]\nother_matters = \"{six}\"\n");
+        let report = Report::from_toml_str(&toml, "y.toml").expect("loads");
+        let findings = nianbao::check_with_text(&report, nianbao::TextEngine::embedded());
+        assert!(
+            !findings
+                .iter()
+                .any(|f| f.rule == nianbao::FEES_NOT_REPORTED),
+            "{six}: {findings:?}"
+        );
+        let (code, out) = check_cli(&toml);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(!out.contains(" D3 "), "{six}: {out}");
+        let text = docx_paragraphs(&report);
+        assert!(text.iter().any(|p| p == six), "{text:?}");
+        assert!(!text.iter().any(|p| p == NO_FEES_SENTENCE), "{text:?}");
+    }
+}
+
+/// The fill-in form of a report without `[processing_fees]` leaves the three
+/// rows blank and reads back without the table; a figure typed into one of
+/// them gives the table (the blanks beside it 0).
+#[test]
+fn the_form_keeps_fees_absent_until_the_clerk_fills_them() {
+    use crate::xlsx_support::{NewCell, set_cell};
+    use nianbao::spec::tables::BasicInfo;
+    let report = Report::from_toml_str(&format!("{HEAD}{SIX}"), "y.toml").expect("loads");
+    let form = nianbao::form_bytes(&report, None).expect("form");
+    let mut wb = crate::xlsx_support::open(&form);
+    let row = BasicInfo::ProcessingFeeCollected.sheet_row();
+    assert_eq!(
+        crate::xlsx_support::value(&mut wb, BasicInfo::SHEET, row, 1),
+        calamine::Data::Empty
+    );
+    let back = nianbao::read_form_bytes(&form, "y.xlsx").expect("reads");
+    assert_eq!(back.processing_fees, None);
+    assert_eq!(back, report);
+
+    let cell = BasicInfo::ProcessingFeeCollected.excel_ref();
+    let (_, a1) = cell.split_once('!').expect("sheet!cell");
+    let filled = set_cell(&form, BasicInfo::SHEET, a1, NewCell::Number(3940.0));
+    let back = nianbao::read_form_bytes(&filled, "y.xlsx").expect("reads");
+    let fees = back.processing_fees.expect("a figure gives the table");
+    assert_eq!(
+        (fees.notices, fees.collected.to_string().as_str()),
+        (0, "3940")
+    );
+
+    // A report with the table: its figures, 0 included, as before.
+    let given = Report::from_toml_str(
+        &format!("{HEAD}[processing_fees]\nnotices = 0\n{SIX}"),
+        "y.toml",
+    )
+    .expect("loads");
+    let back =
+        nianbao::read_form_bytes(&nianbao::form_bytes(&given, None).expect("form"), "y.xlsx")
+            .expect("reads");
+    assert_eq!(back.processing_fees, given.processing_fees);
 }

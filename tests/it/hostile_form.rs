@@ -519,7 +519,7 @@ fn fee_float_noise_reads_as_shown() {
     let a1 = cell.split('!').nth(1).expect("a1");
     for (stored, shown) in [(200.01000000000002, "200.01"), (0.30000000000000004, "0.3")] {
         let bytes = set_cell(&genuine(), "基本信息", a1, NewCell::Number(stored));
-        let fees = read(&bytes).expect("reads").processing_fees;
+        let fees = read(&bytes).expect("reads").fees();
         assert_eq!(fees.notices_amount.0, amount(shown), "{stored}");
     }
     // Real places beyond the amount's are still refused.

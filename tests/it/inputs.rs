@@ -246,7 +246,9 @@ fn city_office_text_quotes_the_tables() {
         );
     }
     let other = report.text.get("other_matters").unwrap_or_default();
-    let fees = &report.processing_fees;
+    let fees = report
+        .processing_fees
+        .expect("the inputs give [processing_fees]");
     assert!(other.contains(&format!(
         "发出收费通知{}件，收费通知总金额{}元，实际收取信息处理费{}元",
         fees.notices, fees.notices_amount, fees.collected

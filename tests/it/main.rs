@@ -44,4 +44,5 @@ mod store;
 mod tools;
 mod xlsx_cli;
 mod xlsx_form;
+mod xlsx_layout;
 mod xlsx_workbook;

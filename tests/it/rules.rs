@@ -90,8 +90,16 @@ fn r1_fixture_yields_exactly_the_r1_findings() {
         ]
     );
     assert!(nianbao::has_errors(&findings));
-    assert!(findings[0].message.contains("第一项加第二项之和（3）"));
-    assert!(findings[0].message.contains("第三项加第四项之和（2）"));
+    assert!(
+        findings[0]
+            .message
+            .contains("一 + 二 = 3，三（七）+ 四 = 2，相差 1")
+    );
+    assert!(
+        findings[0]
+            .message
+            .ends_with("（第一项加第二项之和应等于第三项加第四项之和）")
+    );
 }
 
 /// The JSON twin of r1.toml gives the same findings.
@@ -180,7 +188,7 @@ fn r10_fixture_yields_exactly_one_warning() {
 #[test]
 fn r10_holds_with_enough_notices() {
     let mut report = load("r10.toml");
-    report.processing_fees.notices = 1;
+    report.processing_fees.get_or_insert_default().notices = 1;
     assert_eq!(nianbao::check(&report), vec![]);
 }
 

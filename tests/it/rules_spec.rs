@@ -13,7 +13,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use nianbao::model::Report;
 use nianbao::spec::rules::{self, RULES, Rule, Scope, Severity};
-use nianbao::spec::sheets::{CHECK_FIRST_ROW, CHECK_NOTES, CHECK_SHEET, FAIL, PASS};
+use nianbao::spec::sheets::{CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, FAIL, PASS};
 use nianbao::{Finding, InputKind, Outputs};
 
 /// A report from TOML text after a `[report]` header.
@@ -80,8 +80,16 @@ fn every_rule_is_broken_by_an_input_and_reported_in_its_wording() {
                 for f in &findings {
                     assert_eq!(f.rule, rule.id, "{f}");
                     assert_eq!(f.severity, rule.severity, "{f}");
-                    // 「左边（n）应等于右边（m）」: the rule's wording with the values.
                     let message = &f.message;
+                    if let Some([a, b]) = rule.sides {
+                        // 「一 + 二 = n，三（七）+ 四 = m，相差 d（wording）」.
+                        assert!(message.starts_with(&format!("{a} = ")), "{f}");
+                        assert!(message.contains(&format!("，{b} = ")), "{f}");
+                        assert!(message.contains("，相差 "), "{f}");
+                        assert!(message.ends_with(&format!("（{}）", rule.wording())), "{f}");
+                        continue;
+                    }
+                    // 「左边（n）应等于右边（m）」: the rule's wording with the values.
                     assert!(message.starts_with(&format!("{}（", rule.left)), "{f}");
                     let rest = &message[rule.left.len()..];
                     assert!(
@@ -128,9 +136,10 @@ fn r1_and_r10_findings_in_full() {
         ]
     );
     assert_eq!(findings[0].message, r1.message(3, 2));
+    // By how much the two sides differ, not which cell to change.
     assert_eq!(
         findings[0].message,
-        "第一项加第二项之和（3）应等于第三项加第四项之和（2）"
+        "一 + 二 = 3，三（七）+ 四 = 2，相差 1（第一项加第二项之和应等于第三项加第四项之和）"
     );
 
     let r10 = rules::rule("R10").expect("R10");
@@ -150,17 +159,20 @@ fn r1_and_r10_findings_in_full() {
 struct Line {
     rule: String,
     cell: String,
+    /// 检查内容, its explicit line breaks removed.
     words: String,
     left: String,
     right: String,
     left_value: Data,
     right_value: Data,
     result: String,
+    /// 含义, on the first line of each rule (merged down over its others).
+    meaning: String,
 }
 
-/// The `校验` sheet of `bytes`: its lines, the summary cell, and the rules
-/// listed under the notes heading with their text.
-fn check_sheet(bytes: &[u8]) -> (Vec<Line>, String, Vec<(String, String)>) {
+/// The `校验` sheet of `bytes`: its lines and the summary cell. Nothing
+/// follows the lines: the sheet holds only the rules it can fail.
+fn check_sheet(bytes: &[u8]) -> (Vec<Line>, String) {
     let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an xlsx workbook");
     let values = wb.worksheet_range(CHECK_SHEET).expect("校验 sheet");
     let formulas = wb.worksheet_formula(CHECK_SHEET).expect("校验 formulas");
@@ -170,31 +182,31 @@ fn check_sheet(bytes: &[u8]) -> (Vec<Line>, String, Vec<(String, String)>) {
     };
     let formula = |r: u32, c: u32| formulas.get_value((r, c)).cloned().unwrap_or_default();
     let summary = text(1, 5);
+    let header: Vec<String> = (0..CHECK_COLUMNS.len() as u32)
+        .map(|c| text(CHECK_FIRST_ROW as u32 - 1, c))
+        .collect();
+    // 含义 is merged over the summary and header rows: calamine reads it above.
+    assert_eq!(header[..6], CHECK_COLUMNS[..6]);
+    assert_eq!(text(1, 6), CHECK_COLUMNS[6]);
     let mut lines = Vec::new();
     let mut r = CHECK_FIRST_ROW as u32;
     while !formula(r, 5).is_empty() {
         lines.push(Line {
             rule: text(r, 0),
             cell: text(r, 1),
-            words: text(r, 2),
+            words: text(r, 2).replace('\n', ""),
             left: formula(r, 3),
             right: formula(r, 4),
             left_value: values.get_value((r, 3)).cloned().unwrap_or(Data::Empty),
             right_value: values.get_value((r, 4)).cloned().unwrap_or(Data::Empty),
             result: text(r, 5),
+            meaning: text(r, 6).replace('\n', ""),
         });
         r += 1;
     }
-    // A blank row, the notes heading, then one row per rule not listed.
-    assert_eq!(text(r, 0), "", "a blank row after the lines");
-    assert_eq!(text(r + 1, 0), CHECK_NOTES);
-    let mut notes = Vec::new();
-    let mut r = r + 2;
-    while !text(r, 0).is_empty() {
-        notes.push((text(r, 0), text(r, 1)));
-        r += 1;
-    }
-    (lines, summary, notes)
+    let (end, _) = values.end().expect("a used range");
+    assert_eq!(end, r - 1, "nothing below the lines");
+    (lines, summary)
 }
 
 /// The statistical workbook of `report` (no DOCX).
@@ -212,27 +224,38 @@ fn workbook(report: &Report) -> Vec<u8> {
     files.into_iter().next().expect("the workbook").bytes
 }
 
-/// The lines and notes together cover each rule exactly once: the rules that
-/// can fail in the workbook as lines (in their wording), the others as notes.
-fn assert_rules_covered(lines: &[Line], notes: &[(String, String)]) {
+/// The lines are exactly the rules that can fail in the workbook (those
+/// without a [`Rule::check_sheet_note`]), each in its wording and with its
+/// meaning beside its first line; no other rule is on the sheet.
+fn assert_rules_covered(lines: &[Line]) {
+    let listed: Vec<&str> = RULES
+        .iter()
+        .filter(|r| r.check_sheet_note().is_none())
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(listed, ["R1", "R10"]);
     for rule in &RULES {
-        let as_line = lines.iter().filter(|l| l.rule == rule.id).count();
-        let as_note: Vec<_> = notes.iter().filter(|(id, _)| id == rule.id).collect();
+        let own: Vec<&Line> = lines.iter().filter(|l| l.rule == rule.id).collect();
         match rule.check_sheet_note() {
             None => {
-                assert!(as_line > 0, "{} should be a line", rule.id);
-                assert!(as_note.is_empty(), "{}", rule.id);
-                for l in lines.iter().filter(|l| l.rule == rule.id) {
+                assert!(!own.is_empty(), "{} should be a line", rule.id);
+                assert_eq!(own.len(), rule.comparisons().len(), "{}", rule.id);
+                for l in &own {
                     assert!(l.words.starts_with(&rule.wording()), "{}", l.words);
                 }
+                assert_eq!(own[0].meaning, rule.meaning, "{}", rule.id);
+                assert!(!rule.meaning.is_empty());
             }
-            Some(note) => {
-                assert_eq!(as_line, 0, "{} cannot fail in the workbook", rule.id);
-                assert_eq!(as_note.len(), 1, "{}", rule.id);
-                assert_eq!(as_note[0].1, format!("{}：{note}", rule.wording()));
-            }
+            Some(_) => assert!(own.is_empty(), "{} cannot fail in the workbook", rule.id),
         }
     }
+    assert_eq!(
+        lines.len(),
+        listed
+            .iter()
+            .map(|id| rules::rule(id).map_or(0, |r| r.comparisons().len()))
+            .sum::<usize>()
+    );
 }
 
 /// No line compares a formula with itself, nor a total with its own sum:
@@ -268,7 +291,7 @@ fn consistent_reports_pass_every_line() {
             "{}",
             report.report.agency
         );
-        let (lines, summary, notes) = check_sheet(&workbook(report));
+        let (lines, summary) = check_sheet(&workbook(report));
         assert_eq!(summary, format!("全部{PASS}"));
         for l in &lines {
             assert_eq!(l.result, PASS, "{l:?}");
@@ -277,7 +300,7 @@ fn consistent_reports_pass_every_line() {
             }
         }
         assert_sides_differ(&lines);
-        assert_rules_covered(&lines, &notes);
+        assert_rules_covered(&lines);
     }
 }
 
@@ -289,7 +312,7 @@ fn form_of_a_report_breaking_r1_fails_its_r1_lines() {
     let report = report(BREAKS_R1);
     let findings = nianbao::check(&report);
     let bytes = nianbao::form_bytes(&report, None).expect("form");
-    let (lines, summary, notes) = check_sheet(&bytes);
+    let (lines, summary) = check_sheet(&bytes);
     assert_eq!(summary, format!("2项{FAIL}"));
     let failed: Vec<&Line> = lines.iter().filter(|l| l.result == FAIL).collect();
     assert_eq!(failed.len(), 2, "{lines:?}");
@@ -305,7 +328,7 @@ fn form_of_a_report_breaking_r1_fails_its_r1_lines() {
         assert_eq!(l.result, PASS, "{l:?}");
     }
     assert_sides_differ(&lines);
-    assert_rules_covered(&lines, &notes);
+    assert_rules_covered(&lines);
 }
 
 /// A warning does not stop the workbook; its 校验 line shows 不通过 with
@@ -313,7 +336,7 @@ fn form_of_a_report_breaking_r1_fails_its_r1_lines() {
 #[test]
 fn workbook_of_a_report_breaking_r10_fails_its_r10_line() {
     let bytes = workbook(&report(BREAKS_R10));
-    let (lines, summary, _) = check_sheet(&bytes);
+    let (lines, summary) = check_sheet(&bytes);
     assert_eq!(summary, format!("1项{FAIL}"));
     let r10: Vec<&Line> = lines.iter().filter(|l| l.rule == "R10").collect();
     assert_eq!(r10.len(), 1);
@@ -342,7 +365,7 @@ fn sheet_lines_agree_with_the_checker() {
     for body in [BREAKS_R1, BREAKS_R10, ""] {
         let report = report(body);
         let computed = nianbao::spec::sheets::check_lines(&report);
-        let (lines, _, _) = check_sheet(&nianbao::form_bytes(&report, None).expect("form"));
+        let (lines, _) = check_sheet(&nianbao::form_bytes(&report, None).expect("form"));
         assert_eq!(computed.len(), lines.len());
         for (c, l) in computed.iter().zip(&lines) {
             assert_eq!(

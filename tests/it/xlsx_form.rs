@@ -510,9 +510,11 @@ fn report_strategy() -> impl Strategy<Value = Report> {
                     }
                 }
             }
-            r.processing_fees.notices = processing.0;
-            r.processing_fees.notices_amount = amount::<2>(Decimal::new(processing.1 as i64, 2));
-            r.processing_fees.collected = amount::<2>(Decimal::new(processing.2 as i64, 2));
+            // The form always carries the fee rows: a read form gives the table.
+            let f = r.processing_fees.get_or_insert_default();
+            f.notices = processing.0;
+            f.notices_amount = amount::<2>(Decimal::new(processing.1 as i64, 2));
+            f.collected = amount::<2>(Decimal::new(processing.2 as i64, 2));
             for (block, t) in nianbao::spec::outline::BLOCKS.iter().zip(texts) {
                 let name = block.name;
                 r.text.set(name, t);
