@@ -9,6 +9,7 @@
 //! Printed on landscape A4 as wide as one page, the header row on every
 //! page, long texts wrapped in their cells.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
@@ -49,41 +50,89 @@ const WIDTHS: [f64; 14] = [
 /// key, message.
 const WRAPPED: [usize; 6] = [1, 2, 5, 8, 10, 13];
 
-/// Gives `row` the height of its longest wrapped text (`(column, text)`),
-/// so that no text is cut on screen or on paper: applications that do not
-/// size rows on opening show them whole too. A Chinese character counts 2.2
-/// width units, any other 1.3 (Calibri or a wider substitute).
-fn fit_row(
-    sheet: &mut rust_xlsxwriter::Worksheet,
-    row: u32,
-    texts: &[(usize, &str)],
-) -> Result<(), XlsxError> {
-    let lines = texts
+/// The lines the longest wrapped text of a row takes (`(column, text)`). A
+/// Chinese character counts 2.2 width units, any other 1.3 (Calibri or a
+/// wider substitute).
+fn lines_of(texts: &[(usize, &str)]) -> u32 {
+    texts
         .iter()
         .map(|&(col, text)| {
             let units: f64 = cell_text(text)
                 .chars()
                 .map(|c| if c.is_ascii() { 1.3 } else { 2.2 })
                 .sum();
-            (units / (WIDTHS[col] - 1.0)).ceil().max(1.0)
+            (units / (WIDTHS[col] - 1.0)).ceil().max(1.0) as u32
         })
-        .fold(1.0, f64::max);
-    if lines > DEFAULT_LINES {
-        // Excel's highest row is 409 points.
-        sheet.set_row_height(row, (LINE_POINTS * lines).min(409.0))?;
-    }
-    Ok(())
+        .fold(1, u32::max)
 }
 
 /// Points per line of wrapped text.
 const LINE_POINTS: f64 = 15.0;
 
-/// Lines every row has room for (the sheet's default height): a path and
-/// an agency name usually take two. Only taller rows get a height of their
-/// own: rust_xlsxwriter keeps the options of every such row until the end
-/// (a few hundred bytes each), which for 10,000 inputs of one height each
-/// was 6 MB more at the end of a batch.
-const DEFAULT_LINES: f64 = 2.0;
+/// Excel's highest row, in points.
+const MAX_ROW_POINTS: f64 = 409.0;
+
+/// The wrapped texts of an input's own row.
+fn input_texts<'a>(r: &'a Stored, previous: &'a str) -> [(usize, &'a str); 4] {
+    [
+        (1, &r.input),
+        (2, r.agency.as_deref().unwrap_or("")),
+        (5, previous),
+        (13, &r.message),
+    ]
+}
+
+/// The wrapped texts of a finding's row.
+fn finding_texts<'a>(r: &'a Stored, f: &'a StoredFinding) -> [(usize, &'a str); 5] {
+    [
+        (1, &r.input),
+        (2, r.agency.as_deref().unwrap_or("")),
+        (8, &f.cell),
+        (10, &f.key),
+        (13, &f.message),
+    ]
+}
+
+/// The lines most rows of the report take: the sheet's default height, so
+/// that only the other rows need one of their own. Every row that does is
+/// kept by rust_xlsxwriter until the end, a few hundred bytes each (6 MB
+/// for 10,000 inputs): a first pass over the spool finds the height that
+/// most rows share.
+fn usual_lines(spool: &Spool) -> Result<u32, XlsxError> {
+    let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+    for line in spool.results() {
+        let r: Stored = serde_json::from_str(&line.map_err(xlsx_error)?).map_err(xlsx_error)?;
+        let previous = r.previous.describe();
+        *counts
+            .entry(lines_of(&input_texts(&r, &previous)))
+            .or_default() += 1;
+        for f in &r.findings {
+            *counts.entry(lines_of(&finding_texts(&r, f))).or_default() += 1;
+        }
+    }
+    // The most common; of equally common ones, the taller.
+    Ok(counts
+        .into_iter()
+        .max_by_key(|&(lines, n)| (n, lines))
+        .map_or(1, |(lines, _)| lines))
+}
+
+/// Gives `row` the height of its longest wrapped text where that is not the
+/// sheet's default of `usual` lines, so that no text is cut on screen or on
+/// paper (applications that do not size rows on opening show them whole
+/// too). A row that needs fewer lines keeps the default.
+fn fit_row(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    usual: u32,
+    texts: &[(usize, &str)],
+) -> Result<(), XlsxError> {
+    let lines = lines_of(texts);
+    if lines > usual {
+        sheet.set_row_height(row, (LINE_POINTS * f64::from(lines)).min(MAX_ROW_POINTS))?;
+    }
+    Ok(())
+}
 
 /// The title row of the check report: the region of the batch and the
 /// latest year of its inputs, when one was read.
@@ -208,7 +257,8 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
         sheet.write_with_format(HEADER_ROW, i as u16, *name, &header)?;
     }
     sheet.set_row_height(HEADER_ROW, 30)?;
-    sheet.set_default_row_height(LINE_POINTS * DEFAULT_LINES);
+    let usual = usual_lines(spool)?;
+    sheet.set_default_row_height((LINE_POINTS * f64::from(usual)).min(MAX_ROW_POINTS));
     sheet.set_freeze_panes(FIRST_ROW, 0)?;
     sheet.set_landscape();
     sheet.set_paper_size(9);
@@ -244,16 +294,7 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
             break 'inputs;
         }
         let previous = r.previous.describe();
-        fit_row(
-            sheet,
-            row,
-            &[
-                (1, &r.input),
-                (2, r.agency.as_deref().unwrap_or("")),
-                (5, &previous),
-                (13, &r.message),
-            ],
-        )?;
+        fit_row(sheet, row, usual, &input_texts(r, &previous))?;
         identity(sheet, row, status_format)?;
         for col in 6..13 {
             // Bordered like the rest of the row.
@@ -266,17 +307,7 @@ pub fn write_xlsx<W: std::io::Write + std::io::Seek + Send>(
                 sheet.write(LAST_ROW, 13, TRUNCATED)?;
                 break 'inputs;
             }
-            fit_row(
-                sheet,
-                row,
-                &[
-                    (1, &r.input),
-                    (2, r.agency.as_deref().unwrap_or("")),
-                    (8, &f.cell),
-                    (10, &f.key),
-                    (13, &f.message),
-                ],
-            )?;
+            fit_row(sheet, row, usual, &finding_texts(r, f))?;
             identity(sheet, row, &plain)?;
             sheet.write(row, 6, f.rule.as_str())?;
             sheet.write(row, 7, severity_chinese(&f.severity))?;

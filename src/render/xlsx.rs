@@ -26,8 +26,8 @@ use crate::model::Report;
 use crate::spec::grid::Grid;
 use crate::spec::rules::RULES;
 use crate::spec::sheets::{
-    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT, DATE_RANGE, FAIL,
-    PASS, TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN, check_lines, text_rows,
+    CHECK_COLUMNS, CHECK_FIRST_ROW, CHECK_SHEET, DATE_EXAMPLE, DATE_FORMAT, DATE_RANGE, FAIL, PASS,
+    TEXT_COLUMNS, TEXT_SHEET, TextKind, UNIT_FEES, UNIT_YUAN, check_lines, text_rows,
 };
 use crate::spec::tables::{self, Align, BasicInfo, Cell, Content, Field, TITLE_ROWS, Table, Value};
 

@@ -147,6 +147,50 @@ fn check_report_prints_on_landscape_pages_one_wide() {
     assert_eq!(text(range.get((first + 1, 6))), "R1");
 }
 
+/// Most rows take the sheet's default height (the height most of them
+/// need): only the others carry one of their own, which rust_xlsxwriter
+/// keeps in memory to the end. The finding's long message gets its own.
+#[test]
+fn check_report_rows_mostly_take_the_default_height() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, ok) = county(tmp.path(), 40);
+    let sheet = part(
+        &out.join(check_report::XLSX_NAME),
+        "xl/worksheets/sheet1.xml",
+    );
+    let default: f64 = attribute(&sheet, "sheetFormatPr", "defaultRowHeight")
+        .expect("a default row height")
+        .parse()
+        .unwrap();
+    assert!(default >= 15.0 && default % 15.0 == 0.0, "{default}");
+    let first = check_report::FIRST_ROW + 1; // 1-based
+    let own: Vec<(u32, f64)> = sheet
+        .split("<row ")
+        .skip(1)
+        .filter_map(|row| {
+            let r: u32 = row.split("r=\"").nth(1)?.split('"').next()?.parse().ok()?;
+            let ht: f64 = row
+                .split(" ht=\"")
+                .nth(1)?
+                .split('"')
+                .next()?
+                .parse()
+                .ok()?;
+            (r >= first && (ht - default).abs() > 0.01).then_some((r, ht))
+        })
+        .collect();
+    assert!(
+        own.len() * 4 < ok,
+        "{} of {ok} rows with a height of their own: {own:?}",
+        own.len()
+    );
+    // The failed input's finding (first after it) explains itself at length.
+    assert!(
+        own.iter().any(|&(r, ht)| r == first + 1 && ht > default),
+        "{own:?}"
+    );
+}
+
 #[test]
 fn summary_prints_whole_groups_beside_the_agency_column() {
     let tmp = tempfile::tempdir().unwrap();
