@@ -26,6 +26,6 @@ for n in "$@"; do
   /usr/bin/time -f "%e %M %U %S" -o "$WORK/time-$i" \
     "$BIN" batch "$in" -o "$out" --jobs 2 >"$WORK/log-$i" 2>&1 || status=$?
   read -r wall rss user sys <"$WORK/time-$i"
-  echo "N=$n  wall ${wall} s  peak RSS $((rss / 1024)) MB  CPU ${user} s user + ${sys} s system  exit $status  $(tail -n 1 "$WORK/log-$i")"
+  echo "N=$n  wall ${wall} s  peak RSS $(awk "BEGIN { printf \"%.1f\", $rss / 1024 }") MB  CPU ${user} s user + ${sys} s system  exit $status  $(tail -n 1 "$WORK/log-$i")"
 done
 rm -rf "$WORK"
