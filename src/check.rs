@@ -5,7 +5,7 @@
 //! errors that block generation; R10 is a warning, and so is D1 (成文日期 in
 //! the year after the reported one, a plausibility check outside §7), and
 //! D2 (narrative blocks left to the built-in default texts, [`default_texts`]),
-//! and D3 (no `[processing_fees]` and a 六 silent on the fee,
+//! and R10 (no `[processing_fees]` and a 六 silent on the fee,
 //! [`fees_not_reported`]); R5/R6 compare with last
 //! year's report ([`check_against_previous`]); R7 compares the numbers the
 //! narrative quotes with the tables once the text is rendered
@@ -65,7 +65,7 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     /// `错误 R1 表三 四、结转下年度继续办理 × 自然人（依申请公开!D29）：应为 1，实为 0。…`;
-    /// D2 and D3 (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
+    /// D2 and R10 on the fee (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         if self.rule == DEFAULT_TEXTS || self.rule == FEES_NOT_REPORTED {
             return write!(
@@ -245,9 +245,9 @@ pub fn default_texts(report: &Report, builtin: impl Fn(&str) -> bool) -> Option<
 }
 
 /// The id of the warning on a report that says nothing of the 信息处理费.
-pub const FEES_NOT_REPORTED: &str = "D3";
+pub const FEES_NOT_REPORTED: &str = "R10";
 
-/// D3: `[processing_fees]` is not given and 六 as it will be printed
+/// R10 (FORMAT.md §7: the fee reported in 六): `[processing_fees]` is not given and 六 as it will be printed
 /// (`other_matters`, its paragraphs) says nothing of the fee either, so the
 /// report would not report it at all (FORMAT.md §7 R10: the fee must be
 /// reported in 六, zero included). Nothing is invented instead: the report

@@ -46,7 +46,7 @@ pub struct Report {
     pub review_litigation: ReviewLitigation,
     /// 信息处理费 — reported in prose under 六 (amounts in 元); `None` when
     /// the input has no `[processing_fees]` table. Nothing is invented then:
-    /// the report writes no fee sentence and `check` warns (D3) unless the
+    /// the report writes no fee sentence and `check` warns (R10) unless the
     /// clerk's 六 speaks of the fee. The mandated 基本信息 rows still print
     /// 0 / 0.00 ([`Report::fees`]).
     #[serde(

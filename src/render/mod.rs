@@ -67,7 +67,7 @@ pub struct OutputFile {
 
 /// [`check()`](crate::check()), R7 ([`crate::check_text`]) on the text
 /// rendered with `engine`, D2 ([`check::default_texts`], blocks left to
-/// the built-in default texts) and D3 ([`check::fees_not_reported`], the
+/// the built-in default texts) and R10 ([`check::fees_not_reported`], the
 /// 信息处理费 reported nowhere): every finding `nianbao check` prints. When a
 /// template fails, R7 is left out (generating the report says why).
 ///

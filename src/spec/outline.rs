@@ -81,7 +81,7 @@ pub const FEE_WORDS: [&str; 4] = ["处理费", "收费", "费用", "缴费"];
 
 /// Whether a paragraph of 六 speaks of the 信息处理费 ([`FEE_WORDS`]): then
 /// no fee sentence is generated before it (the text engine), and `check`
-/// does not ask for `[processing_fees]` (D3).
+/// does not ask for `[processing_fees]` (R10).
 ///
 /// ```
 /// use nianbao::spec::outline::mentions_fees;

@@ -415,7 +415,7 @@ impl TextEngine {
         // 六 as written (the clerk's, or a folder's template) that speaks of
         // the fee already: the generated sentence would repeat or contradict it.
         // And no `[processing_fees]`: no data to write the sentence from
-        // (`check` warns, D3, unless 六 speaks of the fee).
+        // (`check` warns, R10, unless 六 speaks of the fee).
         let other = blocks.iter().find(|(n, _)| *n == OTHER_MATTERS);
         if report.processing_fees.is_none()
             || other.is_some_and(|(_, p)| p.iter().any(|p| mentions_fees(p)))

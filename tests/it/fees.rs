@@ -260,7 +260,7 @@ const NO_FEES_SENTENCE: &str = "本年度，本机关未发出信息处理费收
 
 /// `[processing_fees]` left out: the report invents nothing — no fee
 /// sentence in 六 (the clerk's text stands alone), the table prints its
-/// mandated 0 / 0.00, and `nianbao check` warns D3 (a warning: exit 0)
+/// mandated 0 / 0.00, and `nianbao check` warns R10 (a warning: exit 0)
 /// naming 六 and the missing table.
 #[test]
 fn absent_fees_write_no_sentence_and_check_warns() {
@@ -300,7 +300,7 @@ fn absent_fees_write_no_sentence_and_check_warns() {
 
     let (code, out) = check_cli(&toml);
     assert_eq!(code, Some(0), "{out}");
-    let d3: Vec<&str> = out.lines().filter(|l| l.contains("警告 D3 ")).collect();
+    let d3: Vec<&str> = out.lines().filter(|l| l.contains("警告 R10 ")).collect();
     assert_eq!(d3.len(), 1, "{out}");
     assert!(d3[0].contains("六、其他需要报告的事项"), "{out}");
     assert!(d3[0].contains("[processing_fees]"), "{out}");
@@ -318,7 +318,7 @@ fn absent_fees_write_no_sentence_and_check_warns() {
     );
 }
 
-/// `[processing_fees]` given (zeros too): the sentence as before, no D3.
+/// `[processing_fees]` given (zeros too): the sentence as before, no R10 on the fee.
 #[test]
 fn given_fees_write_the_sentence_and_check_is_quiet() {
     let toml = format!("{HEAD}[processing_fees]\nnotices = 0\n{SIX}");
@@ -331,7 +331,7 @@ fn given_fees_write_the_sentence_and_check_is_quiet() {
     assert_eq!(text[at + 1], "本年度办理人大代表建议2件。");
     let (code, out) = check_cli(&toml);
     assert_eq!(code, Some(0), "{out}");
-    assert!(!out.contains(" D3 "), "{out}");
+    assert!(!out.contains("没有 [processing_fees] 表"), "{out}");
 
     let toml = format!(
         "{HEAD}[processing_fees]\nnotices = 2\nnotices_amount = 300\ncollected = 200.5\n{SIX}"
@@ -345,7 +345,7 @@ fn given_fees_write_the_sentence_and_check_is_quiet() {
 }
 
 /// Planted: no `[processing_fees]`, but the clerk's 六 speaks of the fee in
-/// words of its own (收费, 费用, 信息处理费): no D3, no generated sentence,
+/// words of its own (收费, 费用, 信息处理费): no R10 on the fee, no generated sentence,
 /// the clerk's words as written.
 #[test]
 fn absent_fees_with_a_six_that_speaks_of_them_is_not_warned() {
@@ -365,7 +365,7 @@ fn absent_fees_with_a_six_that_speaks_of_them_is_not_warned() {
         );
         let (code, out) = check_cli(&toml);
         assert_eq!(code, Some(0), "{out}");
-        assert!(!out.contains(" D3 "), "{six}: {out}");
+        assert!(!out.contains("没有 [processing_fees] 表"), "{six}: {out}");
         let text = docx_paragraphs(&report);
         assert!(text.iter().any(|p| p == six), "{text:?}");
         assert!(!text.iter().any(|p| p == NO_FEES_SENTENCE), "{text:?}");

@@ -60,7 +60,7 @@ fn the_seed_imports_to_the_sample_input() {
     assert_eq!(imported.summary.cells_found, imported.summary.cells_total);
     assert!(imported.summary.missing.is_empty());
     // The seed's 六 says 「无」 and nothing of the 信息处理费: no
-    // [processing_fees] is made up, and the check says so (D3), nothing else.
+    // [processing_fees] is made up, and the check says so (R10), nothing else.
     assert_eq!(imported.report.processing_fees, None);
     let rules: Vec<&str> = imported.summary.findings.iter().map(|f| f.rule).collect();
     assert_eq!(
