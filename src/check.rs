@@ -67,7 +67,8 @@ impl fmt::Display for Finding {
     /// `错误 R1 表三 四、结转下年度继续办理 × 自然人（依申请公开!D29）：应为 1，实为 0。…`;
     /// D2 and R10 on the fee (no counts to compare): `警告 D2 文字 …（文字!C3）：…`.
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        if self.rule == DEFAULT_TEXTS || self.rule == FEES_NOT_REPORTED {
+        let fee_unreported = self.rule == FEES_NOT_REPORTED && self.key == FEES_NOT_REPORTED_KEY;
+        if self.rule == DEFAULT_TEXTS || fee_unreported {
             return write!(
                 f,
                 "{} {} {}（{}）：{}",
@@ -247,6 +248,10 @@ pub fn default_texts(report: &Report, builtin: impl Fn(&str) -> bool) -> Option<
 /// The id of the warning on a report that says nothing of the 信息处理费.
 pub const FEES_NOT_REPORTED: &str = "R10";
 
+/// The key of that warning, which tells it from R10's comparison of counts
+/// (its key is a field of `[processing_fees]`).
+pub const FEES_NOT_REPORTED_KEY: &str = "processing_fees";
+
 /// R10 (FORMAT.md §7: the fee reported in 六): `[processing_fees]` is not given and 六 as it will be printed
 /// (`other_matters`, its paragraphs) says nothing of the fee either, so the
 /// report would not report it at all (FORMAT.md §7 R10: the fee must be
@@ -281,7 +286,7 @@ pub fn fees_not_reported(report: &Report, other_matters: &[String]) -> Option<Fi
         severity: Severity::Warning,
         cell: format!("{six} 信息处理费"),
         excel_cell: info.excel_ref(),
-        key: "processing_fees".to_string(),
+        key: FEES_NOT_REPORTED_KEY.to_string(),
         expected: 0,
         found: 0,
         message: format!(
