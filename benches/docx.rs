@@ -5,10 +5,6 @@
 use std::hint::black_box;
 use std::path::Path;
 
-/// The binary's allocator (src/main.rs), so that the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use nianbao::{Outputs, TextEngine};
 

@@ -1,10 +1,6 @@
 //! Writing the statistical workbook and the fill-in form of the sample
 //! report, and reading a form back (`cargo bench --bench xlsx`).
 
-/// The binary's allocator (src/main.rs), so that the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use criterion::{Criterion, criterion_group, criterion_main};
 use nianbao::Outputs;
 use std::hint::black_box;

@@ -642,6 +642,7 @@ fn run_in_pool(
         if cancelled() {
             break;
         }
+        release_free_memory();
         // Once cancelled, the inputs not yet started are left alone.
         let mut done: Vec<(InputResult, Option<Report>)> = part
             .par_iter()
@@ -860,6 +861,23 @@ pub fn tune_allocator() {
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
             libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
+        }
+    }
+}
+
+/// Gives the memory freed so far back to the system (glibc's `malloc_trim`),
+/// between two chunks of a batch: freed blocks scattered through the
+/// allocator's arenas are otherwise kept resident, and with them the peak
+/// grew with the number of inputs (10,000: about 20 % above 1,000). The
+/// writers' buffers are then mapped again once per chunk, not per document.
+/// No-op on other C libraries.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only returns free memory of the allocator to
+        // the system; it touches no live allocation.
+        unsafe {
+            libc::malloc_trim(0);
         }
     }
 }
