@@ -200,27 +200,7 @@ fn is_cjk(c: char) -> bool {
 /// assert_eq!(without_row_number("其他"), "其他");
 /// ```
 pub fn without_row_number(label: &str) -> &str {
-    const NUMERALS: &str = "一二三四五六七八九十";
-    let label = label.trim_start();
-    let numeral_run = |s: &str| s.chars().take_while(|c| NUMERALS.contains(*c)).count();
-    let digit_run = |s: &str| s.chars().take_while(char::is_ascii_digit).count();
-    let rest = if let Some(inner) = label.strip_prefix('（') {
-        let n = numeral_run(inner);
-        let after: String = inner.chars().skip(n).take(1).collect();
-        (n > 0 && after == "）").then(|| &inner[n * 3 + '）'.len_utf8()..])
-    } else if numeral_run(label) > 0 {
-        let n = numeral_run(label);
-        label[n * 3..].strip_prefix('、')
-    } else if digit_run(label) > 0 {
-        let n = digit_run(label);
-        label[n..]
-            .strip_prefix('.')
-            .or_else(|| label[n..].strip_prefix('．'))
-            .or_else(|| label[n..].strip_prefix('、'))
-    } else {
-        None
-    };
-    rest.map_or(label, str::trim_start)
+    crate::import::labels::strip_numbering(label.trim_start()).trim_start()
 }
 
 /// The number columns, in table order and reading order: every input and

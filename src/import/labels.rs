@@ -42,7 +42,15 @@ pub fn normalize(text: &str) -> String {
     rest.chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
-/// `text` without one leading numbering: `一、` `(一)` `1.` `1、` `(1)` `第一`.
+/// `text` without one leading numbering: `一、` `(一)` `（一）` `1.` `1、` `(1)`.
+///
+/// ```
+/// use nianbao::import::labels::strip_numbering;
+/// assert_eq!(strip_numbering("（三）不予公开"), "不予公开");
+/// assert_eq!(strip_numbering("(3)不予公开"), "不予公开");
+/// assert_eq!(strip_numbering("一、本年新收"), "本年新收");
+/// assert_eq!(strip_numbering("其他"), "其他");
+/// ```
 pub fn strip_numbering(text: &str) -> &str {
     let numeral_run = |s: &str| -> usize {
         s.char_indices()
@@ -51,14 +59,16 @@ pub fn strip_numbering(text: &str) -> &str {
             .map_or(0, |(i, c)| i + c.len_utf8())
     };
     let digit_run = |s: &str| -> usize { s.bytes().take_while(u8::is_ascii_digit).count() };
-    if let Some(inner) = text.strip_prefix('(') {
-        let n = numeral_run(inner).max(digit_run(inner));
-        if n > 0
-            && let Some(rest) = inner[n..].strip_prefix(')')
-        {
-            return rest;
+    for (open, close) in [('(', ')'), ('（', '）')] {
+        if let Some(inner) = text.strip_prefix(open) {
+            let n = numeral_run(inner).max(digit_run(inner));
+            if n > 0
+                && let Some(rest) = inner[n..].strip_prefix(close)
+            {
+                return rest;
+            }
+            return text;
         }
-        return text;
     }
     let n = numeral_run(text);
     if n > 0
