@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
+use crate::common::nianbao;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use nianbao::batch::{self, Options, Status, manifest};
 use nianbao::model::Report;
@@ -18,18 +18,6 @@ fn write_toml(path: &Path, report: &Report) {
 
 fn write_json(path: &Path, report: &Report) {
     std::fs::write(path, serde_json::to_string_pretty(report).unwrap()).unwrap();
-}
-
-fn nianbao(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Every file under `dir`, relative, sorted.

@@ -6,23 +6,11 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::Command;
 
+use crate::common::nianbao;
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use nianbao::batch::{self, Options, Status, check_report, summary};
 use nianbao::model::Report;
-
-fn nianbao(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// The text of a part of a workbook.
 fn part(path: &Path, name: &str) -> String {

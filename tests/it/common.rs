@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
+use std::process::Command;
 
 use nianbao::model::Report;
 
@@ -185,4 +186,18 @@ pub const INPUTS: [&str; 3] = [
 pub fn input(name: &str) -> Report {
     let path = root().join("inputs").join(name);
     nianbao::read_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Runs the `nianbao` binary with `args`: exit code (−1 for a signal),
+/// stdout and stderr.
+pub fn nianbao(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }

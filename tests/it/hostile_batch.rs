@@ -9,20 +9,12 @@ use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::common::nianbao;
 use nianbao::is_temp_name;
 use nianbao::model::Report;
 use nianbao::synthetic;
 
 const BIN: &str = env!("CARGO_BIN_EXE_nianbao");
-
-fn nianbao(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
