@@ -852,7 +852,18 @@ fn add_pdfs(
 /// although nothing is kept (60 MB after 5,000); at glibc's initial 128 KiB
 /// the writers' buffers were mapped and unmapped for every document
 /// (1,500 page faults and 5 ms of system time per agency). Fixed, the
-/// buffers are reused and memory stays flat. No-op on other C libraries.
+/// buffers are reused and memory stays flat.
+///
+/// It also bounds glibc's arenas to [`MALLOC_ARENAS`]. glibc gives a thread
+/// that allocates while the others' arenas are busy an arena of its own, up
+/// to eight per core, and each reserves 64 MiB of address space. A batch has
+/// its workers, and rust_xlsxwriter starts a thread per worksheet for every
+/// workbook it saves: the address space of a 16-input batch went from 364 to
+/// 638 MB from run to run, and under `ulimit -v 500000` a thread could then
+/// not be started (rust_xlsxwriter panics then). With four arenas it stays
+/// near 245 MB, whatever the number of cores; the per-thread caches of glibc
+/// take most allocations without touching an arena, so the speed is the
+/// same (measured in docs/speed.md). No-op on other C libraries.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -861,9 +872,14 @@ pub fn tune_allocator() {
         unsafe {
             libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
             libc::mallopt(libc::M_TRIM_THRESHOLD, 8 << 20);
+            libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
         }
     }
 }
+
+/// The most malloc arenas [`tune_allocator`] lets glibc make (the main one
+/// included).
+pub const MALLOC_ARENAS: i32 = 4;
 
 /// Gives the memory freed so far back to the system (glibc's `malloc_trim`),
 /// between two chunks of a batch: freed blocks scattered through the

@@ -332,3 +332,56 @@ fn good_reports_survive_one_input_of_every_hostile_family() {
 fn s(p: &Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
+
+/// The highest address space (VmPeak, kB) of the running process `pid`
+/// seen so far, or `None` once it is gone.
+fn vm_peak_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmPeak:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The same batch with eight workers on any machine: glibc would give each
+/// thread that allocates at once an arena reserving 64 MiB (up to eight per
+/// core), and rust_xlsxwriter starts a thread per worksheet; unbounded, this
+/// batch reserved 650–840 MB and a thread could not be started under
+/// `ulimit -v 500000`. With the arenas bounded (`tune_allocator`) it stays
+/// near 260 MB. VmPeak is a high-water mark, read until the process ends.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_address_space_of_a_batch_does_not_grow_with_its_threads() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let inputs = tmp.path().join("in");
+    let out = tmp.path().join("out");
+    write_inputs(&inputs);
+    let mut child = Command::new(BIN)
+        .args(["batch", s(&inputs), "-o", s(&out), "--jobs", "8"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the batch starts");
+    let start = Instant::now();
+    let mut peak = 0;
+    let status = loop {
+        if let Some(kb) = vm_peak_kb(child.id()) {
+            peak = peak.max(kb);
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            panic!("the batch did not end within {TIME_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(matches!(status.code(), Some(1 | 2)), "{status:?}");
+    assert!(peak > 0, "VmPeak was never read");
+    assert!(
+        peak < 400_000,
+        "the batch reserved {peak} kB of address space (bound: 400,000)"
+    );
+}
