@@ -80,7 +80,7 @@ impl Column {
 /// Width of a number column of `汇总`, in Excel character units: two CJK
 /// characters of a bold label, or a six-digit count.
 pub const NUMBER_WIDTH: f64 = 6.5;
-/// Width of an amount column of `汇总` (万元 to six decimals).
+/// Width of an amount column of `汇总` (万元, two to six decimals).
 pub const AMOUNT_WIDTH: f64 = 12.0;
 /// How much wider than Calibri's the columns may come out where the
 /// workbook is opened without it (LibreOffice substitutes DejaVu Sans, a
@@ -414,8 +414,9 @@ impl SummaryWriter {
         let count = Format::new()
             .set_num_format("0")
             .set_border(FormatBorder::Thin);
+        // As in each agency's workbook: 12.5 reads 12.50, 0.012345 all six.
         let amount = Format::new()
-            .set_num_format("0.000000")
+            .set_num_format(crate::render::xlsx::FEES_FORMAT)
             .set_border(FormatBorder::Thin);
         let text = Format::new()
             .set_text_wrap()
@@ -426,7 +427,9 @@ impl SummaryWriter {
             .set_border(FormatBorder::Thin)
             .set_border_top(FormatBorder::Double);
         let total_count = total_label.clone().set_num_format("0");
-        let total_amount = total_label.clone().set_num_format("0.000000");
+        let total_amount = total_label
+            .clone()
+            .set_num_format(crate::render::xlsx::FEES_FORMAT);
         let columns = columns();
         {
             let sheet = workbook.add_worksheet_with_constant_memory()?;

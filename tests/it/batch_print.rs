@@ -236,6 +236,10 @@ fn summary_prints_whole_groups_beside_the_agency_column() {
     // Thin borders on every number.
     let styles = part(&path, "xl/styles.xml");
     assert!(styles.contains("<left style=\"thin\">"), "{styles}");
+    // Amounts (万元) as in each agency's workbook: 2 to 6 decimals, so that
+    // 12.5 reads 12.50 and not 12.500000.
+    assert!(styles.contains("formatCode=\"0.00####\""), "{styles}");
+    assert!(!styles.contains("0.000000"), "{styles}");
 
     // Labels broken between words (社会/公益/组织), none left with one character.
     let mut wb: Xlsx<_> = open_workbook(&path).unwrap();
