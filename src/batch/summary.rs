@@ -20,6 +20,7 @@ use rust_xlsxwriter::{
 use crate::model::{Report, ReportInfo, Year};
 use crate::spec::grid::{Figures, Grid};
 use crate::spec::tables::{self, Content, Field, Table, Value};
+use crate::spec::words::{han_words, is_han};
 
 /// The name of the per-agency sheet.
 pub const SUMMARY_SHEET: &str = "汇总";
@@ -92,10 +93,10 @@ pub const AGENCY_WIDTH: f64 = 30.0;
 pub const PRINT_SCALE: u16 = 80;
 
 /// `label` broken into lines of at most `per_line` characters, only between
-/// words: a run of Chinese characters is read as words of two characters
-/// (社会公益组织 → 社会/公益/组织, 本年制发件数 → 本年/制发/件数; a run of
-/// odd length keeps its first three together, 自然人); anything else (digits,
-/// Latin letters, brackets) stays with the word before it. Lines are filled
+/// words: a run of Chinese characters is read as words by
+/// [`crate::spec::words::han_words`] (社会公益组织 → 社会/公益/组织, 本年制发件数 →
+/// 本年/制发/件数, 自然人); anything else (digits, Latin letters, brackets)
+/// stays with the word before it. Lines are filled
 /// greedily and joined with `\n`; a word longer than a line is a line of
 /// its own.
 ///
@@ -109,48 +110,42 @@ pub const PRINT_SCALE: u16 = 80;
 pub fn wrap_words(label: &str, per_line: usize) -> String {
     // The words, each with whether a space stood before it.
     let mut words: Vec<(String, bool)> = Vec::new();
-    let chars: Vec<char> = label.chars().collect();
     // An opening bracket goes with the word after it: （单位：万元）.
     let mut glue = false;
     let mut space = false;
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_whitespace() {
-            space = true;
-            i += 1;
-        } else if is_cjk(chars[i]) {
-            let run = chars[i..].iter().take_while(|c| is_cjk(**c)).count();
-            // Pairs, the first word of an odd run taking three characters.
-            let mut left = run;
-            while left > 0 {
-                let take = if left % 2 == 1 && left >= 3 {
-                    3
+    let mut rest = label.trim_start();
+    space |= rest.len() < label.len();
+    while !rest.is_empty() {
+        let is_run = rest.starts_with(is_han);
+        let end = rest
+            .find(|c: char| {
+                if is_run {
+                    !is_han(c)
                 } else {
-                    2.min(left)
-                };
-                let word: String = chars[i..i + take].iter().collect();
+                    is_han(c) || c.is_whitespace()
+                }
+            })
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        if is_run {
+            for word in han_words(run) {
                 match words.last_mut() {
-                    Some((last, _)) if glue => last.push_str(&word),
-                    _ => words.push((word, space)),
+                    Some((last, _)) if glue => last.push_str(word),
+                    _ => words.push((word.to_string(), space)),
                 }
                 (glue, space) = (false, false);
-                i += take;
-                left -= take;
             }
         } else {
-            let run: String = chars[i..]
-                .iter()
-                .take_while(|c| !is_cjk(**c) && !c.is_whitespace())
-                .collect();
-            i += run.chars().count();
             let opens = run.starts_with(['（', '(', '《', '“']);
             match words.last_mut() {
-                Some((last, _)) if !opens && !glue && !space => last.push_str(&run),
-                _ => words.push((run.clone(), space)),
+                Some((last, _)) if !opens && !glue && !space => last.push_str(run),
+                _ => words.push((run.to_string(), space)),
             }
             glue = run.ends_with(['（', '(', '《', '“']);
             space = false;
         }
+        rest = tail.trim_start();
+        space |= rest.len() < tail.len();
     }
     let mut lines: Vec<String> = Vec::new();
     for (word, space) in words {
@@ -182,11 +177,6 @@ pub fn without_note(label: &str) -> &str {
         Some(open) if open > 0 => label[..open].trim_end(),
         _ => label,
     }
-}
-
-/// A Chinese character (the unified ideographs), not a Chinese punctuation mark.
-fn is_cjk(c: char) -> bool {
-    matches!(c, '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}')
 }
 
 /// `label` without its leading row number: `一、`, `（一）`, `1.` (and the

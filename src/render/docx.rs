@@ -31,6 +31,7 @@ use crate::render::package::{self, Deflated, PackageError, Part};
 use crate::spec::grid::Figures;
 use crate::spec::outline;
 use crate::spec::tables::{self, Align, Content};
+use crate::spec::words::{han_words, is_han};
 #[cfg(test)]
 use crate::text::TextEngine;
 use crate::text::{Blocks, TextError};
@@ -326,14 +327,8 @@ pub const LABEL_MARGIN: u32 = 57;
 /// seven-digit count still fits the 811-twip columns of table 三.
 pub const NUMBER_MARGIN: u32 = 28;
 
-/// Is `c` a Chinese character (not punctuation)?
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
-}
-
 /// The words of a short label: a leading ordinal (`三、`, `（三）`) and then
-/// two-character words, the first of three when the count is odd
-/// (本年度/办理/结果, 社会/公益/组织). `None` when the label holds anything
+/// the words of [`han_words`] (本年度/办理/结果, 社会/公益/组织). `None` when the label holds anything
 /// but Chinese characters after its ordinal: such a label wraps where the
 /// renderer wraps it.
 fn label_words(label: &str) -> Option<Vec<&str>> {
@@ -360,14 +355,7 @@ fn label_words(label: &str) -> Option<Vec<&str>> {
     if rest.is_empty() || !rest.chars().all(is_han) {
         return None;
     }
-    let count = rest.chars().count();
-    let mut take = if count % 2 == 1 && count > 1 { 3 } else { 2 };
-    while !rest.is_empty() {
-        let end = rest.char_indices().nth(take).map_or(rest.len(), |(i, _)| i);
-        words.push(&rest[..end]);
-        rest = &rest[end..];
-        take = 2;
-    }
+    words.extend(han_words(rest));
     Some(words)
 }
 
