@@ -39,18 +39,7 @@ fn cell_error(bytes: &[u8]) -> String {
 fn sheets_protection_and_validation() {
     let bytes = sample_form();
     let wb = open(&bytes);
-    assert_eq!(
-        wb.sheet_names(),
-        [
-            "填表说明",
-            "基本信息",
-            "主动公开",
-            "依申请公开",
-            "复议诉讼",
-            "文字",
-            "校验"
-        ]
-    );
+    assert_eq!(wb.sheet_names(), crate::xlsx_support::FORM_SHEETS);
     let styles = entry_text(&bytes, "xl/styles.xml");
     let xfs: Vec<&str> = styles
         .split("<cellXfs")

@@ -64,6 +64,19 @@ other_matters = "无。"
 improvements = "下步打算"
 "#;
 
+/// The sheets of the fill-in form, in order: the guide, the four sheets of
+/// the statistical workbook (FORMAT.md §11, docs/excel.md), the texts and
+/// the checks.
+pub const FORM_SHEETS: [&str; 7] = [
+    "填表说明",
+    "基本信息",
+    "主动公开",
+    "依申请公开",
+    "复议诉讼",
+    "文字",
+    "校验",
+];
+
 /// The sample report.
 pub fn sample() -> Report {
     Report::from_toml_str(SAMPLE, "sample.toml").expect("sample parses")
