@@ -53,6 +53,18 @@ fn attribute(xml: &str, tag: &str, name: &str) -> Option<String> {
 
 /// A batch of `n` sample inputs (and one that breaks R1, for finding rows)
 /// named 某县; returns the output folder and the number of agencies summed.
+/// The sheet XML `sheet` prints on landscape A4 (paperSize 9, ECMA-376 §18.3.1.63).
+fn assert_landscape_a4(sheet: &str) {
+    assert_eq!(
+        attribute(sheet, "pageSetup", "orientation").as_deref(),
+        Some("landscape")
+    );
+    assert_eq!(
+        attribute(sheet, "pageSetup", "paperSize").as_deref(),
+        Some("9")
+    );
+}
+
 fn county(dir: &Path, n: u64) -> (std::path::PathBuf, usize) {
     let inputs = dir.join("in");
     batch::write_sample_inputs(n, &inputs).unwrap();
@@ -78,14 +90,7 @@ fn check_report_prints_on_landscape_pages_one_wide() {
     let (out, _) = county(tmp.path(), 12);
     let path = out.join(check_report::XLSX_NAME);
     let sheet = part(&path, "xl/worksheets/sheet1.xml");
-    assert_eq!(
-        attribute(&sheet, "pageSetup", "orientation").as_deref(),
-        Some("landscape")
-    );
-    assert_eq!(
-        attribute(&sheet, "pageSetup", "paperSize").as_deref(),
-        Some("9")
-    );
+    assert_landscape_a4(&sheet);
     // fitToWidth is 1 when absent (ECMA-376 §18.3.1.64).
     assert!(matches!(
         attribute(&sheet, "pageSetup", "fitToWidth").as_deref(),
@@ -185,14 +190,7 @@ fn summary_prints_whole_groups_beside_the_agency_column() {
     let (out, agencies) = county(tmp.path(), 30);
     let path = out.join("汇总-某县-2024.xlsx");
     let sheet = part(&path, "xl/worksheets/sheet1.xml");
-    assert_eq!(
-        attribute(&sheet, "pageSetup", "orientation").as_deref(),
-        Some("landscape")
-    );
-    assert_eq!(
-        attribute(&sheet, "pageSetup", "paperSize").as_deref(),
-        Some("9")
-    );
+    assert_landscape_a4(&sheet);
     assert_eq!(
         attribute(&sheet, "pageSetup", "scale").as_deref(),
         Some(summary::PRINT_SCALE.to_string().as_str())

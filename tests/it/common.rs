@@ -191,10 +191,20 @@ pub fn input(name: &str) -> Report {
 /// Runs the `nianbao` binary with `args`: exit code (−1 for a signal),
 /// stdout and stderr.
 pub fn nianbao(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(args)
-        .output()
-        .unwrap();
+    finished(Command::new(env!("CARGO_BIN_EXE_nianbao")).args(args))
+}
+
+/// [`nianbao`] run in the folder `dir`.
+pub fn nianbao_in(dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    finished(
+        Command::new(env!("CARGO_BIN_EXE_nianbao"))
+            .current_dir(dir)
+            .args(args),
+    )
+}
+
+fn finished(command: &mut Command) -> (i32, String, String) {
+    let out = command.output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -6,8 +6,6 @@
 //! and the form as the clerk sees it; the rule wordings are the checker's
 //! (one source, `spec::rules`), since the guide must say them the same way.
 
-use std::process::{Command, Output};
-
 use calamine::{Data, Reader};
 use nianbao::LoadError;
 use nianbao::model::Report;
@@ -64,14 +62,7 @@ fn the_guide_comes_first_and_says_what_to_fill_units_rules_and_return() {
         .collect::<Vec<_>>()
         .join("\n");
     // What to fill: every sheet, the yellow cells, the basic-info labels.
-    for sheet in [
-        "基本信息",
-        "主动公开",
-        "依申请公开",
-        "复议诉讼",
-        "文字",
-        "校验",
-    ] {
+    for sheet in &FORM_SHEETS[1..] {
         assert!(all.contains(sheet), "{sheet}\n{all}");
     }
     assert!(all.contains("黄色"), "{all}");
@@ -363,14 +354,6 @@ fn a_bad_date_is_named_in_chinese_with_its_cell() {
 // ---------------------------------------------------------------------------
 // Every bad cell in one run, from the command line
 
-fn nianbao(args: &[&str], dir: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("runs")
-}
-
 #[test]
 fn three_bad_cells_are_all_reported_and_nothing_is_written() {
     let mut bytes = form();
@@ -397,9 +380,8 @@ fn three_bad_cells_are_all_reported_and_nothing_is_written() {
         vec!["generate", "bad-form.xlsx", "-o", "out"],
         vec!["check", "bad-form.xlsx"],
     ] {
-        let out = nianbao(&args, d);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let (code, _, stderr) = crate::common::nianbao_in(d, &args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
         for line in &expected {
             assert!(stderr.contains(line.as_str()), "{args:?}: {line}\n{stderr}");
         }

@@ -6,18 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn nianbao(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nianbao"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::common::nianbao_in as nianbao;
 
 fn inputs() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("inputs")
