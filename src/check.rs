@@ -2,11 +2,11 @@
 //!
 //! The rules themselves, their wording and the cells they relate, are data in
 //! [`crate::spec::rules`]; this module evaluates them on a report. R1–R4 are
-//! errors that block generation; R10 is a warning, and so is D1 (成文日期 in
-//! the year after the reported one, a plausibility check outside §7), and
-//! D2 (narrative blocks left to the built-in default texts, [`default_texts`]),
-//! and R10 (no `[processing_fees]` and a 六 silent on the fee,
-//! [`fees_not_reported`]); R5/R6 compare with last
+//! errors that block generation; R10 is a warning (also when there is no
+//! `[processing_fees]` and 六 is silent on the fee, [`fees_not_reported`]),
+//! and so are D1 (成文日期 in the year after the reported one, a
+//! plausibility check outside §7) and D2 (narrative blocks left to the
+//! built-in default texts, [`default_texts`]); R5/R6 compare with last
 //! year's report ([`check_against_previous`]); R7 compares the numbers the
 //! narrative quotes with the tables once the text is rendered
 //! ([`check_text`]). R8 (counts are whole and non-negative) is held by the
