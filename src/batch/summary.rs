@@ -427,16 +427,21 @@ impl SummaryWriter {
             // Row 0: the table and row of each number, merged over its columns.
             // Only horizontal merges: constant-memory sheets are written row by row.
             let first = first_number_col();
-            for (start, end) in groups(&columns) {
-                let (c1, c2) = (first + start as u16, first + end as u16 - 1);
-                let group = wrap_words(
-                    &columns[start].group,
-                    line_chars(span_width(&columns, start, end)),
-                );
+            // Each group's header broken to the width of its columns; each
+            // column's label to its own.
+            let group_headers: Vec<(usize, usize, String)> = groups(&columns)
+                .map(|(start, end)| {
+                    let width = line_chars(span_width(&columns, start, end));
+                    (start, end, wrap_words(&columns[start].group, width))
+                })
+                .collect();
+            let headers: Vec<String> = columns.iter().map(Column::header).collect();
+            for (start, end, group) in &group_headers {
+                let (c1, c2) = (first + *start as u16, first + *end as u16 - 1);
                 if c1 == c2 {
                     sheet.write_with_format(0, c1, group, &header)?;
                 } else {
-                    sheet.merge_range(0, c1, 0, c2, &group, &header)?;
+                    sheet.merge_range(0, c1, 0, c2, group, &header)?;
                 }
             }
             // Not merged: the agency column is printed alone on every page.
@@ -444,17 +449,12 @@ impl SummaryWriter {
             for col in 1..first {
                 sheet.write_blank(0, col, &header)?;
             }
-            let lines = |texts: &mut dyn Iterator<Item = String>| {
+            let lines = |texts: &mut dyn Iterator<Item = &String>| {
                 texts.map(|t| t.lines().count()).max().unwrap_or(1).max(1) as f64
             };
-            let group_lines = lines(&mut groups(&columns).map(|(start, end)| {
-                wrap_words(
-                    &columns[start].group,
-                    line_chars(span_width(&columns, start, end)),
-                )
-            }));
+            let group_lines = lines(&mut group_headers.iter().map(|(_, _, g)| g));
             sheet.set_row_height(0, 15.0 * group_lines + 6.0)?;
-            let label_lines = lines(&mut columns.iter().map(Column::header));
+            let label_lines = lines(&mut headers.iter());
             sheet.set_row_height(1, 15.0 * label_lines + 6.0)?;
             // Row 1: the info columns and the column of each number.
             for (i, name) in INFO_COLUMNS.iter().enumerate() {
@@ -462,7 +462,7 @@ impl SummaryWriter {
                 sheet.set_column_format(i as u16, &text)?;
             }
             for (i, c) in columns.iter().enumerate() {
-                sheet.write_with_format(1, first + i as u16, c.header(), &header)?;
+                sheet.write_with_format(1, first + i as u16, &headers[i], &header)?;
                 sheet.set_column_width(first + i as u16, c.width())?;
                 let format = match c.value(&Report::default()) {
                     Value::Amount(_) => &amount,
