@@ -211,3 +211,34 @@ fn finished(command: &mut Command) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The lines a renderer makes of `text` in a cell `room` wide, where a
+/// Chinese character is `full` wide and an ASCII one half that: greedy; a
+/// closing mark (、，。）” …) never opens a line and an opening one (（“)
+/// never ends it (the character before moves down with it), as Word,
+/// LibreOffice and Excel do for Chinese. Units as the caller's (twips, px).
+pub fn wrap_cjk(text: &str, room: f64, full: f64) -> Vec<String> {
+    const NO_START: &str = "、，。：；！？）”》";
+    const NO_END: &str = "（“《";
+    let width_of = |c: char| if c.is_ascii() { full / 2.0 } else { full };
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let mut used = 0.0;
+    for c in text.chars() {
+        let w = width_of(c);
+        let line = lines.last_mut().unwrap();
+        if used + w > room && !line.is_empty() {
+            let mut carry = Vec::new();
+            if NO_START.contains(c) && line.len() > 1 {
+                carry.push(line.pop().unwrap());
+            }
+            while line.len() > 1 && line.last().is_some_and(|l| NO_END.contains(*l)) {
+                carry.insert(0, line.pop().unwrap());
+            }
+            used = carry.iter().map(|&c| width_of(c)).sum();
+            lines.push(carry);
+        }
+        lines.last_mut().unwrap().push(c);
+        used += w;
+    }
+    lines.into_iter().map(|l| l.into_iter().collect()).collect()
+}

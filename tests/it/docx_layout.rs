@@ -14,36 +14,9 @@ fn document(bytes: &[u8]) -> String {
         .expect("word/document.xml")
 }
 
-fn width_of(c: char) -> u32 {
-    if c.is_ascii() { CHAR / 2 } else { CHAR }
-}
-
-/// Lines a renderer makes of `text` in `room` twips: greedy, and a closing
-/// mark (、，。）” …) never opens a line nor an opening one (（“) ends it
-/// (the char before moves down with it), as Word and LibreOffice do for Chinese.
+/// Lines a renderer makes of `text` in `room` twips.
 fn wrap(text: &str, room: u32) -> Vec<String> {
-    const NO_START: &str = "、，。：；！？）”》";
-    const NO_END: &str = "（“《";
-    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
-    let mut used = 0;
-    for c in text.chars() {
-        let w = width_of(c);
-        let line = lines.last_mut().unwrap();
-        if used + w > room && !line.is_empty() {
-            let mut carry = Vec::new();
-            if NO_START.contains(c) && line.len() > 1 {
-                carry.push(line.pop().unwrap());
-            }
-            while line.len() > 1 && line.last().is_some_and(|l| NO_END.contains(*l)) {
-                carry.insert(0, line.pop().unwrap());
-            }
-            used = carry.iter().map(|&c| width_of(c)).sum();
-            lines.push(carry);
-        }
-        lines.last_mut().unwrap().push(c);
-        used += w;
-    }
-    lines.into_iter().map(|l| l.into_iter().collect()).collect()
+    wrap_cjk(text, f64::from(room), f64::from(CHAR))
 }
 
 /// A cell of a Word table laid out on its grid.

@@ -17,34 +17,16 @@ use crate::xlsx_support::{entry_text, open, sample, sheet_part, workbook_bytes};
 /// rust_xlsxwriter writes a column of `w` units as `w + 0.7109375`.
 const WIDTH_PADDING: f64 = 0.710_937_5;
 
+/// Excel's width of a CJK character, in px; an ASCII one is half.
+const CJK_PX: f64 = 14.0;
+
 fn px(c: char) -> f64 {
-    if c.is_ascii() { 7.0 } else { 14.0 }
+    if c.is_ascii() { CJK_PX / 2.0 } else { CJK_PX }
 }
 
-/// The lines Excel makes of `text` in `room` px: greedy; a closing mark
-/// (、，。）…) never opens a line, an opening one (（“) never ends it.
+/// The lines Excel makes of `text` in `room` px.
 fn wrap(text: &str, room: f64) -> Vec<String> {
-    const NO_START: &str = "、，。：；！？）”》";
-    const NO_END: &str = "（“《";
-    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
-    let mut used = 0.0;
-    for c in text.chars() {
-        let line = lines.last_mut().unwrap();
-        if used + px(c) > room && !line.is_empty() {
-            let mut carry = Vec::new();
-            if NO_START.contains(c) && line.len() > 1 {
-                carry.push(line.pop().unwrap());
-            }
-            while line.len() > 1 && line.last().is_some_and(|l| NO_END.contains(*l)) {
-                carry.insert(0, line.pop().unwrap());
-            }
-            used = carry.iter().map(|&c| px(c)).sum();
-            lines.push(carry);
-        }
-        lines.last_mut().unwrap().push(c);
-        used += px(c);
-    }
-    lines.into_iter().map(|l| l.into_iter().collect()).collect()
+    crate::common::wrap_cjk(text, room, CJK_PX)
 }
 
 /// One string cell of a sheet with the room it has and the height of its rows.
